@@ -1,0 +1,55 @@
+/**
+ * The Hono application: middleware, the routes of SPEC §2, and the one error handler that turns
+ * every failure into an RFC 6749 §5.2 JSON response (never a stack trace).
+ *
+ * Data flows one way: routes/ → oauth/ → stores/. Nothing below routes/ knows about Hono.
+ */
+import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import { ConfigError } from "./config.js";
+import { serverContext } from "./context.js";
+import type { AppEnv } from "./http/app-types.js";
+import { OAuthError, oauthErrorResponse } from "./http/errors.js";
+import { triedBasicAuth } from "./oauth/client-auth/index.js";
+import { adminRoutes } from "./routes/admin.js";
+import { discoveryRoutes } from "./routes/discovery.js";
+import { jwtsRoutes } from "./routes/jwts.js";
+import { tokenRoutes } from "./routes/token.js";
+
+export const app = new Hono<AppEnv>();
+
+app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+
+// Liveness needs no configuration and reveals none.
+app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "Cache-Control": "no-store" }));
+
+app.use(async (c, next) => {
+  const server = serverContext(c.env, new URL(c.req.url));
+  c.set("server", server);
+  await server.ready();
+  await next();
+});
+
+app.route("/", tokenRoutes);
+app.route("/", discoveryRoutes);
+app.route("/", jwtsRoutes);
+app.route("/", adminRoutes);
+
+app.notFound(() => oauthErrorResponse(new OAuthError("not_found", "no such endpoint", "route_not_found")));
+
+app.onError((err, c) => {
+  const triedBasic = triedBasicAuth(c.req.header("Authorization") ?? null);
+  if (err instanceof OAuthError) {
+    if (err.status >= 500 || err.error === "invalid_client") {
+      // Stable reason codes for operators; never the assertion, secret or token.
+      console.log(JSON.stringify({ event: "request_failed", path: c.req.path, error: err.error, reason: err.reason }));
+    }
+    return oauthErrorResponse(err, { triedBasicAuth: triedBasic });
+  }
+  if (err instanceof ConfigError) {
+    console.error(JSON.stringify({ event: "config_error", setting: err.setting, message: err.message }));
+    return oauthErrorResponse(new OAuthError("temporarily_unavailable", `server misconfigured: ${err.message}`, "config_error"));
+  }
+  console.error(JSON.stringify({ event: "unexpected_error", path: c.req.path, name: err.name }));
+  return oauthErrorResponse(new OAuthError("server_error", "unexpected server error", "unexpected_error"));
+});

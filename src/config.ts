@@ -1,0 +1,117 @@
+/**
+ * The one config loader (SPEC §5). `env` is read once per isolate into a typed, validated
+ * `Settings`; a bad value is a `ConfigError` that names the setting. Secrets are resolved by the
+ * stores that use them (stores/signing-keys.ts, stores/secret-box.ts), through `requireSecret`.
+ */
+import { z } from "zod";
+
+/** A missing or invalid setting. Rendered as 503 `temporarily_unavailable` naming the setting. */
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`${setting} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type AudienceMode = "compat" | "strict";
+export type SampleRouteMode = "on" | "off" | "admin";
+
+export interface Settings {
+  /** Issuer identifier; `undefined` only when unset (allowed for loopback requests in local dev). */
+  issuer: string | undefined;
+  /** Access token lifetime when the client sets none. Default 3600. */
+  accessTokenTtlSeconds: number;
+  /** Longest accepted client assertion lifetime (SPEC §3 rule 8). Default 300. */
+  assertionMaxLifetimeSeconds: number;
+  /** Tolerated clock difference for exp/nbf/iat. Default 15. */
+  clockSkewSeconds: number;
+  /** Server-wide audience mode for client assertions (SPEC §3 rule 7). Default `compat`. */
+  audienceMode: AudienceMode;
+  /** `aud` of access tokens issued without `resource`. Default: the issuer. */
+  defaultAudience: string | undefined;
+  /** `/jwts` availability; `undefined` means "on for loopback, off otherwise". */
+  sampleJwtRoute: SampleRouteMode | undefined;
+  /** Number of ReplayGuard Durable Objects the jti space is sharded over. Default 16. */
+  replayGuardShards: number;
+}
+
+const seconds = (name: string, fallback: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > max) {
+        ctx.addIssue({ code: "custom", message: `${name} must be a whole number from 1 to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const absoluteUrl = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return undefined;
+      if (!URL.canParse(v) || new URL(v).hash !== "") {
+        ctx.addIssue({ code: "custom", message: `${name} must be an absolute URL without fragment` });
+        return z.NEVER;
+      }
+      return v;
+    });
+
+const SettingsSchema = z.object({
+  ISSUER: absoluteUrl("ISSUER"),
+  ACCESS_TOKEN_TTL: seconds("ACCESS_TOKEN_TTL", 3600, 86_400),
+  ASSERTION_MAX_LIFETIME: seconds("ASSERTION_MAX_LIFETIME", 300, 3600),
+  CLOCK_SKEW: seconds("CLOCK_SKEW", 15, 300),
+  AUDIENCE_MODE: z.enum(["compat", "strict"]).optional().default("compat"),
+  DEFAULT_AUDIENCE: absoluteUrl("DEFAULT_AUDIENCE"),
+  SAMPLE_JWT_ROUTE: z.enum(["on", "off", "admin"]).optional(),
+  REPLAY_GUARD_SHARDS: seconds("REPLAY_GUARD_SHARDS", 16, 1024),
+});
+
+const cache = new WeakMap<object, Settings>();
+
+/**
+ * Parse the Worker's settings once per `env` object (one per isolate in production).
+ * @throws ConfigError naming the first invalid setting.
+ */
+export function loadSettings(env: Env): Settings {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = SettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const setting = String(issue.path[0] ?? "configuration");
+    throw new ConfigError(setting, `is invalid: ${issue.message}`);
+  }
+  const v = parsed.data;
+  if (v.ISSUER?.endsWith("/")) throw new ConfigError("ISSUER", "must not end with '/'");
+  const settings: Settings = {
+    issuer: v.ISSUER,
+    accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL,
+    assertionMaxLifetimeSeconds: v.ASSERTION_MAX_LIFETIME,
+    clockSkewSeconds: v.CLOCK_SKEW,
+    audienceMode: v.AUDIENCE_MODE,
+    defaultAudience: v.DEFAULT_AUDIENCE,
+    sampleJwtRoute: v.SAMPLE_JWT_ROUTE,
+    replayGuardShards: v.REPLAY_GUARD_SHARDS,
+  };
+  cache.set(env, settings);
+  return settings;
+}
+
+/** A secret's value, or a ConfigError naming it (the value itself is never logged). */
+export function requireSecret(env: Env, name: "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY"): string {
+  const value = env[name];
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new ConfigError(name, `secret is missing: set it with \`npx wrangler secret put ${name}\``);
+  }
+  return value;
+}

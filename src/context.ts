@@ -1,0 +1,92 @@
+/**
+ * Everything a request needs, resolved once per isolate and origin: validated settings, the issuer,
+ * the stores, and lazy access to secrets. Routes get a `ServerContext`; the oauth layer receives
+ * only the parts it uses.
+ */
+import { systemClock, type Clock } from "./clock.js";
+import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
+import type { ClientAuthSettings } from "./oauth/client-auth/index.js";
+import { inlineKeySource, type ClientKeySource } from "./oauth/client-auth/keys.js";
+import { devMaterial, ensureDemoClients, isLoopbackHost } from "./local-dev.js";
+import { ClientRegistry } from "./stores/clients.js";
+import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
+import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
+import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
+
+export interface ServerContext {
+  readonly settings: Settings;
+  /** Issuer identifier: ISSUER, or the request origin for loopback requests in local dev. */
+  readonly issuer: string;
+  /** The request arrived on a loopback host: local-dev conveniences apply. */
+  readonly localDev: boolean;
+  readonly sampleRouteMode: SampleRouteMode;
+  readonly clock: Clock;
+  readonly clients: ClientRegistry;
+  readonly jtiRegistry: JtiRegistry;
+  /** Where client public keys come from (inline jwks, or jwks_uri). */
+  readonly keySource: ClientKeySource;
+  signingKeys(): Promise<SigningKeys>;
+  secretBox(): Promise<SecretBox>;
+  adminToken(): Promise<string>;
+  /** Local dev only: demo clients exist after this resolves. No-op elsewhere. */
+  ready(): Promise<void>;
+}
+
+const contexts = new WeakMap<object, Map<string, ServerContext>>();
+
+/** Per-request settings for client authentication at the endpoint `path` (token, introspect, revoke). */
+export function clientAuthSettings(server: ServerContext, path: string): ClientAuthSettings {
+  return {
+    now: server.clock(),
+    issuer: server.issuer,
+    endpointUrl: `${server.issuer}${path}`,
+    audienceMode: server.settings.audienceMode,
+    clockSkewSeconds: server.settings.clockSkewSeconds,
+    maxLifetimeSeconds: server.settings.assertionMaxLifetimeSeconds,
+  };
+}
+
+/**
+ * The context for a request to `url`, built once per isolate per origin.
+ * @throws ConfigError naming the setting when the configuration is invalid or ISSUER is missing.
+ */
+export function serverContext(env: Env, url: URL): ServerContext {
+  let byOrigin = contexts.get(env);
+  if (!byOrigin) contexts.set(env, (byOrigin = new Map()));
+  let context = byOrigin.get(url.origin);
+  if (!context) {
+    context = buildContext(env, url);
+    if (byOrigin.size < 16) byOrigin.set(url.origin, context);
+  }
+  return context;
+}
+
+function buildContext(env: Env, url: URL): ServerContext {
+  const settings = loadSettings(env);
+  const localDev = isLoopbackHost(url.hostname);
+  const issuer = settings.issuer ?? (localDev ? url.origin : undefined);
+  if (issuer === undefined) throw new ConfigError("ISSUER", "is required outside local dev (set it in wrangler.toml [vars])");
+
+  const secret = async (name: "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY"): Promise<string> => {
+    if (env[name] || !localDev) return requireSecret(env, name);
+    const material = await devMaterial(env);
+    return { ADMIN_TOKEN: material.adminToken, SIGNING_KEYS: material.signingKeys, CLIENT_SECRET_KEY: material.clientSecretKey }[name];
+  };
+  const clients = new ClientRegistry(env.CLIENTS);
+  const secretBox = async () => loadSecretBox(await secret("CLIENT_SECRET_KEY"));
+
+  return {
+    settings,
+    issuer,
+    localDev,
+    sampleRouteMode: settings.sampleJwtRoute ?? (localDev ? "on" : "off"),
+    clock: systemClock,
+    clients,
+    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards),
+    keySource: inlineKeySource,
+    signingKeys: async () => loadSigningKeys(await secret("SIGNING_KEYS")),
+    secretBox,
+    adminToken: () => secret("ADMIN_TOKEN"),
+    ready: () => (localDev ? ensureDemoClients(env, clients, secretBox) : Promise.resolve()),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Strict reading of OAuth form bodies (RFC 6749 §3.2, §4.4.2): the body must be
+ * `application/x-www-form-urlencoded`, no parameter may appear twice, and a parameter sent
+ * without a value is treated as omitted.
+ */
+import { OAuthError } from "./errors.js";
+
+/** The parameters of one form body: one value per name, empty values dropped. */
+export type FormParams = ReadonlyMap<string, string>;
+
+/**
+ * Read and parse the request body as an OAuth form.
+ * @throws OAuthError invalid_request for another content type, a repeated parameter or bad encoding.
+ */
+export async function readOAuthForm(request: Request): Promise<FormParams> {
+  const contentType = request.headers.get("Content-Type") ?? "";
+  const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== "application/x-www-form-urlencoded") {
+    throw new OAuthError("invalid_request", "the request body must be application/x-www-form-urlencoded", "form_content_type");
+  }
+  const body = await request.text();
+  return parseOAuthForm(body);
+}
+
+/** Parse a urlencoded body. @throws OAuthError invalid_request on a repeated parameter. */
+export function parseOAuthForm(body: string): FormParams {
+  const params = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (seen.has(name)) {
+      throw new OAuthError("invalid_request", `parameter "${truncate(name)}" appears more than once`, "form_duplicate_parameter");
+    }
+    seen.add(name);
+    if (value !== "") params.set(name, value);
+  }
+  return params;
+}
+
+function truncate(name: string): string {
+  const printable = name.replace(/[^\x20-\x7e]/g, "?");
+  return printable.length > 40 ? `${printable.slice(0, 40)}…` : printable;
+}

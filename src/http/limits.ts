@@ -1,0 +1,21 @@
+/**
+ * Request body limits (Hono's bodyLimit middleware). An oversized body is 413 with an RFC 6749
+ * `invalid_request` body (SPEC §2), checked before the body is parsed.
+ */
+import { bodyLimit } from "hono/body-limit";
+import { OAuthError, oauthErrorResponse } from "./errors.js";
+
+/** Token, introspection and revocation forms: an 8 KiB assertion plus the other parameters. */
+export const FORM_BODY_LIMIT_BYTES = 16 * 1024;
+/** Admin JSON: room for a JWK Set with several RSA keys. */
+export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
+
+export function limitBody(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () =>
+      oauthErrorResponse(
+        new OAuthError("invalid_request", `the request body is larger than ${maxSize} bytes`, "body_too_large", 413),
+      ),
+  });
+}

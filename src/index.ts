@@ -1,0 +1,9 @@
+/**
+ * Worker entry: the HTTP app and the Durable Object classes named in wrangler.toml.
+ */
+import { app } from "./app.js";
+
+export { DevSecrets } from "./stores/dev-secrets.js";
+export { ReplayGuard } from "./stores/replay-guard.js";
+
+export default app satisfies ExportedHandler<Env>;

@@ -1,0 +1,82 @@
+/**
+ * Local-development conveniences (SPEC §8): a generated signing key and secret-encryption key kept
+ * in the DevSecrets Durable Object, demo clients, the sample route on by default. They switch on
+ * only for requests that arrive on a loopback host; Cloudflare's edge never routes a loopback
+ * hostname to a deployed Worker, so a deployment missing a secret refuses to work instead.
+ */
+import type { ClientRecord, ClientRegistry } from "./stores/clients.js";
+import type { DevMaterial } from "./stores/dev-secrets.js";
+import type { SecretBox } from "./stores/secret-box.js";
+import { toPublicJwk } from "./stores/signing-keys.js";
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** True for `127.0.0.1`, `localhost` and `[::1]` (URL.hostname form). */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname);
+}
+
+/** Demo client ids, created on the first loopback request of an isolate when missing. */
+export const DEMO_SECRET_JWT_CLIENT_ID = "demo-client-secret-jwt";
+export const DEMO_PRIVATE_KEY_JWT_CLIENT_ID = "demo-private-key-jwt";
+export const DEMO_SCOPE = "read write";
+
+const materialByNamespace = new WeakMap<object, Promise<DevMaterial>>();
+
+/** The local dev material, fetched once per isolate from the DevSecrets object. */
+export function devMaterial(env: Env): Promise<DevMaterial> {
+  let pending = materialByNamespace.get(env.DEV_SECRETS);
+  if (!pending) {
+    pending = env.DEV_SECRETS.get(env.DEV_SECRETS.idFromName("local-dev")).material();
+    pending.catch(() => materialByNamespace.delete(env.DEV_SECRETS));
+    materialByNamespace.set(env.DEV_SECRETS, pending);
+  }
+  return pending;
+}
+
+const seeded = new WeakMap<object, Promise<void>>();
+
+/** Create the two demo clients if they are missing; once per isolate. */
+export function ensureDemoClients(env: Env, clients: ClientRegistry, secretBox: () => Promise<SecretBox>): Promise<void> {
+  let pending = seeded.get(env.CLIENTS);
+  if (!pending) {
+    pending = seedDemoClients(env, clients, secretBox);
+    pending.catch(() => seeded.delete(env.CLIENTS));
+    seeded.set(env.CLIENTS, pending);
+  }
+  return pending;
+}
+
+async function seedDemoClients(env: Env, clients: ClientRegistry, secretBox: () => Promise<SecretBox>): Promise<void> {
+  const material = await devMaterial(env);
+  const now = Math.floor(Date.now() / 1000);
+  const base = {
+    scope: DEMO_SCOPE,
+    grant_types: ["client_credentials"],
+    resources: [],
+    dpop_bound_access_tokens: false,
+    disabled: false,
+    created_at: now,
+    updated_at: now,
+  } satisfies Partial<ClientRecord>;
+  if (!(await clients.getFresh(DEMO_SECRET_JWT_CLIENT_ID))) {
+    await clients.put({
+      ...base,
+      client_id: DEMO_SECRET_JWT_CLIENT_ID,
+      client_name: "Demo client (client_secret_jwt)",
+      token_endpoint_auth_method: "client_secret_jwt",
+      token_endpoint_auth_signing_alg: "HS256",
+      client_secret_sealed: await (await secretBox()).seal(DEMO_SECRET_JWT_CLIENT_ID, material.demoClientSecret),
+    });
+  }
+  if (!(await clients.getFresh(DEMO_PRIVATE_KEY_JWT_CLIENT_ID))) {
+    await clients.put({
+      ...base,
+      client_id: DEMO_PRIVATE_KEY_JWT_CLIENT_ID,
+      client_name: "Demo client (private_key_jwt)",
+      token_endpoint_auth_method: "private_key_jwt",
+      token_endpoint_auth_signing_alg: "ES256",
+      jwks: { keys: [toPublicJwk(material.demoPrivateJwk)] },
+    });
+  }
+}

@@ -1,0 +1,69 @@
+import { base64url } from "jose";
+
+/**
+ * Which JWS algorithms each client authentication method accepts (SPEC §3 rule 3,
+ * RFC 7523 §3, RFC 8725 §3.1: no `none`, no algorithm confusion between families).
+ */
+
+/** Asymmetric algorithms for `private_key_jwt`. `Ed25519` is the fully-specified name (RFC 9864). */
+export const PRIVATE_KEY_JWT_ALGS = [
+  "RS256", "RS384", "RS512",
+  "PS256", "PS384", "PS512",
+  "ES256", "ES384", "ES512",
+  "EdDSA", "Ed25519",
+] as const;
+
+/** HMAC algorithms for `client_secret_jwt`. */
+export const CLIENT_SECRET_JWT_ALGS = ["HS256", "HS384", "HS512"] as const;
+
+export type AsymmetricAlg = (typeof PRIVATE_KEY_JWT_ALGS)[number];
+export type HmacAlg = (typeof CLIENT_SECRET_JWT_ALGS)[number];
+export type AssertionAlg = AsymmetricAlg | HmacAlg;
+
+/** Algorithms the server signs access tokens with (a key in SIGNING_KEYS must use one). */
+export const ACCESS_TOKEN_SIGNING_ALGS = PRIVATE_KEY_JWT_ALGS;
+
+export const TOKEN_ENDPOINT_AUTH_METHODS = [
+  "private_key_jwt",
+  "client_secret_jwt",
+  "client_secret_basic",
+  "client_secret_post",
+] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+
+/** Bytes of HMAC output per algorithm: an HS secret must be at least this long (RFC 7518 §3.2). */
+export const HMAC_MIN_SECRET_BYTES: Record<HmacAlg, number> = { HS256: 32, HS384: 48, HS512: 64 };
+
+export function isAsymmetricAlg(alg: unknown): alg is AsymmetricAlg {
+  return (PRIVATE_KEY_JWT_ALGS as readonly unknown[]).includes(alg);
+}
+
+export function isHmacAlg(alg: unknown): alg is HmacAlg {
+  return (CLIENT_SECRET_JWT_ALGS as readonly unknown[]).includes(alg);
+}
+
+/** The JWK `kty` (and `crv` where it matters) that can verify `alg`. */
+export function keyTypeForAlg(alg: AsymmetricAlg): { kty: string; crv?: string } {
+  if (alg.startsWith("RS") || alg.startsWith("PS")) return { kty: "RSA" };
+  if (alg === "ES256") return { kty: "EC", crv: "P-256" };
+  if (alg === "ES384") return { kty: "EC", crv: "P-384" };
+  if (alg === "ES512") return { kty: "EC", crv: "P-521" };
+  return { kty: "OKP", crv: "Ed25519" };
+}
+
+/** Minimum RSA modulus (SPEC §3 rule 4, RFC 7518 §3.3). */
+export const RSA_MIN_MODULUS_BITS = 2048;
+
+/** Modulus length in bits of an RSA JWK's base64url `n`, ignoring leading zero octets. */
+export function rsaModulusBits(n: string): number {
+  let bytes: Uint8Array;
+  try {
+    bytes = base64url.decode(n);
+  } catch {
+    return 0;
+  }
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  if (i === bytes.length) return 0;
+  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i]!));
+}

@@ -1,0 +1,135 @@
+/**
+ * authenticateClient(): client authentication for the token, introspection and revocation
+ * endpoints (SPEC §3), in node-oidc-provider's fixed order: extract the presented mechanism
+ * (refuse two) → look the client up → require its registered method (no downgrade) → verify →
+ * consume the assertion's jti last, through `commit()`, once the endpoint's own checks passed.
+ */
+import type { AudienceMode } from "../../config.js";
+import type { FormParams } from "../../http/form.js";
+import type { ClientRecord, ClientRegistry } from "../../stores/clients.js";
+import type { JtiRegistry } from "../../stores/replay-guard.js";
+import type { SecretBox } from "../../stores/secret-box.js";
+import { parseClientAssertion, verifyClientAssertion } from "./assertion.js";
+import { clientAuthFailed } from "./failures.js";
+import type { ClientKeySource } from "./keys.js";
+import { extractPresentedCredentials, type PresentedCredentials } from "./presented.js";
+import { secretsEqual } from "./secret.js";
+
+export interface ClientAuthDependencies {
+  readonly clients: Pick<ClientRegistry, "get">;
+  readonly jtiRegistry: JtiRegistry;
+  readonly keySource: ClientKeySource;
+  secretBox(): Promise<SecretBox>;
+}
+
+export interface ClientAuthSettings {
+  readonly now: number;
+  readonly issuer: string;
+  /** The URL of the endpoint that was called, accepted as `aud` in compat mode. */
+  readonly endpointUrl: string;
+  readonly audienceMode: AudienceMode;
+  readonly clockSkewSeconds: number;
+  readonly maxLifetimeSeconds: number;
+}
+
+export interface AuthenticatedClient {
+  readonly client: ClientRecord;
+  readonly method: ClientRecord["token_endpoint_auth_method"];
+  /**
+   * Consume the assertion's jti (no-op for secret methods). Call after every other check of the
+   * request has passed and before anything is issued.
+   * @throws OAuthError invalid_client on replay, 503 temporarily_unavailable if the guard is down.
+   */
+  commit(): Promise<void>;
+}
+
+/** Whether the request tried HTTP Basic (its 401 then carries WWW-Authenticate). */
+export function triedBasicAuth(authorization: string | null): boolean {
+  return authorization !== null && /^basic(\s|$)/i.test(authorization.trim());
+}
+
+/**
+ * Authenticate the client of a token-endpoint-style request.
+ * @throws OAuthError invalid_request (malformed authentication), invalid_client (failed), or 503.
+ */
+export async function authenticateClient(
+  form: FormParams,
+  authorization: string | null,
+  deps: ClientAuthDependencies,
+  settings: ClientAuthSettings,
+): Promise<AuthenticatedClient> {
+  const presented = extractPresentedCredentials(form, authorization);
+  if (presented.kind === "client_assertion") return authenticateWithAssertion(presented, deps, settings);
+
+  const client = await findActiveClient(deps, presented.clientId);
+  if (client.token_endpoint_auth_method !== presented.kind) throw clientAuthFailed("auth_method_not_registered");
+  if (presented.kind === "client_secret_basic" && form.has("client_id") && form.get("client_id") !== client.client_id) {
+    throw clientAuthFailed("assertion_client_id_mismatch");
+  }
+  const expected = await openSecret(client, deps);
+  if (!(await secretsEqual(presented.secret, expected))) throw clientAuthFailed("secret_mismatch");
+  return { client, method: client.token_endpoint_auth_method, commit: async () => {} };
+}
+
+async function authenticateWithAssertion(
+  presented: Extract<PresentedCredentials, { kind: "client_assertion" }>,
+  deps: ClientAuthDependencies,
+  settings: ClientAuthSettings,
+): Promise<AuthenticatedClient> {
+  const parsed = parseClientAssertion(presented.assertion);
+  // RFC 7523 §3: the client is named by client_id, else by the (not yet verified) sub/iss.
+  const claimedId = presented.clientId ?? stringClaim(parsed.unverifiedClaims?.sub) ?? stringClaim(parsed.unverifiedClaims?.iss);
+  if (claimedId === undefined) throw clientAuthFailed("client_id_undeterminable");
+
+  const client = await findActiveClient(deps, claimedId);
+  const method = client.token_endpoint_auth_method;
+  if (method !== "private_key_jwt" && method !== "client_secret_jwt") throw clientAuthFailed("auth_method_not_registered");
+
+  const audienceMode = client.audience_mode ?? settings.audienceMode;
+  const acceptedAudiences = audienceMode === "strict" ? [settings.issuer] : [settings.issuer, settings.endpointUrl];
+  const secret = method === "client_secret_jwt" ? await openSecret(client, deps) : undefined;
+  const verified = await verifyClientAssertion(parsed, client, secret, deps.keySource, {
+    now: settings.now,
+    clockSkewSeconds: settings.clockSkewSeconds,
+    maxLifetimeSeconds: settings.maxLifetimeSeconds,
+    acceptedAudiences,
+    formClientId: presented.clientId,
+    audienceMode,
+  });
+
+  let committed = false;
+  return {
+    client,
+    method,
+    async commit() {
+      if (committed) return;
+      committed = true;
+      // SPEC §3 rule 10: remember (client_id, jti) until exp + skew, then it is expired anyway.
+      const firstUse = await deps.jtiRegistry.consumeOnce(client.client_id, verified.jti, verified.exp + settings.clockSkewSeconds);
+      if (!firstUse) throw clientAuthFailed("assertion_replayed");
+    },
+  };
+}
+
+/** The client if it exists and is enabled; unknown and disabled fail identically (SPEC §3). */
+async function findActiveClient(deps: ClientAuthDependencies, clientId: string): Promise<ClientRecord> {
+  const client = clientId.length <= 256 ? await deps.clients.get(clientId) : null;
+  if (client === null || client.disabled) throw clientAuthFailed("unknown_or_disabled_client");
+  return client;
+}
+
+async function openSecret(client: ClientRecord, deps: ClientAuthDependencies): Promise<string> {
+  if (client.client_secret_sealed === undefined) throw clientAuthFailed("secret_mismatch");
+  try {
+    return await (await deps.secretBox()).open(client.client_id, client.client_secret_sealed);
+  } catch (cause) {
+    if (cause instanceof Error && cause.name === "ConfigError") throw cause;
+    // A secret sealed under another CLIENT_SECRET_KEY cannot authenticate anyone.
+    console.error(JSON.stringify({ event: "client_secret_unreadable", client_id: client.client_id }));
+    throw clientAuthFailed("secret_mismatch");
+  }
+}
+
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}

@@ -1,0 +1,63 @@
+/**
+ * Which client authentication mechanism a request presents (RFC 6749 §2.3, RFC 7521 §4.2),
+ * before any client is looked up. Exactly one mechanism is allowed (SPEC §3).
+ */
+import type { FormParams } from "../../http/form.js";
+import { malformedClientAuth } from "./failures.js";
+
+/** RFC 7523 §2.2 client assertion type. */
+export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+export type PresentedCredentials =
+  | { kind: "client_secret_basic"; clientId: string; secret: string }
+  | { kind: "client_secret_post"; clientId: string; secret: string }
+  /** private_key_jwt or client_secret_jwt: which one is decided by the client's registration. */
+  | { kind: "client_assertion"; clientId: string | undefined; assertion: string };
+
+/**
+ * Extract the one presented mechanism.
+ * @throws OAuthError invalid_request when none, two, or a malformed one is presented.
+ */
+export function extractPresentedCredentials(form: FormParams, authorization: string | null): PresentedCredentials {
+  const basic = authorization !== null && /^basic(\s|$)/i.test(authorization.trim()) ? authorization.trim() : null;
+  const assertion = form.get("client_assertion");
+  const assertionType = form.get("client_assertion_type");
+  const postSecret = form.get("client_secret");
+
+  const presented = [basic !== null, assertion !== undefined || assertionType !== undefined, postSecret !== undefined];
+  const count = presented.filter(Boolean).length;
+  if (count === 0) throw malformedClientAuth("no_client_authentication");
+  if (count > 1) throw malformedClientAuth("multiple_client_authentication");
+
+  if (basic !== null) return { kind: "client_secret_basic", ...parseBasicCredentials(basic) };
+  if (postSecret !== undefined) {
+    const clientId = form.get("client_id");
+    if (clientId === undefined) throw malformedClientAuth("no_client_authentication");
+    return { kind: "client_secret_post", clientId, secret: postSecret };
+  }
+  if (assertionType === undefined) throw malformedClientAuth("assertion_type_missing");
+  if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw malformedClientAuth("assertion_type_invalid");
+  if (assertion === undefined) throw malformedClientAuth("assertion_missing");
+  return { kind: "client_assertion", clientId: form.get("client_id"), assertion };
+}
+
+/** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
+function parseBasicCredentials(header: string): { clientId: string; secret: string } {
+  const encoded = header.slice(5).trim();
+  let decoded: string;
+  try {
+    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)));
+  } catch {
+    throw malformedClientAuth("basic_header_malformed");
+  }
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) throw malformedClientAuth("basic_header_malformed");
+  try {
+    const clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, " "));
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, " "));
+    if (secret === "") throw new Error("empty secret");
+    return { clientId, secret };
+  } catch {
+    throw malformedClientAuth("basic_header_malformed");
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The schema of client registrations sent to the management API (SPEC §6, RFC 7591 §2 names).
+ * Bad input is refused with the field named; keys that are too weak, private key material, and
+ * non-HTTPS `jwks_uri`s are refused at registration.
+ */
+import { z } from "zod";
+import {
+  CLIENT_SECRET_JWT_ALGS,
+  isAsymmetricAlg,
+  isHmacAlg,
+  PRIVATE_KEY_JWT_ALGS,
+  RSA_MIN_MODULUS_BITS,
+  rsaModulusBits,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from "./algorithms.js";
+
+const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+/** A public signing JWK of a client. */
+export const ClientJwkSchema = z
+  .looseObject({
+    kty: z.enum(["RSA", "EC", "OKP"]),
+    kid: z.string().min(1).max(256).optional(),
+    alg: z.enum(PRIVATE_KEY_JWT_ALGS).optional(),
+    use: z.literal("sig").optional(),
+    key_ops: z.array(z.string()).optional(),
+    n: z.string().regex(B64URL).optional(),
+    e: z.string().regex(B64URL).optional(),
+    crv: z.enum(["P-256", "P-384", "P-521", "Ed25519"]).optional(),
+    x: z.string().regex(B64URL).optional(),
+    y: z.string().regex(B64URL).optional(),
+  })
+  .superRefine((jwk, ctx) => {
+    for (const member of PRIVATE_JWK_MEMBERS) {
+      if (member in jwk) ctx.addIssue({ code: "custom", message: `contains private key material ("${member}"); register the public key only`, path: [member] });
+    }
+    if (jwk.kty === "RSA") {
+      if (!jwk.n || !jwk.e) ctx.addIssue({ code: "custom", message: "an RSA key needs n and e" });
+      else if (rsaModulusBits(jwk.n) < RSA_MIN_MODULUS_BITS) {
+        ctx.addIssue({ code: "custom", message: `RSA key is shorter than ${RSA_MIN_MODULUS_BITS} bits`, path: ["n"] });
+      }
+    }
+    if (jwk.kty === "EC" && (!jwk.crv || jwk.crv === "Ed25519" || !jwk.x || !jwk.y)) ctx.addIssue({ code: "custom", message: "an EC key needs crv (P-256, P-384 or P-521), x and y" });
+    if (jwk.kty === "OKP" && (jwk.crv !== "Ed25519" || !jwk.x)) ctx.addIssue({ code: "custom", message: "an OKP key needs crv Ed25519 and x" });
+  });
+
+const SCOPE_LIST = /^([\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*)?$/;
+
+const resourceUri = z.string().refine((v) => URL.canParse(v) && !v.includes("#"), "must be an absolute URI without a fragment");
+
+const httpsUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => URL.canParse(v) && new URL(v).protocol === "https:", "must be an https:// URL");
+
+/** Fields an operator may set at creation. */
+const fields = {
+  client_name: z.string().min(1).max(200),
+  token_endpoint_auth_signing_alg: z.enum([...PRIVATE_KEY_JWT_ALGS, ...CLIENT_SECRET_JWT_ALGS]),
+  jwks: z.strictObject({ keys: z.array(ClientJwkSchema).min(1).max(20) }),
+  jwks_uri: httpsUrl,
+  scope: z.string().max(2000).regex(SCOPE_LIST, "must be space-separated scope tokens (RFC 6749 §3.3)"),
+  grant_types: z.array(z.literal("client_credentials")).min(1),
+  resources: z.array(resourceUri).max(50),
+  access_token_ttl: z.number().int().min(60).max(86_400),
+  audience_mode: z.enum(["compat", "strict"]),
+  dpop_bound_access_tokens: z.boolean(),
+  disabled: z.boolean(),
+};
+
+export const CreateClientSchema = z
+  .strictObject({
+    client_id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ ~ -").optional(),
+    token_endpoint_auth_method: z.enum(TOKEN_ENDPOINT_AUTH_METHODS).default("private_key_jwt"),
+    client_name: fields.client_name.optional(),
+    token_endpoint_auth_signing_alg: fields.token_endpoint_auth_signing_alg.optional(),
+    jwks: fields.jwks.optional(),
+    jwks_uri: fields.jwks_uri.optional(),
+    scope: fields.scope.default(""),
+    grant_types: fields.grant_types.default(["client_credentials"]),
+    resources: fields.resources.default([]),
+    access_token_ttl: fields.access_token_ttl.optional(),
+    audience_mode: fields.audience_mode.optional(),
+    dpop_bound_access_tokens: fields.dpop_bound_access_tokens.default(false),
+    disabled: fields.disabled.default(false),
+  });
+
+/** PATCH: any field but client_id and token_endpoint_auth_method; `null` clears an optional one. */
+export const UpdateClientSchema = z.strictObject({
+  client_name: fields.client_name.nullable().optional(),
+  token_endpoint_auth_signing_alg: fields.token_endpoint_auth_signing_alg.nullable().optional(),
+  jwks: fields.jwks.optional(),
+  jwks_uri: fields.jwks_uri.optional(),
+  scope: fields.scope.optional(),
+  grant_types: fields.grant_types.optional(),
+  resources: fields.resources.optional(),
+  access_token_ttl: fields.access_token_ttl.nullable().optional(),
+  audience_mode: fields.audience_mode.nullable().optional(),
+  dpop_bound_access_tokens: fields.dpop_bound_access_tokens.optional(),
+  disabled: fields.disabled.optional(),
+});
+
+export type CreateClientInput = z.infer<typeof CreateClientSchema>;
+export type UpdateClientInput = z.infer<typeof UpdateClientSchema>;
+
+/** The fields whose combination is checked across the whole record. */
+export interface KeyMaterialFields {
+  token_endpoint_auth_method: (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+  token_endpoint_auth_signing_alg?: string | undefined;
+  jwks?: unknown;
+  jwks_uri?: string | undefined;
+}
+
+/**
+ * Cross-field rules: a private_key_jwt client has exactly one of jwks / jwks_uri and an
+ * asymmetric alg; secret clients have neither, and client_secret_jwt an HMAC alg.
+ * @returns [field, problem] of the first broken rule, or undefined.
+ */
+export function checkKeyMaterial(client: KeyMaterialFields): [string, string] | undefined {
+  const alg = client.token_endpoint_auth_signing_alg;
+  if (client.token_endpoint_auth_method === "private_key_jwt") {
+    if ((client.jwks === undefined) === (client.jwks_uri === undefined)) return ["jwks", "private_key_jwt needs exactly one of jwks or jwks_uri"];
+    if (alg !== undefined && !isAsymmetricAlg(alg)) return ["token_endpoint_auth_signing_alg", "private_key_jwt needs an asymmetric algorithm"];
+    return undefined;
+  }
+  if (client.jwks !== undefined || client.jwks_uri !== undefined) return ["jwks", `${client.token_endpoint_auth_method} clients authenticate with a secret, not keys`];
+  if (client.token_endpoint_auth_method === "client_secret_jwt") {
+    if (alg !== undefined && !isHmacAlg(alg)) return ["token_endpoint_auth_signing_alg", "client_secret_jwt needs HS256, HS384 or HS512"];
+  } else if (alg !== undefined) {
+    return ["token_endpoint_auth_signing_alg", `${client.token_endpoint_auth_method} does not sign assertions`];
+  }
+  return undefined;
+}

@@ -1,0 +1,56 @@
+/**
+ * The `client_credentials` grant (RFC 6749 §4.4): which scopes and which audience the token gets
+ * (SPEC §4). Pure decisions on the form and the authenticated client.
+ */
+import type { FormParams } from "../../http/form.js";
+import { OAuthError } from "../../http/errors.js";
+import type { ClientRecord } from "../../stores/clients.js";
+
+export interface ClientCredentialsDecision {
+  /** Granted scopes (possibly empty). */
+  readonly scopes: readonly string[];
+  /** The access token's `aud`. */
+  readonly audience: string;
+}
+
+/** RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E, separated by single spaces. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * Decide scope and audience.
+ * @param defaultAudience DEFAULT_AUDIENCE, else the issuer.
+ * @throws OAuthError unauthorized_client, invalid_scope or invalid_target.
+ */
+export function decideClientCredentials(form: FormParams, client: ClientRecord, defaultAudience: string): ClientCredentialsDecision {
+  if (!client.grant_types.includes("client_credentials")) {
+    throw new OAuthError("unauthorized_client", "this client is not registered for the client_credentials grant", "grant_not_registered");
+  }
+  return { scopes: decideScopes(form.get("scope"), client), audience: decideAudience(form.get("resource"), client, defaultAudience) };
+}
+
+function decideScopes(requested: string | undefined, client: ClientRecord): string[] {
+  const allowed = client.scope.split(" ").filter(Boolean);
+  // SPEC §4: scope omitted → all of the client's registered scopes.
+  if (requested === undefined) return allowed;
+  const scopes = requested.split(" ");
+  if (scopes.some((scope) => !SCOPE_TOKEN.test(scope))) {
+    throw new OAuthError("invalid_scope", "scope is malformed (RFC 6749 §3.3: space-separated tokens)", "scope_malformed");
+  }
+  const unknown = scopes.find((scope) => !allowed.includes(scope));
+  if (unknown !== undefined) {
+    throw new OAuthError("invalid_scope", "a requested scope is not among the client's registered scopes", "scope_not_allowed");
+  }
+  return [...new Set(scopes)];
+}
+
+function decideAudience(resource: string | undefined, client: ClientRecord, defaultAudience: string): string {
+  if (resource === undefined) return defaultAudience;
+  // RFC 8707 §2: an absolute URI without a fragment.
+  if (!URL.canParse(resource) || resource.includes("#")) {
+    throw new OAuthError("invalid_target", "resource must be an absolute URI without a fragment", "resource_malformed");
+  }
+  if (!client.resources.includes(resource)) {
+    throw new OAuthError("invalid_target", "the requested resource is not one this client may use", "resource_not_allowed");
+  }
+  return resource;
+}

@@ -1,0 +1,74 @@
+/**
+ * The client management API (SPEC §6): /admin/clients and /admin/clients/:client_id, behind
+ * `Authorization: Bearer <ADMIN_TOKEN>`. JSON in and out; each change is one audit log line
+ * without secrets.
+ */
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../http/app-types.js";
+import { requireAdminToken } from "../http/admin-auth.js";
+import { OAuthError } from "../http/errors.js";
+import { ADMIN_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
+import { clientInformation, registerClient, requireClient, rotateClientSecret, updateClient } from "../oauth/client-registration.js";
+
+export const adminRoutes = new Hono<AppEnv>();
+
+const NO_STORE = { "Cache-Control": "no-store" };
+const MAX_PAGE_SIZE = 100;
+
+adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES));
+
+adminRoutes.post("/admin/clients", async (c) => {
+  const server = c.get("server");
+  const info = await registerClient(await readJson(c), server, server.clock());
+  audit("client_created", info.client_id);
+  return c.json(info, 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(info.client_id)}` });
+});
+
+adminRoutes.get("/admin/clients", async (c) => {
+  const limitParam = Number(c.req.query("limit") ?? 50);
+  const limit = Number.isInteger(limitParam) && limitParam >= 1 ? Math.min(limitParam, MAX_PAGE_SIZE) : 50;
+  const page = await c.get("server").clients.list(limit, c.req.query("cursor") || undefined);
+  return c.json({ clients: page.clients.map((r) => clientInformation(r)), ...(page.next_cursor ? { next_cursor: page.next_cursor } : {}) }, 200, NO_STORE);
+});
+
+adminRoutes.get("/admin/clients/:client_id", async (c) => {
+  const record = await requireClient(c.req.param("client_id"), c.get("server"));
+  return c.json(clientInformation(record), 200, NO_STORE);
+});
+
+adminRoutes.patch("/admin/clients/:client_id", async (c) => {
+  const server = c.get("server");
+  const info = await updateClient(c.req.param("client_id"), await readJson(c), server, server.clock());
+  audit("client_updated", info.client_id);
+  return c.json(info, 200, NO_STORE);
+});
+
+adminRoutes.delete("/admin/clients/:client_id", async (c) => {
+  const server = c.get("server");
+  const record = await requireClient(c.req.param("client_id"), server);
+  await server.clients.delete(record.client_id);
+  audit("client_deleted", record.client_id);
+  return c.body(null, 204, NO_STORE);
+});
+
+adminRoutes.post("/admin/clients/:client_id/secret", async (c) => {
+  const server = c.get("server");
+  const info = await rotateClientSecret(c.req.param("client_id"), server, server.clock());
+  audit("client_secret_rotated", info.client_id);
+  return c.json(info, 200, NO_STORE);
+});
+
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== "application/json") throw new OAuthError("invalid_client_metadata", "body: Content-Type must be application/json", "admin_content_type");
+  try {
+    return await c.req.json();
+  } catch {
+    throw new OAuthError("invalid_client_metadata", "body: not valid JSON", "admin_json_invalid");
+  }
+}
+
+/** One structured line per admin change; never a secret, key or token. */
+function audit(event: string, clientId: string): void {
+  console.log(JSON.stringify({ audit: event, client_id: clientId, at: new Date().toISOString() }));
+}

@@ -1,0 +1,37 @@
+/**
+ * GET /.well-known/oauth-authorization-server (RFC 8414) and GET /.well-known/jwks.json.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../http/app-types.js";
+import { CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from "../oauth/algorithms.js";
+import { TOKEN_PATH } from "./token.js";
+
+export const discoveryRoutes = new Hono<AppEnv>();
+
+/** Public metadata may be cached briefly; key rotation publishes keys well ahead of use (README). */
+const PUBLIC_CACHE = { "Cache-Control": "public, max-age=300" };
+
+discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
+  const { issuer } = c.get("server");
+  const keys = await c.get("server").signingKeys();
+  return c.json(
+    {
+      issuer,
+      token_endpoint: `${issuer}${TOKEN_PATH}`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      grant_types_supported: ["client_credentials"],
+      response_types_supported: [],
+      token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+      token_endpoint_auth_signing_alg_values_supported: [...PRIVATE_KEY_JWT_ALGS, ...CLIENT_SECRET_JWT_ALGS],
+      // RFC 9068 access tokens are signed with the active key's algorithm.
+      access_token_signing_alg_values_supported: [...new Set([keys.active.alg, ...[...keys.verificationKeys.values()].map((k) => k.alg)])],
+    },
+    200,
+    PUBLIC_CACHE,
+  );
+});
+
+discoveryRoutes.get("/.well-known/jwks.json", async (c) => {
+  const keys = await c.get("server").signingKeys();
+  return c.json(keys.publicJwks, 200, PUBLIC_CACHE);
+});

@@ -1,0 +1,28 @@
+/**
+ * POST /oauth2/token and its OAuth Toolkit alias POST /auth/oauth/v2/token (SPEC §2).
+ */
+import { Hono } from "hono";
+import { clientAuthSettings } from "../context.js";
+import type { AppEnv } from "../http/app-types.js";
+import { NO_STORE_HEADERS } from "../http/errors.js";
+import { readOAuthForm } from "../http/form.js";
+import { FORM_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
+import { handleTokenRequest } from "../oauth/token-request.js";
+
+export const TOKEN_PATH = "/oauth2/token";
+export const OTK_TOKEN_PATH = "/auth/oauth/v2/token";
+
+export const tokenRoutes = new Hono<AppEnv>();
+
+for (const path of [TOKEN_PATH, OTK_TOKEN_PATH]) {
+  tokenRoutes.post(path, limitBody(FORM_BODY_LIMIT_BYTES), async (c) => {
+    const server = c.get("server");
+    const form = await readOAuthForm(c.req.raw);
+    const response = await handleTokenRequest(form, c.req.header("Authorization") ?? null, server, {
+      ...clientAuthSettings(server, path),
+      accessTokenTtlSeconds: server.settings.accessTokenTtlSeconds,
+      defaultAudience: server.settings.defaultAudience ?? server.issuer,
+    });
+    return c.json(response, 200, NO_STORE_HEADERS);
+  });
+}

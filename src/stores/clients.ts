@@ -1,0 +1,112 @@
+/**
+ * Client registrations in Workers KV under `client:<client_id>` (SPEC §6), read through a short
+ * in-isolate cache. KV is eventually consistent (a write can take about 60 s to reach every
+ * location) and this cache adds up to `CLIENT_CACHE_SECONDS`: README "Consistency" says what that
+ * means for disabling a client.
+ *
+ * A missing record is `null`; a KV outage throws OAuthError 503, never "unknown client".
+ */
+import type { JWK } from "jose";
+import { OAuthError } from "../http/errors.js";
+import type { AudienceMode } from "../config.js";
+import type { AssertionAlg, TokenEndpointAuthMethod } from "../oauth/algorithms.js";
+
+/** The stored client record: RFC 7591 metadata names plus this service's own fields. */
+export interface ClientRecord {
+  client_id: string;
+  client_name?: string;
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  token_endpoint_auth_signing_alg?: AssertionAlg;
+  jwks?: { keys: JWK[] };
+  jwks_uri?: string;
+  /** Allowed scopes, space separated. */
+  scope: string;
+  grant_types: string[];
+  /** Allowed RFC 8707 resource indicators. */
+  resources: string[];
+  access_token_ttl?: number;
+  audience_mode?: AudienceMode;
+  dpop_bound_access_tokens: boolean;
+  disabled: boolean;
+  /** Seconds since the epoch. */
+  created_at: number;
+  updated_at: number;
+  /** The client secret sealed by stores/secret-box.ts; absent for private_key_jwt clients. */
+  client_secret_sealed?: string;
+}
+
+/** In-isolate cache lifetime for client records (and for "no such client"). */
+export const CLIENT_CACHE_SECONDS = 10;
+
+const KEY_PREFIX = "client:";
+const clientKey = (clientId: string) => `${KEY_PREFIX}${clientId}`;
+
+interface CacheEntry {
+  record: ClientRecord | null;
+  until: number;
+}
+
+export interface ClientPage {
+  clients: ClientRecord[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  next_cursor?: string;
+}
+
+export class ClientRegistry {
+  /** Per KV namespace, one cache per isolate. */
+  static #caches = new WeakMap<KVNamespace, Map<string, CacheEntry>>();
+  readonly #kv: KVNamespace;
+  readonly #cache: Map<string, CacheEntry>;
+
+  constructor(kv: KVNamespace) {
+    this.#kv = kv;
+    let cache = ClientRegistry.#caches.get(kv);
+    if (!cache) ClientRegistry.#caches.set(kv, (cache = new Map()));
+    this.#cache = cache;
+  }
+
+  /** The client, or null when unknown. Served from the isolate cache for up to CLIENT_CACHE_SECONDS. */
+  async get(clientId: string): Promise<ClientRecord | null> {
+    const now = Date.now();
+    const hit = this.#cache.get(clientId);
+    if (hit && hit.until > now) return hit.record;
+    const record = await this.#read(clientId);
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(clientId, { record, until: now + CLIENT_CACHE_SECONDS * 1000 });
+    return record;
+  }
+
+  /** The client straight from KV, bypassing the cache (admin reads). */
+  async getFresh(clientId: string): Promise<ClientRecord | null> {
+    return this.#read(clientId);
+  }
+
+  async put(record: ClientRecord): Promise<void> {
+    await this.#kv.put(clientKey(record.client_id), JSON.stringify(record));
+    this.#cache.set(record.client_id, { record, until: Date.now() + CLIENT_CACHE_SECONDS * 1000 });
+  }
+
+  async delete(clientId: string): Promise<void> {
+    await this.#kv.delete(clientKey(clientId));
+    this.#cache.delete(clientId);
+  }
+
+  /** One page of clients in client_id order. */
+  async list(limit: number, cursor?: string): Promise<ClientPage> {
+    const page = await this.#kv.list({ prefix: KEY_PREFIX, limit, cursor });
+    const records = await Promise.all(page.keys.map((k) => this.getFresh(k.name.slice(KEY_PREFIX.length))));
+    const clients = records.filter((r): r is ClientRecord => r !== null);
+    return page.list_complete ? { clients } : { clients, next_cursor: page.cursor };
+  }
+
+  async #read(clientId: string): Promise<ClientRecord | null> {
+    let text: string | null;
+    try {
+      text = await this.#kv.get(clientKey(clientId), "text");
+    } catch (cause) {
+      console.error(JSON.stringify({ event: "client_store_unavailable", message: String(cause) }));
+      throw new OAuthError("temporarily_unavailable", "the client registry could not be read; retry shortly", "client_store_unavailable");
+    }
+    return text === null ? null : (JSON.parse(text) as ClientRecord);
+  }
+}
