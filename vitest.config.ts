@@ -1,9 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import testSecrets from "./test/fixtures/server-secrets.json" with { type: "json" };
 
 // Every test file runs inside workerd with the real KV namespace and Durable Objects declared in
-// wrangler.toml (storage is isolated per test file). Test-only secrets are set here, not in
-// wrangler.toml, so a deployment never sees them.
+// wrangler.toml (storage is isolated per test file). Test-only secrets come from
+// test/fixtures/server-secrets.json, never from wrangler.toml, so a deployment never sees them.
 export default defineConfig({
   plugins: [
     cloudflareTest({
@@ -11,14 +12,17 @@ export default defineConfig({
       miniflare: {
         bindings: {
           ISSUER: "https://issuer.test",
-          ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
           SAMPLE_JWT_ROUTE: "on",
+          ...testSecrets,
         },
       },
     }),
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // .ci/run sets VITEST_JSON_REPORT to get a machine-readable summary beside the usual output.
+    reporters: process.env.VITEST_JSON_REPORT ? ["default", "json"] : ["default"],
+    outputFile: process.env.VITEST_JSON_REPORT ? { json: process.env.VITEST_JSON_REPORT } : undefined,
     testTimeout: 20_000,
   },
 });

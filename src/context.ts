@@ -70,6 +70,7 @@ function buildContext(env: Env, url: URL): ServerContext {
   const secret = async (name: "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY"): Promise<string> => {
     if (env[name] || !localDev) return requireSecret(env, name);
     const material = await devMaterial(env);
+    if (name === "ADMIN_TOKEN") announceDevAdminToken(material.adminToken);
     return { ADMIN_TOKEN: material.adminToken, SIGNING_KEYS: material.signingKeys, CLIENT_SECRET_KEY: material.clientSecretKey }[name];
   };
   const clients = new ClientRegistry(env.CLIENTS);
@@ -89,4 +90,12 @@ function buildContext(env: Env, url: URL): ServerContext {
     adminToken: () => secret("ADMIN_TOKEN"),
     ready: () => (localDev ? ensureDemoClients(env, clients, secretBox) : Promise.resolve()),
   };
+}
+
+let announced = false;
+/** Plain `wrangler dev` without ADMIN_TOKEN: show the generated local token once per isolate. */
+function announceDevAdminToken(token: string): void {
+  if (announced) return;
+  announced = true;
+  console.log(`local dev: ADMIN_TOKEN is not set; the generated local admin token is ${token}`);
 }

@@ -47,7 +47,7 @@ export class DevSecrets extends DurableObject<Env> {
       demoPrivateJwk: { ...(await exportJWK(privateKey)), kid: "demo-key-1", alg: "ES256" },
     };
     await this.ctx.storage.put(STORAGE_KEY, material);
-    console.log(`local dev: generated a signing key and secrets; admin token: ${material.adminToken}`);
+    console.log("local dev: generated a signing key, a secret-encryption key and demo clients (kept in .wrangler/)");
     return material;
   }
 }
