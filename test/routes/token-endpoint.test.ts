@@ -226,6 +226,18 @@ describe("unknown and disabled clients", () => {
   });
 });
 
+describe("client ids that cannot exist", () => {
+  it("a client_id too long for a KV key is an unknown client (401), not an outage (503)", async () => {
+    const longId = "é".repeat(256); // 512 UTF-8 bytes: within the 256-character check, past KV's 512-byte key limit
+    const client = await registerKeyClient();
+    const viaAssertion = await tokenWithAssertion(await keyAssertion(client, { iss: longId, sub: longId }));
+    expect((await expectOAuthError(viaAssertion, 401, "invalid_client")).error_description).toMatch(/unknown or disabled client/);
+    await expectOAuthError(await postForm({ ...CC, client_id: longId, client_secret: "s" }), 401, "invalid_client");
+    await expectOAuthError(await postForm(CC, { Authorization: basic(longId, "s") }), 401, "invalid_client");
+    await expectOAuthError(await admin("GET", `/admin/clients/${encodeURIComponent("é".repeat(300))}`), 404, "not_found");
+  });
+});
+
 describe("scope", () => {
   it("omitted: all of the client's registered scopes", async () => {
     const client = await registerKeyClient("ES256", { scope: "read write admin:metrics" });
