@@ -211,6 +211,12 @@ describe("rule 5: the signature verifies before any claim is trusted", () => {
     await expectRule(await tokenWithAssertion(swapped), 401, "invalid_client", /signature verification failed/, swapped);
   });
 
+  it("refuses a payload that is not even base64url JSON as a bad signature, also with client_id", async () => {
+    const [header, , signature] = (await keyAssertion(pk)).split(".");
+    const garbage = `${header}.***.${signature}`;
+    await expectRule(await tokenWithAssertion(garbage, { client_id: pk.clientId }), 401, "invalid_client", /signature verification failed/);
+  });
+
   it("refuses a client_secret_jwt assertion signed with another secret", async () => {
     const assertion = await signAssertion(encoder.encode("w".repeat(64)), assertionClaims(csjwt.clientId), { alg: "HS256" });
     await expectRule(await tokenWithAssertion(assertion), 401, "invalid_client", /signature verification failed/);
@@ -234,6 +240,11 @@ describe("rule 6: iss = sub = client_id", () => {
       const res = await tokenWithAssertion(await keyAssertion(pk), { client_id: clientId });
       await expectRule(res, 401, "invalid_client", /client_id parameter differs from the client_assertion iss\/sub/);
     }
+  });
+
+  it("refuses an assertion without iss and sub even when client_id names the client", async () => {
+    const assertion = await keyAssertion(pk, { iss: undefined, sub: undefined });
+    await expectRule(await tokenWithAssertion(assertion, { client_id: pk.clientId }), 401, "invalid_client", /iss must equal the client_id/);
   });
 
   it("refuses an assertion that names no client", async () => {

@@ -82,7 +82,8 @@ async function authenticateWithAssertion(
   if (claimedId === undefined) throw clientAuthFailed("client_id_undeterminable");
   // SPEC §3 rule 6: a client_id parameter must name the assertion's client. The lookup uses it, so
   // compare it with the claims here (this can only refuse; the claims are checked again once verified).
-  if (presented.clientId !== undefined && parsed.unverifiedClaims?.iss !== presented.clientId && parsed.unverifiedClaims?.sub !== presented.clientId) {
+  const named = [parsed.unverifiedClaims?.iss, parsed.unverifiedClaims?.sub].filter((v) => typeof v === "string");
+  if (presented.clientId !== undefined && named.length > 0 && !named.includes(presented.clientId)) {
     throw clientAuthFailed("assertion_client_id_mismatch");
   }
 
