@@ -40,6 +40,9 @@ export const CLIENT_CACHE_SECONDS = 10;
 
 const KEY_PREFIX = "client:";
 const clientKey = (clientId: string) => `${KEY_PREFIX}${clientId}`;
+/** Workers KV's key size limit; KV throws (it does not miss) for a longer key. */
+const KV_MAX_KEY_BYTES = 512;
+const encoder = new TextEncoder();
 
 interface CacheEntry {
   record: ClientRecord | null;
@@ -100,6 +103,9 @@ export class ClientRegistry {
   }
 
   async #read(clientId: string): Promise<ClientRecord | null> {
+    // No registered client has such an id (they are ≤ 128 ASCII characters); a request naming one
+    // is an unknown client, not a registry outage.
+    if (encoder.encode(clientKey(clientId)).length > KV_MAX_KEY_BYTES) return null;
     let text: string | null;
     try {
       text = await this.#kv.get(clientKey(clientId), "text");

@@ -80,6 +80,12 @@ async function authenticateWithAssertion(
   // RFC 7523 §3: the client is named by client_id, else by the (not yet verified) sub/iss.
   const claimedId = presented.clientId ?? stringClaim(parsed.unverifiedClaims?.sub) ?? stringClaim(parsed.unverifiedClaims?.iss);
   if (claimedId === undefined) throw clientAuthFailed("client_id_undeterminable");
+  // SPEC §3 rule 6: a client_id parameter must name the assertion's client. The lookup uses it, so
+  // compare it with the claims here (this can only refuse; the claims are checked again once verified).
+  const named = [parsed.unverifiedClaims?.iss, parsed.unverifiedClaims?.sub].filter((v) => typeof v === "string");
+  if (presented.clientId !== undefined && named.length > 0 && !named.includes(presented.clientId)) {
+    throw clientAuthFailed("assertion_client_id_mismatch");
+  }
 
   const client = await findActiveClient(deps, claimedId);
   const method = client.token_endpoint_auth_method;

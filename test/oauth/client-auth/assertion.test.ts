@@ -1,0 +1,64 @@
+/**
+ * parseClientAssertion (SPEC §3 rule 2): compact JWS of at most 8 KiB, never JWE, never `alg: none`.
+ */
+import { base64url } from "jose";
+import { describe, expect, it } from "vitest";
+import { MAX_ASSERTION_BYTES, parseClientAssertion } from "../../../src/oauth/client-auth/assertion.js";
+import { outcome } from "../reason.js";
+
+const seg = (value: unknown) => base64url.encode(typeof value === "string" ? value : JSON.stringify(value));
+const HEADER = seg({ alg: "ES256", kid: "k1" });
+const PAYLOAD = seg({ iss: "c", sub: "c" });
+const parse = (compact: string) => outcome(() => parseClientAssertion(compact));
+
+describe("parseClientAssertion", () => {
+  it("splits a compact JWS into its header and (unverified) claims", () => {
+    const parsed = parseClientAssertion(`${HEADER}.${PAYLOAD}.c2ln`);
+    expect(parsed.header).toEqual({ alg: "ES256", kid: "k1" });
+    expect(parsed.unverifiedClaims).toEqual({ iss: "c", sub: "c" });
+    expect(parsed.compact).toBe(`${HEADER}.${PAYLOAD}.c2ln`);
+  });
+
+  it("leaves a non-JSON payload for the signature check to refuse (claims undefined)", () => {
+    expect(parseClientAssertion(`${HEADER}.${seg("not json")}.c2ln`).unverifiedClaims).toBeUndefined();
+    expect(parseClientAssertion(`${HEADER}.${seg([1, 2])}.c2ln`).unverifiedClaims).toBeUndefined();
+  });
+
+  it("accepts exactly 8 KiB and refuses one character more", () => {
+    expect(MAX_ASSERTION_BYTES).toBe(8192);
+    const exactly = (length: number) => `${HEADER}.${"A".repeat(length - HEADER.length - 6)}.c2ln`;
+    expect(exactly(8192)).toHaveLength(8192);
+    expect(parse(exactly(8192))).toBe("ok");
+    expect(parse(exactly(8193))).toBe("invalid_client/assertion_too_large");
+  });
+
+  it("refuses a JWE: five segments, or an enc header", () => {
+    expect(parse(`${seg({ alg: "dir", enc: "A256GCM" })}..aXY.Y2lwaGVy.dGFn`)).toBe("invalid_client/assertion_is_jwe");
+    expect(parse(`${seg({ alg: "ES256", enc: "A256GCM" })}.${PAYLOAD}.c2ln`)).toBe("invalid_client/assertion_is_jwe");
+  });
+
+  it("refuses alg none in any case, with or without a signature", () => {
+    for (const alg of ["none", "None", "NONE"]) {
+      expect(parse(`${seg({ alg })}.${PAYLOAD}.`)).toBe("invalid_client/assertion_alg_none");
+      expect(parse(`${seg({ alg })}.${PAYLOAD}.c2ln`)).toBe("invalid_client/assertion_alg_none");
+    }
+  });
+
+  it("refuses anything that is not three non-empty segments with a JSON object header and a string alg", () => {
+    const notJws = [
+      "",
+      "abc",
+      `${HEADER}.${PAYLOAD}`,
+      `${HEADER}.${PAYLOAD}.c2ln.extra`,
+      `.${PAYLOAD}.c2ln`,
+      `${HEADER}..c2ln`,
+      `${HEADER}.${PAYLOAD}.`,
+      `${seg("not json")}.${PAYLOAD}.c2ln`,
+      `${seg([{ alg: "ES256" }])}.${PAYLOAD}.c2ln`,
+      `${seg({ kid: "k1" })}.${PAYLOAD}.c2ln`,
+      `${seg({ alg: 256 })}.${PAYLOAD}.c2ln`,
+      `!!!.${PAYLOAD}.c2ln`,
+    ];
+    for (const compact of notJws) expect(parse(compact), compact).toBe("invalid_client/assertion_not_jws");
+  });
+});
