@@ -30,6 +30,7 @@ jwtsRoutes.get(
     if (clientId === undefined) throw new OAuthError("invalid_request", "client_id is required", "sample_client_id_missing");
     const client = await server.clients.get(clientId);
     if (client === null) throw new OAuthError("not_found", "no such client", "sample_client_unknown");
+    if (client.disabled) throw new OAuthError("invalid_request", "this client is disabled; its assertions would be refused", "sample_client_disabled");
     const method = client.token_endpoint_auth_method;
     if (method !== "private_key_jwt" && method !== "client_secret_jwt") {
       throw new OAuthError("invalid_request", `this client uses ${method}, not a client assertion`, "sample_client_not_jwt");

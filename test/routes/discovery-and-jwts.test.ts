@@ -158,6 +158,12 @@ describe("GET /jwts", () => {
     await expectOAuthError(await call("/jwts"), 400, "invalid_request");
   });
 
+  it("refuses a disabled client instead of printing a curl that cannot work", async () => {
+    const { clientId } = await registerSecretClient("client_secret_jwt", { disabled: true });
+    const body = await expectOAuthError(await call(`/jwts?client_id=${clientId}`), 400, "invalid_request");
+    expect(body.error_description).toMatch(/disabled/);
+  });
+
   it("SAMPLE_JWT_ROUTE=off: 404", async () => {
     const { clientId } = await registerSecretClient("client_secret_jwt");
     await expectOAuthError(await callWorker(`${ISSUER}/jwts?client_id=${clientId}`, {}, { SAMPLE_JWT_ROUTE: "off" }), 404, "not_found");

@@ -116,7 +116,8 @@ describe("client_secret_basic and client_secret_post", () => {
   it("client_secret_basic with a matching client_id parameter is fine, a different one is refused", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_basic");
     await tokenOf(await postForm({ ...CC, client_id: clientId }, { Authorization: basic(clientId, secret) }));
-    await expectOAuthError(await postForm({ ...CC, client_id: "someone-else" }, { Authorization: basic(clientId, secret) }), 401, "invalid_client");
+    const body = await expectOAuthError(await postForm({ ...CC, client_id: "someone-else" }, { Authorization: basic(clientId, secret) }), 401, "invalid_client");
+    expect(body.error_description).toMatch(/differs from the client_id of the HTTP Basic credentials/);
   });
 
   it("a 401 after Basic carries WWW-Authenticate: Basic", async () => {

@@ -20,6 +20,7 @@ const FAILED_AUTHENTICATION = {
   client_id_undeterminable: "client_assertion does not identify the client: send client_id or set sub",
   auth_method_not_registered: "client authentication failed: this client is registered for another token_endpoint_auth_method",
   secret_mismatch: "client authentication failed: wrong client secret",
+  basic_client_id_mismatch: "the client_id parameter differs from the client_id of the HTTP Basic credentials",
   // RFC 7523 assertion rules, in the order they are checked (SPEC §3 rules 2-10).
   assertion_too_large: "client_assertion is larger than 8 KiB",
   assertion_is_jwe: "client_assertion is encrypted (JWE); a signed JWT (JWS) is required",
@@ -28,7 +29,7 @@ const FAILED_AUTHENTICATION = {
   assertion_alg_not_allowed: "client_assertion alg is not allowed for the client's token_endpoint_auth_method",
   assertion_alg_not_registered: "client_assertion alg differs from the client's token_endpoint_auth_signing_alg",
   assertion_crit_unsupported: "client_assertion has a crit header parameter this server does not understand",
-  assertion_typ_invalid: "client_assertion typ header is not accepted (strict mode requires client-authentication+jwt)",
+  assertion_typ_invalid: "client_assertion typ header is not accepted (compat: absent, JWT or client-authentication+jwt; strict: client-authentication+jwt)",
   assertion_key_not_found: "no registered key of the client matches the client_assertion kid and alg",
   assertion_key_ambiguous: "several registered keys match the client_assertion alg; set kid",
   assertion_key_too_weak: "the client's matching RSA key is shorter than 2048 bits",

@@ -64,7 +64,7 @@ export async function authenticateClient(
   const client = await findActiveClient(deps, presented.clientId);
   if (client.token_endpoint_auth_method !== presented.kind) throw clientAuthFailed("auth_method_not_registered");
   if (presented.kind === "client_secret_basic" && form.has("client_id") && form.get("client_id") !== client.client_id) {
-    throw clientAuthFailed("assertion_client_id_mismatch");
+    throw clientAuthFailed("basic_client_id_mismatch");
   }
   const expected = await openSecret(client, deps);
   if (!(await secretsEqual(presented.secret, expected))) throw clientAuthFailed("secret_mismatch");
