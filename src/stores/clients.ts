@@ -91,6 +91,11 @@ export class ClientRegistry {
     this.#cache.delete(clientId);
   }
 
+  /** Update this isolate's cache after a change written elsewhere (stores/client-writer.ts). */
+  remember(clientId: string, record: ClientRecord | null): void {
+    this.#cache.set(clientId, { record, until: Date.now() + CLIENT_CACHE_SECONDS * 1000 });
+  }
+
   /** One page of clients in client_id order. */
   async list(limit: number, cursor?: string): Promise<ClientPage> {
     const page = await this.#kv.list({ prefix: KEY_PREFIX, limit, cursor });
