@@ -75,7 +75,7 @@ class JwksFetchFailure extends Error {
 /** A ClientKeySource: inline `jwks` as registered, `jwks_uri` fetched and cached as above. */
 export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource {
   const entries = new Map<string, Entry>();
-  const nowMs = options.nowMs ?? Date.now;
+  const nowMs = options.nowMs ?? (() => Date.now());
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const sharedCache = options.sharedCache ?? defaultSharedCache;
   const limits = { maxBytes: options.maxBytes ?? JWKS_MAX_BYTES, timeoutMs: options.timeoutMs ?? JWKS_FETCH_TIMEOUT_MS };
