@@ -5,7 +5,7 @@
  * - HTTPS only; plain `http://` only to a loopback host and only for local-dev requests.
  * - At most JWKS_MAX_BYTES (enforced while streaming, whatever Content-Length says), at most
  *   JWKS_FETCH_TIMEOUT_MS for the whole exchange, `redirect: "manual"` (a 3xx is a failure: no hop
- *   to another host).
+ *   to another host): see bounded-fetch.ts.
  * - Cached in the isolate and in the Cache API for JWKS_CACHE_TTL_SECONDS. An unknown `kid`
  *   triggers a refetch at most every JWKS_REFETCH_MIN_INTERVAL_SECONDS per client (and per isolate),
  *   so a flood of assertions with made-up kids cannot turn the server into a fetch amplifier.
@@ -18,7 +18,10 @@ import { isLoopbackHost } from "../local-dev.js";
 import { clientAuthFailed } from "../oauth/client-auth/failures.js";
 import { parseRemoteJwks } from "../oauth/client-auth/jwks-document.js";
 import { inlineKeySource, type ClientKeySource } from "../oauth/client-auth/keys.js";
+import { BoundedFetchError, fetchTextBounded, type FetchLike, type FetchLimits } from "./bounded-fetch.js";
 import type { ClientRecord } from "./clients.js";
+
+export type { FetchLike } from "./bounded-fetch.js";
 
 /** Largest accepted JWK Set document. */
 export const JWKS_MAX_BYTES = 64 * 1024;
@@ -33,8 +36,6 @@ export const JWKS_FAILURE_BACKOFF_SECONDS = 5;
 
 const MAX_ENTRIES = 1_000;
 const CACHE_KEY_ORIGIN = "https://client-jwks.cache.invalid";
-
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export interface RemoteJwksOptions {
   /** `http://` to loopback hosts is allowed: true only for requests that are themselves local dev. */
@@ -140,81 +141,18 @@ export function jwksUriAllowed(uri: string, allowLoopbackHttp: boolean): boolean
   return url.protocol === "http:" && loopback && allowLoopbackHttp;
 }
 
-async function fetchJwks(uri: string, allowLoopbackHttp: boolean, fetchImpl: FetchLike, limits: { maxBytes: number; timeoutMs: number }): Promise<readonly JWK[]> {
+async function fetchJwks(uri: string, allowLoopbackHttp: boolean, fetchImpl: FetchLike, limits: FetchLimits): Promise<readonly JWK[]> {
   if (!jwksUriAllowed(uri, allowLoopbackHttp)) throw new JwksFetchFailure("uri_not_allowed");
-  const controller = new AbortController();
-  let timer: number | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new JwksFetchFailure("timeout"));
-    }, limits.timeoutMs);
-  });
-  const exchange = async (): Promise<readonly JWK[]> => {
-    let response: Response;
-    try {
-      response = await fetchImpl(uri, {
-        method: "GET",
-        redirect: "manual",
-        signal: controller.signal,
-        headers: { Accept: "application/jwk-set+json, application/json" },
-      });
-    } catch {
-      throw new JwksFetchFailure(controller.signal.aborted ? "timeout" : "network_error");
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel().catch(() => {});
-      throw new JwksFetchFailure(response.status >= 300 && response.status < 400 ? "redirect_refused" : `status_${response.status}`);
-    }
-    const text = await readCapped(response, limits.maxBytes);
-    const parsed = parseRemoteJwks(text);
-    if (!parsed.ok) throw new JwksFetchFailure(parsed.problem, "assertion_jwks_invalid");
-    return parsed.keys;
-  };
+  let text: string;
   try {
-    return await Promise.race([exchange(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The body as text, refusing more than `maxBytes` while it streams in. */
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get("Content-Length") ?? NaN);
-  if (declared > maxBytes) {
-    await response.body?.cancel().catch(() => {});
-    throw new JwksFetchFailure("too_large");
-  }
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new JwksFetchFailure("too_large");
-      }
-      chunks.push(value);
-    }
+    text = await fetchTextBounded(uri, fetchImpl, { ...limits, accept: "application/jwk-set+json, application/json" });
   } catch (cause) {
-    if (cause instanceof JwksFetchFailure) throw cause;
-    throw new JwksFetchFailure("network_error");
+    if (!(cause instanceof BoundedFetchError)) throw cause;
+    throw new JwksFetchFailure(cause.problem, cause.problem === "invalid_utf8" ? "assertion_jwks_invalid" : "assertion_jwks_unavailable");
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new JwksFetchFailure("invalid_json", "assertion_jwks_invalid");
-  }
+  const parsed = parseRemoteJwks(text);
+  if (!parsed.ok) throw new JwksFetchFailure(parsed.problem, "assertion_jwks_invalid");
+  return parsed.keys;
 }
 
 function sharedKey(client: ClientRecord, uri: string): string {
