@@ -62,7 +62,27 @@ describe("ets clients create", () => {
     const id = uniqueId("remote");
     await cli.ok("clients", "create", "--name", "remote", "--client-id", id, "--jwks-uri", "https://keys.example/jwks.json");
     expect(cli.files.size).toBe(0);
-    expect(await (await admin("GET", `/admin/clients/${id}`)).json<any>()).toMatchObject({ jwks_uri: "https://keys.example/jwks.json" });
+    const record = await (await admin("GET", `/admin/clients/${id}`)).json<any>();
+    expect(record).toMatchObject({ jwks_uri: "https://keys.example/jwks.json" });
+    // The client's own keys decide the algorithm unless --alg pins it.
+    expect(record.token_endpoint_auth_signing_alg).toBeUndefined();
+  });
+
+  it("registers a public key the client generated itself", async () => {
+    const donor = cliHarness();
+    await donor.ok("clients", "create", "--name", "donor", "--alg", "PS256", "--out", "theirs.json");
+    const cli = cliHarness();
+    cli.files.set("theirs.pub.json", { text: JSON.stringify(JSON.parse(donor.files.get("theirs.json")!.text)), mode: 0o644 });
+    const id = uniqueId("own");
+    const { stdout } = await cli.ok("clients", "create", "--name", "own", "--client-id", id, "--public-key", "theirs.pub.json");
+    expect(fields(stdout)).toEqual({ client_id: id });
+    expect(cli.files.size).toBe(1);
+    const record = await (await admin("GET", `/admin/clients/${id}`)).json<any>();
+    expect(record.token_endpoint_auth_signing_alg).toBe("PS256");
+    expect(record.jwks.keys[0].d).toBeUndefined();
+    cli.files.set("theirs.json", donor.files.get("theirs.json")!);
+    await cli.ok("token", "--client-id", id, "--key", "theirs.json");
+    expect((await cli.run("clients", "create", "--name", "x", "--public-key", "a", "--out", "b")).code).toBe(2);
   });
 
   it("reports an API error as one line, exit 1, and leaves no orphan key file", async () => {

@@ -12,7 +12,7 @@ const AUTH_METHODS = ["private_key_jwt", "client_secret_jwt", "client_secret_bas
 
 /** @type {Record<string, { run: (ctx: CommandContext) => Promise<void>, usage: string }>} */
 export const clientCommands = {
-  create: { run: create, usage: "clients create --name N [--auth private_key_jwt|client_secret_jwt|client_secret_basic|client_secret_post] [--alg ES256] [--scope 'a b'] [--out FILE] [--client-id ID] [--jwks-uri URL] [--resource URI]… [--ttl S]" },
+  create: { run: create, usage: "clients create --name N [--auth private_key_jwt|client_secret_jwt|client_secret_basic|client_secret_post] [--alg ES256] [--scope 'a b'] [--out FILE | --public-key FILE | --jwks-uri URL] [--client-id ID] [--resource URI]… [--ttl S]" },
   list: { run: list, usage: "clients list [--limit N] [--cursor C]" },
   show: { run: show, usage: "clients show ID" },
   disable: { run: (ctx) => setDisabled(ctx, true), usage: "clients disable ID" },
@@ -43,20 +43,33 @@ async function create(ctx) {
   let keyFile;
   const jwksUri = flag(args, "jwks-uri");
   if (auth === "private_key_jwt") {
-    const alg = checkAlg(flag(args, "alg"));
-    metadata.token_endpoint_auth_signing_alg = alg;
+    // Pinned to the generated key's alg, or to --alg; a client's own keys may use any allowed alg.
+    const explicitAlg = flag(args, "alg");
+    if (explicitAlg !== undefined) metadata.token_endpoint_auth_signing_alg = checkAlg(explicitAlg);
+    const publicKeyFile = flag(args, "public-key");
+    if ([jwksUri, publicKeyFile, flag(args, "out")].filter((v) => v !== undefined).length > 1) {
+      throw new UsageError("--jwks-uri, --public-key and --out exclude each other");
+    }
     if (jwksUri !== undefined) {
-      if (flag(args, "out") !== undefined) throw new UsageError("--out and --jwks-uri exclude each other: a jwks_uri client holds its own keys");
       metadata.jwks_uri = jwksUri;
+    } else if (publicKeyFile !== undefined) {
+      // The client made its own key pair: register its public key as given (kid included).
+      const publicJwk = publicPart(await readJwkFile(ctx, publicKeyFile));
+      if (publicJwk.alg !== undefined && explicitAlg === undefined) metadata.token_endpoint_auth_signing_alg = publicJwk.alg;
+      metadata.jwks = { keys: [publicJwk] };
     } else {
       // Private key first, to a file nobody else can read; registration only sends the public key.
+      const alg = checkAlg(explicitAlg);
+      metadata.token_endpoint_auth_signing_alg = alg;
       const pair = await generateKeyPairJwk(alg);
       keyFile = flag(args, "out") ?? `${clientId}.private.jwk.json`;
       await writePrivateKeyFile(ctx.io, keyFile, pair.privateJwk);
       metadata.jwks = { keys: [pair.publicJwk] };
     }
   } else {
-    if (jwksUri !== undefined || flag(args, "out") !== undefined) throw new UsageError(`--jwks-uri and --out are for private_key_jwt clients, not ${auth}`);
+    if (jwksUri !== undefined || flag(args, "out") !== undefined || flag(args, "public-key") !== undefined) {
+      throw new UsageError(`--jwks-uri, --public-key and --out are for private_key_jwt clients, not ${auth}`);
+    }
     if (auth === "client_secret_jwt") metadata.token_endpoint_auth_signing_alg = flag(args, "alg") ?? "HS256";
     else if (flag(args, "alg") !== undefined) throw new UsageError(`--alg does not apply to ${auth}`);
   }
