@@ -6,11 +6,13 @@
 import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
 import type { ClientAuthSettings } from "./oauth/client-auth/index.js";
-import { inlineKeySource, type ClientKeySource } from "./oauth/client-auth/keys.js";
+import type { ClientKeySource } from "./oauth/client-auth/keys.js";
 import { devMaterial, ensureDemoClients, isLoopbackHost } from "./local-dev.js";
+import { clientWriterStore, type ClientWrites } from "./stores/client-writer.js";
 import { ClientRegistry } from "./stores/clients.js";
 import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
 import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
+import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
 
 export interface ServerContext {
@@ -22,6 +24,8 @@ export interface ServerContext {
   readonly sampleRouteMode: SampleRouteMode;
   readonly clock: Clock;
   readonly clients: ClientRegistry;
+  /** The writer of record for client registrations: every admin change goes through it. */
+  readonly clientWriter: ClientWrites;
   readonly jtiRegistry: JtiRegistry;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
@@ -74,6 +78,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     return { ADMIN_TOKEN: material.adminToken, SIGNING_KEYS: material.signingKeys, CLIENT_SECRET_KEY: material.clientSecretKey }[name];
   };
   const clients = new ClientRegistry(env.CLIENTS);
+  const clientWriter = clientWriterStore(env.CLIENT_WRITER, clients);
   const secretBox = async () => loadSecretBox(await secret("CLIENT_SECRET_KEY"));
 
   return {
@@ -83,12 +88,14 @@ function buildContext(env: Env, url: URL): ServerContext {
     sampleRouteMode: settings.sampleJwtRoute ?? (localDev ? "on" : "off"),
     clock: systemClock,
     clients,
+    clientWriter,
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards),
-    keySource: inlineKeySource,
+    // http:// jwks_uri (loopback only) is fetched for local-dev requests only (SPEC §6, §8).
+    keySource: remoteJwksKeySource({ allowLoopbackHttp: localDev }),
     signingKeys: async () => loadSigningKeys(await secret("SIGNING_KEYS")),
     secretBox,
     adminToken: () => secret("ADMIN_TOKEN"),
-    ready: () => (localDev ? ensureDemoClients(env, clients, secretBox) : Promise.resolve()),
+    ready: () => (localDev ? ensureDemoClients(env, clientWriter, secretBox) : Promise.resolve()),
   };
 }
 

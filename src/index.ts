@@ -3,6 +3,7 @@
  */
 import { app } from "./app.js";
 
+export { ClientWriter } from "./stores/client-writer.js";
 export { DevSecrets } from "./stores/dev-secrets.js";
 export { ReplayGuard } from "./stores/replay-guard.js";
 

@@ -4,7 +4,8 @@
  * only for requests that arrive on a loopback host; Cloudflare's edge never routes a loopback
  * hostname to a deployed Worker, so a deployment missing a secret refuses to work instead.
  */
-import type { ClientRecord, ClientRegistry } from "./stores/clients.js";
+import type { ClientWrites } from "./stores/client-writer.js";
+import type { ClientRecord } from "./stores/clients.js";
 import type { DevMaterial } from "./stores/dev-secrets.js";
 import type { SecretBox } from "./stores/secret-box.js";
 import { toPublicJwk } from "./stores/signing-keys.js";
@@ -37,7 +38,7 @@ export function devMaterial(env: Env): Promise<DevMaterial> {
 const seeded = new WeakMap<object, Promise<void>>();
 
 /** Create the two demo clients if they are missing; once per isolate. */
-export function ensureDemoClients(env: Env, clients: ClientRegistry, secretBox: () => Promise<SecretBox>): Promise<void> {
+export function ensureDemoClients(env: Env, clients: ClientWrites, secretBox: () => Promise<SecretBox>): Promise<void> {
   let pending = seeded.get(env.CLIENTS);
   if (!pending) {
     pending = seedDemoClients(env, clients, secretBox);
@@ -47,7 +48,7 @@ export function ensureDemoClients(env: Env, clients: ClientRegistry, secretBox: 
   return pending;
 }
 
-async function seedDemoClients(env: Env, clients: ClientRegistry, secretBox: () => Promise<SecretBox>): Promise<void> {
+async function seedDemoClients(env: Env, clients: ClientWrites, secretBox: () => Promise<SecretBox>): Promise<void> {
   const material = await devMaterial(env);
   const now = Math.floor(Date.now() / 1000);
   const base = {
@@ -59,24 +60,26 @@ async function seedDemoClients(env: Env, clients: ClientRegistry, secretBox: () 
     created_at: now,
     updated_at: now,
   } satisfies Partial<ClientRecord>;
-  if (!(await clients.getFresh(DEMO_SECRET_JWT_CLIENT_ID))) {
-    await clients.put({
-      ...base,
-      client_id: DEMO_SECRET_JWT_CLIENT_ID,
-      client_name: "Demo client (client_secret_jwt)",
-      token_endpoint_auth_method: "client_secret_jwt",
-      token_endpoint_auth_signing_alg: "HS256",
-      client_secret_sealed: await (await secretBox()).seal(DEMO_SECRET_JWT_CLIENT_ID, material.demoClientSecret),
-    });
-  }
-  if (!(await clients.getFresh(DEMO_PRIVATE_KEY_JWT_CLIENT_ID))) {
-    await clients.put({
-      ...base,
-      client_id: DEMO_PRIVATE_KEY_JWT_CLIENT_ID,
-      client_name: "Demo client (private_key_jwt)",
-      token_endpoint_auth_method: "private_key_jwt",
-      token_endpoint_auth_signing_alg: "ES256",
-      jwks: { keys: [toPublicJwk(material.demoPrivateJwk)] },
-    });
-  }
+  await createIfMissing(clients, DEMO_SECRET_JWT_CLIENT_ID, async () => ({
+    ...base,
+    client_id: DEMO_SECRET_JWT_CLIENT_ID,
+    client_name: "Demo client (client_secret_jwt)",
+    token_endpoint_auth_method: "client_secret_jwt",
+    token_endpoint_auth_signing_alg: "HS256",
+    client_secret_sealed: await (await secretBox()).seal(DEMO_SECRET_JWT_CLIENT_ID, material.demoClientSecret),
+  }));
+  await createIfMissing(clients, DEMO_PRIVATE_KEY_JWT_CLIENT_ID, async () => ({
+    ...base,
+    client_id: DEMO_PRIVATE_KEY_JWT_CLIENT_ID,
+    client_name: "Demo client (private_key_jwt)",
+    token_endpoint_auth_method: "private_key_jwt",
+    token_endpoint_auth_signing_alg: "ES256",
+    jwks: { keys: [toPublicJwk(material.demoPrivateJwk)] },
+  }));
+}
+
+/** Create through the writer of record when absent; a concurrent creation elsewhere wins. */
+async function createIfMissing(clients: ClientWrites, clientId: string, build: () => Promise<ClientRecord>): Promise<void> {
+  const current = await clients.read(clientId);
+  if (current.record === null) await clients.commit(clientId, current.version, await build());
 }

@@ -49,10 +49,18 @@ const SCOPE_LIST = /^([\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*)?$/
 
 const resourceUri = z.string().refine((v) => URL.canParse(v) && !v.includes("#"), "must be an absolute URI without a fragment");
 
+/** Loopback hostnames (URL.hostname form), as in src/local-dev.ts. */
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+// https://, or http:// to a loopback host, which jwksUriProblem() then allows in local dev only.
 const httpsUrl = z
   .string()
   .max(2048)
-  .refine((v) => URL.canParse(v) && new URL(v).protocol === "https:", "must be an https:// URL");
+  .refine((v) => {
+    if (!URL.canParse(v)) return false;
+    const url = new URL(v);
+    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+  }, "must be an https:// URL");
 
 /** Fields an operator may set at creation. */
 const fields = {
@@ -130,5 +138,18 @@ export function checkKeyMaterial(client: KeyMaterialFields): [string, string] | 
   } else if (alg !== undefined) {
     return ["token_endpoint_auth_signing_alg", `${client.token_endpoint_auth_method} does not sign assertions`];
   }
+  return undefined;
+}
+
+/**
+ * SPEC §6: a `jwks_uri` is https. A loopback host (http or https) is accepted only while the
+ * request is itself local dev, since a deployed Worker cannot and must not fetch it.
+ * @returns the problem, or undefined when the URI is acceptable.
+ */
+export function jwksUriProblem(uri: string | undefined, localDev: boolean): string | undefined {
+  if (uri === undefined || !URL.canParse(uri)) return undefined;
+  const url = new URL(uri);
+  if (url.username !== "" || url.password !== "") return "must not contain credentials";
+  if (LOOPBACK_HOSTS.has(url.hostname) && !localDev) return "must be an https:// URL (a loopback jwks_uri is accepted in local dev only)";
   return undefined;
 }

@@ -1,18 +1,24 @@
 /**
  * Creating, changing and rotating client registrations (SPEC §6). Validation through the schemas
  * of client-metadata.ts; secrets generated here (≥ 256 bits), sealed before they are stored, and
- * returned once in the RFC 7591 §3.2.1 client information response.
+ * returned once in the RFC 7591 §3.2.1 client information response. Every write goes through the
+ * client's writer of record (client-changes.ts), so concurrent admin changes are never lost.
  */
 import type { z } from "zod";
 import { OAuthError } from "../http/errors.js";
-import type { ClientRecord, ClientRegistry } from "../stores/clients.js";
+import type { ClientRecord } from "../stores/clients.js";
+import type { ClientWrites } from "../stores/client-writer.js";
 import { generateClientSecret, type SecretBox } from "../stores/secret-box.js";
 import type { AssertionAlg } from "./algorithms.js";
-import { checkKeyMaterial, CreateClientSchema, UpdateClientSchema } from "./client-metadata.js";
+import { changeClient, readClient, type AppliedChange } from "./client-changes.js";
+import { checkKeyMaterial, CreateClientSchema, jwksUriProblem, UpdateClientSchema } from "./client-metadata.js";
 
 export interface RegistrationDependencies {
-  readonly clients: Pick<ClientRegistry, "getFresh" | "put" | "delete">;
+  /** The writer of record: every change and every admin read goes through it. */
+  readonly clientWriter: ClientWrites;
   secretBox(): Promise<SecretBox>;
+  /** The admin request is local dev (loopback): a loopback jwks_uri is acceptable. Default false. */
+  readonly localDev?: boolean;
 }
 
 /** RFC 7591 §3.2.1 client information response: the record, never the sealed secret. */
@@ -22,15 +28,21 @@ export type ClientInformation = Omit<ClientRecord, "client_secret_sealed"> & {
   client_secret_expires_at?: number;
 };
 
+/** A change that was applied: the response body and what the audit log needs. */
+export interface ClientChangeResult {
+  readonly info: ClientInformation;
+  readonly change: AppliedChange;
+}
+
 const usesSecret = (method: ClientRecord["token_endpoint_auth_method"]) => method !== "private_key_jwt";
 
 /** Register a client. @throws OAuthError invalid_client_metadata (400) or conflict (409). */
-export async function registerClient(input: unknown, deps: RegistrationDependencies, now: number): Promise<ClientInformation> {
+export async function registerClient(input: unknown, deps: RegistrationDependencies, now: number): Promise<ClientChangeResult> {
   const data = parseOrThrow(CreateClientSchema, input);
   const keyProblem = checkKeyMaterial(data);
   if (keyProblem) throw invalidMetadata(...keyProblem);
+  checkJwksUri(data.jwks_uri, deps);
   const clientId = data.client_id ?? crypto.randomUUID();
-  if (await deps.clients.getFresh(clientId)) throw new OAuthError("conflict", `a client with client_id "${clientId}" already exists`, "client_exists");
 
   const secret = usesSecret(data.token_endpoint_auth_method) ? generateClientSecret() : undefined;
   const record: ClientRecord = {
@@ -41,50 +53,67 @@ export async function registerClient(input: unknown, deps: RegistrationDependenc
   } as ClientRecord;
   if (record.token_endpoint_auth_signing_alg === undefined) delete record.token_endpoint_auth_signing_alg;
   if (secret !== undefined) record.client_secret_sealed = await (await deps.secretBox()).seal(clientId, secret);
-  await deps.clients.put(record);
-  return clientInformation(record, secret);
+  const change = await changeClient(deps.clientWriter, clientId, (current) => {
+    if (current !== null) throw new OAuthError("conflict", `a client with client_id "${clientId}" already exists`, "client_exists");
+    return record;
+  });
+  return { info: clientInformation(record, secret), change };
 }
 
 /** Apply a PATCH. @throws OAuthError not_found or invalid_client_metadata. */
-export async function updateClient(clientId: string, input: unknown, deps: RegistrationDependencies, now: number): Promise<ClientInformation> {
-  const record = await requireClient(clientId, deps);
+export async function updateClient(clientId: string, input: unknown, deps: RegistrationDependencies, now: number): Promise<ClientChangeResult> {
   const patch = parseOrThrow(UpdateClientSchema, input);
-  const next: Record<string, unknown> = { ...record };
-  for (const [field, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    if (value === null) delete next[field];
-    else next[field] = value;
-  }
-  // Switching between inline jwks and jwks_uri replaces the other.
-  if (patch.jwks !== undefined) delete next.jwks_uri;
-  if (patch.jwks_uri !== undefined) delete next.jwks;
-  const updated = { ...(next as unknown as ClientRecord), updated_at: now };
-  const keyProblem = checkKeyMaterial(updated);
-  if (keyProblem) throw invalidMetadata(...keyProblem);
-  await deps.clients.put(updated);
-  return clientInformation(updated);
+  checkJwksUri(patch.jwks_uri, deps);
+  const change = await changeClient(deps.clientWriter, clientId, (current) => {
+    const record = existing(current);
+    const next: Record<string, unknown> = { ...record };
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      if (value === null) delete next[field];
+      else next[field] = value;
+    }
+    // Switching between inline jwks and jwks_uri replaces the other.
+    if (patch.jwks !== undefined) delete next.jwks_uri;
+    if (patch.jwks_uri !== undefined) delete next.jwks;
+    const updated = { ...(next as unknown as ClientRecord), updated_at: now };
+    const keyProblem = checkKeyMaterial(updated);
+    if (keyProblem) throw invalidMetadata(...keyProblem);
+    return updated;
+  });
+  return { info: clientInformation(change.after!), change };
 }
 
 /** Issue a new secret for a secret-based client; the old one stops working at once (per isolate cache). */
-export async function rotateClientSecret(clientId: string, deps: RegistrationDependencies, now: number): Promise<ClientInformation> {
-  const record = await requireClient(clientId, deps);
-  if (!usesSecret(record.token_endpoint_auth_method)) {
-    throw invalidMetadata("token_endpoint_auth_method", "private_key_jwt clients have no secret; rotate their keys instead");
-  }
+export async function rotateClientSecret(clientId: string, deps: RegistrationDependencies, now: number): Promise<ClientChangeResult> {
   const secret = generateClientSecret();
-  const updated: ClientRecord = {
-    ...record,
-    client_secret_sealed: await (await deps.secretBox()).seal(clientId, secret),
-    updated_at: now,
-  };
-  await deps.clients.put(updated);
-  return clientInformation(updated, secret);
+  const sealed = await (await deps.secretBox()).seal(clientId, secret);
+  const change = await changeClient(deps.clientWriter, clientId, (current) => {
+    const record = existing(current);
+    if (!usesSecret(record.token_endpoint_auth_method)) {
+      throw invalidMetadata("token_endpoint_auth_method", "private_key_jwt clients have no secret; rotate their keys instead");
+    }
+    return { ...record, client_secret_sealed: sealed, updated_at: now };
+  });
+  return { info: clientInformation(change.after!, secret), change };
 }
 
-export async function requireClient(clientId: string, deps: Pick<RegistrationDependencies, "clients">): Promise<ClientRecord> {
-  const record = await deps.clients.getFresh(clientId);
-  if (record === null) throw new OAuthError("not_found", "no client with that client_id", "client_not_found");
-  return record;
+/** Delete a client. @throws OAuthError not_found. */
+export async function deleteClient(clientId: string, deps: Pick<RegistrationDependencies, "clientWriter">): Promise<AppliedChange> {
+  return changeClient(deps.clientWriter, clientId, (current) => {
+    existing(current);
+    return null;
+  });
+}
+
+/** The client as the writer of record knows it. @throws OAuthError not_found. */
+export async function requireClient(clientId: string, deps: Pick<RegistrationDependencies, "clientWriter">): Promise<ClientRecord> {
+  return existing(await readClient(deps.clientWriter, clientId));
+}
+
+/** `current`, or not_found. */
+export function existing(current: ClientRecord | null): ClientRecord {
+  if (current === null) throw new OAuthError("not_found", "no client with that client_id", "client_not_found");
+  return current;
 }
 
 export function clientInformation(record: ClientRecord, secret?: string): ClientInformation {
@@ -95,7 +124,7 @@ export function clientInformation(record: ClientRecord, secret?: string): Client
   return info;
 }
 
-function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -103,8 +132,13 @@ function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S
   throw invalidMetadata(field, issue.message);
 }
 
-function invalidMetadata(field: string, problem: string): OAuthError {
+export function invalidMetadata(field: string, problem: string): OAuthError {
   return new OAuthError("invalid_client_metadata", `${field}: ${problem}`, "client_metadata_invalid");
+}
+
+function checkJwksUri(uri: string | undefined, deps: Pick<RegistrationDependencies, "localDev">): void {
+  const problem = jwksUriProblem(uri, deps.localDev ?? false);
+  if (problem) throw invalidMetadata("jwks_uri", problem);
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -9,7 +9,9 @@ import { requireAdminToken } from "../http/admin-auth.js";
 import { OAuthError } from "../http/errors.js";
 import { ADMIN_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
 import { DEMO_PRIVATE_KEY_JWT_CLIENT_ID, DEMO_SECRET_JWT_CLIENT_ID, devMaterial } from "../local-dev.js";
-import { clientInformation, registerClient, requireClient, rotateClientSecret, updateClient } from "../oauth/client-registration.js";
+import type { AppliedChange } from "../oauth/client-changes.js";
+import { addClientKey, removeClientKey } from "../oauth/client-key-management.js";
+import { clientInformation, deleteClient, registerClient, requireClient, rotateClientSecret, updateClient } from "../oauth/client-registration.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -20,8 +22,8 @@ adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES)
 
 adminRoutes.post("/admin/clients", async (c) => {
   const server = c.get("server");
-  const info = await registerClient(await readJson(c), server, server.clock());
-  audit("client_created", info.client_id);
+  const { info, change } = await registerClient(await readJson(c), server, server.clock());
+  audit("client_created", info.client_id, change);
   return c.json(info, 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(info.client_id)}` });
 });
 
@@ -39,23 +41,39 @@ adminRoutes.get("/admin/clients/:client_id", async (c) => {
 
 adminRoutes.patch("/admin/clients/:client_id", async (c) => {
   const server = c.get("server");
-  const info = await updateClient(c.req.param("client_id"), await readJson(c), server, server.clock());
-  audit("client_updated", info.client_id);
+  const { info, change } = await updateClient(c.req.param("client_id"), await readJson(c), server, server.clock());
+  audit("client_updated", info.client_id, change);
   return c.json(info, 200, NO_STORE);
 });
 
 adminRoutes.delete("/admin/clients/:client_id", async (c) => {
-  const server = c.get("server");
-  const record = await requireClient(c.req.param("client_id"), server);
-  await server.clients.delete(record.client_id);
-  audit("client_deleted", record.client_id);
+  const clientId = c.req.param("client_id");
+  const change = await deleteClient(clientId, c.get("server"));
+  audit("client_deleted", clientId, change);
   return c.body(null, 204, NO_STORE);
 });
 
 adminRoutes.post("/admin/clients/:client_id/secret", async (c) => {
   const server = c.get("server");
-  const info = await rotateClientSecret(c.req.param("client_id"), server, server.clock());
-  audit("client_secret_rotated", info.client_id);
+  const { info, change } = await rotateClientSecret(c.req.param("client_id"), server, server.clock());
+  audit("client_secret_rotated", info.client_id, change);
+  return c.json(info, 200, NO_STORE);
+});
+
+// Client key rotation (private_key_jwt with inline jwks): add the new public key, then remove the old.
+adminRoutes.post("/admin/clients/:client_id/keys", async (c) => {
+  const server = c.get("server");
+  const { info, change } = await addClientKey(c.req.param("client_id"), await readJson(c), server, server.clock());
+  const kid = change.after?.jwks?.keys.at(-1)?.kid;
+  audit("client_key_added", info.client_id, change, { kid });
+  return c.json(info, 201, NO_STORE);
+});
+
+adminRoutes.delete("/admin/clients/:client_id/keys/:kid", async (c) => {
+  const server = c.get("server");
+  const kid = c.req.param("kid");
+  const { info, change } = await removeClientKey(c.req.param("client_id"), kid, server, server.clock());
+  audit("client_key_removed", info.client_id, change, { kid });
   return c.json(info, 200, NO_STORE);
 });
 
@@ -69,9 +87,13 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
-/** One structured line per admin change; never a secret, key or token. */
-function audit(event: string, clientId: string): void {
-  console.log(JSON.stringify({ audit: event, client_id: clientId, at: new Date().toISOString() }));
+/**
+ * One structured line per admin change: what happened to which client, the record's new version
+ * in its writer of record and the names of the changed fields. Never a value that could be secret
+ * (no secret, sealed secret, key material or token).
+ */
+function audit(event: string, clientId: string, change: AppliedChange, details: Record<string, string | undefined> = {}): void {
+  console.log(JSON.stringify({ audit: event, client_id: clientId, version: change.version, changed: change.changed, ...details, at: new Date().toISOString() }));
 }
 
 /**

@@ -94,9 +94,22 @@ export class ClientRegistry {
     this.#cache.delete(clientId);
   }
 
+  /** Update this isolate's cache after a change written elsewhere (stores/client-writer.ts). */
+  remember(clientId: string, record: ClientRecord | null): void {
+    this.#cache.set(clientId, { record, until: Date.now() + CLIENT_CACHE_SECONDS * 1000 });
+  }
+
   /** One page of clients in client_id order. */
+  /** @throws OAuthError invalid_request for a cursor KV refuses, 503 when KV is unavailable. */
   async list(limit: number, cursor?: string): Promise<ClientPage> {
-    const page = await this.#kv.list({ prefix: KEY_PREFIX, limit, cursor });
+    let page: KVNamespaceListResult<unknown, string>;
+    try {
+      page = await this.#kv.list({ prefix: KEY_PREFIX, limit, cursor });
+    } catch (cause) {
+      if (cursor !== undefined) throw new OAuthError("invalid_request", "cursor is not a next_cursor this API returned", "client_list_cursor_invalid");
+      console.error(JSON.stringify({ event: "client_store_unavailable", message: String(cause) }));
+      throw new OAuthError("temporarily_unavailable", "the client registry could not be listed; retry shortly", "client_store_unavailable");
+    }
     const records = await Promise.all(page.keys.map((k) => this.getFresh(k.name.slice(KEY_PREFIX.length))));
     const clients = records.filter((r): r is ClientRecord => r !== null);
     return page.list_complete ? { clients } : { clients, next_cursor: page.cursor };

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * Node entry of the operator CLI (`ets`, `npm run cli -- <command>`): wires runCli to the real
+ * process — fetch, environment, files relative to the working directory, stdin/stdout/stderr.
+ */
+import { chmod, readFile, unlink, writeFile } from "node:fs/promises";
+import { runCli } from "./main.js";
+
+/** @type {import("./context.js").CliIo} */
+const io = {
+  fetch: (input, init) => fetch(input, init),
+  env: process.env,
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  readFile: (path) => readFile(path, "utf8"),
+  async writeFile(path, text, { mode, exclusive }) {
+    await writeFile(path, text, { mode, flag: exclusive ? "wx" : "w" });
+    await chmod(path, mode);
+  },
+  removeFile: (path) => unlink(path),
+  async readStdin() {
+    if (process.stdin.isTTY) throw new Error("stdin is a terminal: pipe the value in or pass --current FILE");
+    const chunks = [];
+    for await (const chunk of process.stdin) chunks.push(chunk);
+    return Buffer.concat(chunks).toString("utf8");
+  },
+};
+
+process.exitCode = await runCli(process.argv.slice(2), io);

@@ -1,0 +1,139 @@
+// @ts-check
+/**
+ * `ets keys …`: the server's `SIGNING_KEYS` secret (SPEC §5), a JWK Set of private keys whose
+ * first key signs and all of which are published at /.well-known/jwks.json. Rotation is
+ * publish first, sign later, retire after the last token signed with the old key has expired:
+ *
+ *   keys rotate   append a new key after the current ones (published, not signing)
+ *   keys promote  move it first (now signing; the old key stays published)
+ *   keys retire   remove the old key once its tokens have expired
+ *
+ * These commands never talk to the server: they read the current value (stdin or --current FILE)
+ * and print the next one on stdout, for `npx wrangler secret put SIGNING_KEYS`. Steps go to stderr.
+ */
+import { CliError, flag, UsageError } from "../args.js";
+import { checkAlg, generateKeyPairJwk } from "../keys.js";
+
+/** @typedef {import("../context.js").CommandContext} CommandContext */
+/** @typedef {{ keys: import("jose").JWK[] }} JwkSet */
+
+export const signingKeyCommands = {
+  generate: { run: generate, usage: "keys generate [--alg ES256]" },
+  rotate: { run: rotate, usage: "keys rotate [--current FILE | < FILE] [--alg ES256]" },
+  promote: { run: promote, usage: "keys promote [--kid KID (default: the last key)] [--current FILE | < FILE]" },
+  retire: { run: retire, usage: "keys retire --kid KID [--current FILE | < FILE]" },
+  show: { run: show, usage: "keys show [--current FILE | < FILE]" },
+};
+
+const PUT = "npx wrangler secret put SIGNING_KEYS";
+
+/** @param {CommandContext} ctx */
+async function generate(ctx) {
+  noPositionals(ctx);
+  const { privateJwk, kid } = await generateKeyPairJwk(checkAlg(flag(ctx.args, "alg")));
+  print(ctx, { keys: [privateJwk] });
+  ctx.note(`New SIGNING_KEYS with one key, ${kid} (${privateJwk.alg}). Store the value in your secret manager, then:`);
+  ctx.note(`  ${PUT} < signing-keys.json`);
+}
+
+/** @param {CommandContext} ctx */
+async function rotate(ctx) {
+  noPositionals(ctx);
+  const current = await readCurrent(ctx);
+  const { privateJwk, kid } = await generateKeyPairJwk(checkAlg(flag(ctx.args, "alg") ?? current.keys[0]?.alg));
+  // Appended after the keys already there: published at once, signing only after `keys promote`.
+  const next = { keys: [...current.keys, privateJwk] };
+  print(ctx, next);
+  const active = /** @type {string} */ (current.keys[0]?.kid);
+  ctx.note(`Appended ${kid} (${privateJwk.alg}); the active key is still ${active}. The new key is published but does not sign yet.`);
+  ctx.note(`  1. ${PUT} < next.json            (keep next.json in your secret manager)`);
+  ctx.note("  2. Wait until every resource server has refetched /.well-known/jwks.json: it is served with");
+  ctx.note("     max-age=300, so at least 5 minutes plus your resource servers' own JWKS cache time.");
+  ctx.note(`  3. npm run -s cli -- keys promote --kid ${kid} --current next.json > promoted.json && ${PUT} < promoted.json`);
+  ctx.note(`  4. After the longest access token lifetime (ACCESS_TOKEN_TTL, default 3600 s, or a larger client`);
+  ctx.note(`     access_token_ttl): npm run -s cli -- keys retire --kid ${active} --current promoted.json > final.json && ${PUT} < final.json`);
+}
+
+/** @param {CommandContext} ctx */
+async function promote(ctx) {
+  noPositionals(ctx);
+  const current = await readCurrent(ctx);
+  const kid = flag(ctx.args, "kid") ?? current.keys.at(-1)?.kid;
+  const index = current.keys.findIndex((k) => k.kid === kid);
+  if (index === -1) throw new CliError(`no key with kid "${kid}" in the current SIGNING_KEYS`);
+  if (index === 0) throw new CliError(`${kid} is already the active (signing) key`);
+  const promoted = /** @type {import("jose").JWK} */ (current.keys[index]);
+  const previous = /** @type {string} */ (current.keys[0]?.kid);
+  print(ctx, { keys: [promoted, ...current.keys.filter((_, i) => i !== index)] });
+  ctx.note(`${kid} now signs new tokens; ${previous} stays published so tokens it signed keep verifying.`);
+  ctx.note(`  1. ${PUT} < promoted.json`);
+  ctx.note(`  2. After the longest access token lifetime: npm run -s cli -- keys retire --kid ${previous} --current promoted.json`);
+}
+
+/** @param {CommandContext} ctx */
+async function retire(ctx) {
+  noPositionals(ctx);
+  const kid = flag(ctx.args, "kid");
+  if (kid === undefined) throw new UsageError("--kid is required (the key to remove)");
+  const current = await readCurrent(ctx);
+  const index = current.keys.findIndex((k) => k.kid === kid);
+  if (index === -1) throw new CliError(`no key with kid "${kid}" in the current SIGNING_KEYS`);
+  if (index === 0) throw new CliError(`${kid} is the active (signing) key: promote another key first`);
+  print(ctx, { keys: current.keys.filter((_, i) => i !== index) });
+  ctx.note(`Removed ${kid}. Tokens it signed stop verifying once resource servers refetch the JWKS; retire a key`);
+  ctx.note(`only after the longest access token lifetime has passed since it stopped signing. Then: ${PUT} < final.json`);
+}
+
+/** @param {CommandContext} ctx */
+async function show(ctx) {
+  noPositionals(ctx);
+  const current = await readCurrent(ctx);
+  current.keys.forEach((k, i) => ctx.out(`${k.kid}  ${k.alg}  ${i === 0 ? "active (signs and is published)" : "published (verifies only)"}`));
+}
+
+/**
+ * The current SIGNING_KEYS value from --current FILE or stdin, checked as the server checks it.
+ * @param {CommandContext} ctx
+ * @returns {Promise<JwkSet>}
+ */
+async function readCurrent(ctx) {
+  const file = flag(ctx.args, "current");
+  let text;
+  try {
+    text = file !== undefined ? await ctx.io.readFile(file) : await ctx.io.readStdin();
+  } catch (err) {
+    throw new CliError(`cannot read ${file ?? "stdin"}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const where = file ?? "stdin";
+  if (text.trim() === "") throw new UsageError(`the current SIGNING_KEYS value is empty: pipe it in or pass --current FILE`);
+  /** @type {any} */
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CliError(`${where} is not JSON (expected the SIGNING_KEYS JWK Set)`);
+  }
+  if (!value || !Array.isArray(value.keys) || value.keys.length === 0) throw new CliError(`${where} is not a JWK Set with at least one key`);
+  const kids = new Set();
+  for (const [i, key] of value.keys.entries()) {
+    if (typeof key?.kid !== "string" || typeof key.alg !== "string") throw new CliError(`${where}: key ${i} needs "kid" and "alg"`);
+    if (typeof key.d !== "string") throw new CliError(`${where}: key ${i} ("${key.kid}") is a public key; SIGNING_KEYS holds private keys`);
+    if (kids.has(key.kid)) throw new CliError(`${where}: kid "${key.kid}" appears twice`);
+    kids.add(key.kid);
+  }
+  return value;
+}
+
+/**
+ * @param {CommandContext} ctx
+ * @param {JwkSet} set
+ */
+function print(ctx, set) {
+  // One line, so it can be piped straight into `wrangler secret put`.
+  ctx.out(JSON.stringify(set));
+}
+
+/** @param {CommandContext} ctx */
+function noPositionals(ctx) {
+  if (ctx.args.positionals.length > 0) throw new UsageError(`unexpected argument "${ctx.args.positionals[0]}"`);
+}

@@ -1,0 +1,93 @@
+// @ts-check
+/**
+ * Key pairs made on the operator's machine: client keys (the private half stays in a local file,
+ * only the public JWK is registered) and server signing keys (entries of `SIGNING_KEYS`). jose
+ * only, WebCrypto underneath.
+ */
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
+import { parsePrivateKeyText } from "../client/assertion.js";
+import { CliError, UsageError } from "./args.js";
+
+/** Algorithms the CLI generates keys for (the server accepts these and more, SPEC §3 rule 3). */
+export const GENERATED_KEY_ALGS = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"];
+
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/**
+ * @param {string | undefined} alg
+ * @returns {string}
+ * @throws {UsageError} for an algorithm the CLI does not generate keys for.
+ */
+export function checkAlg(alg) {
+  const chosen = alg ?? "ES256";
+  if (!GENERATED_KEY_ALGS.includes(chosen)) throw new UsageError(`--alg must be one of ${GENERATED_KEY_ALGS.join(", ")}`);
+  return chosen;
+}
+
+/**
+ * A fresh key pair with `kid` = date + the first characters of its RFC 7638 thumbprint, so the
+ * age of a key is visible in listings and the kid is unique.
+ * @param {string} alg
+ * @returns {Promise<{ privateJwk: import("jose").JWK, publicJwk: import("jose").JWK, kid: string }>}
+ */
+export async function generateKeyPairJwk(alg) {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
+  const publicBare = await exportJWK(publicKey);
+  const kid = `${new Date().toISOString().slice(0, 10)}-${(await calculateJwkThumbprint(publicBare)).slice(0, 12)}`;
+  return {
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg, use: "sig" },
+    publicJwk: { ...publicBare, kid, alg, use: "sig" },
+    kid,
+  };
+}
+
+/**
+ * The public half of a JWK: every private member removed.
+ * @param {import("jose").JWK} jwk
+ * @returns {import("jose").JWK}
+ */
+export function publicPart(jwk) {
+  /** @type {Record<string, unknown>} */
+  const copy = { ...jwk };
+  for (const member of PRIVATE_MEMBERS) delete copy[member];
+  delete copy.key_ops;
+  delete copy.ext;
+  return /** @type {import("jose").JWK} */ (copy);
+}
+
+/**
+ * Read a private key file (JWK JSON or PKCS#8 PEM).
+ * @param {import("./context.js").CliIo} io
+ * @param {string} path
+ * @returns {Promise<import("jose").JWK | string>}
+ * @throws {CliError} when the file is missing or not a private key.
+ */
+export async function readPrivateKeyFile(io, path) {
+  let text;
+  try {
+    text = await io.readFile(path);
+  } catch (err) {
+    throw new CliError(`cannot read the key file ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    const key = parsePrivateKeyText(text);
+    if (typeof key !== "string" && typeof key.d !== "string") throw new TypeError("it holds a public key; the private key (with \"d\") is needed");
+    return key;
+  } catch (err) {
+    throw new CliError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * Write a private key file: mode 0600, never over an existing file.
+ * @param {import("./context.js").CliIo} io
+ * @param {string} path
+ * @param {import("jose").JWK} jwk
+ */
+export async function writePrivateKeyFile(io, path, jwk) {
+  try {
+    await io.writeFile(path, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, exclusive: true });
+  } catch (err) {
+    throw new CliError(`cannot write the private key to ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Applying one admin change to a client registration without losing concurrent ones (SPEC §6).
+ * The change is a pure function of the current record; it is committed through the client's
+ * writer of record (stores/client-writer.ts) as a compare-and-set and recomputed on the newer
+ * record whenever another change came first, so every acknowledged change is in the final record.
+ */
+import { OAuthError } from "../http/errors.js";
+import type { ClientRecord } from "../stores/clients.js";
+import type { ClientWrites } from "../stores/client-writer.js";
+
+/** Compare-and-set rounds before giving up with 503 (each round another change won). */
+export const MAX_CHANGE_ATTEMPTS = 32;
+
+/** Longest client_id looked up through the admin API (longer ones cannot exist). */
+const MAX_CLIENT_ID_LENGTH = 256;
+
+/**
+ * The next record given the current one (null: absent), or null to delete.
+ * @throws OAuthError when the change does not apply (not found, conflict, invalid metadata).
+ */
+export type ClientMutation = (current: ClientRecord | null) => ClientRecord | null;
+
+export interface AppliedChange {
+  readonly before: ClientRecord | null;
+  readonly after: ClientRecord | null;
+  /** The record's version in the writer after this change. */
+  readonly version: number;
+  /** Names of the fields whose value changed (values are not reported: some are secret). */
+  readonly changed: readonly string[];
+}
+
+/**
+ * Apply `mutate` to the client's current record, retrying on concurrent changes.
+ * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
+ */
+export async function changeClient(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
+  if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new OAuthError("not_found", "no client with that client_id", "client_not_found");
+  let current = await writer.read(clientId);
+  for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+    const next = mutate(current.record);
+    const outcome = await writer.commit(clientId, current.version, next);
+    if (outcome.ok) return { before: current.record, after: next, version: outcome.version, changed: changedFields(current.record, next) };
+    current = outcome.current;
+  }
+  throw new OAuthError("temporarily_unavailable", "too many concurrent changes to this client; retry", "client_change_contended");
+}
+
+/** The current record as the writer of record knows it (read-your-writes), or null. */
+export async function readClient(writer: ClientWrites, clientId: string): Promise<ClientRecord | null> {
+  if (clientId.length > MAX_CLIENT_ID_LENGTH) return null;
+  return (await writer.read(clientId)).record;
+}
+
+function changedFields(before: ClientRecord | null, after: ClientRecord | null): string[] {
+  const a = (before ?? {}) as Record<string, unknown>;
+  const b = (after ?? {}) as Record<string, unknown>;
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  names.delete("updated_at");
+  return [...names].filter((name) => JSON.stringify(a[name]) !== JSON.stringify(b[name])).sort();
+}

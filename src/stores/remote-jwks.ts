@@ -1,0 +1,196 @@
+/**
+ * The ClientKeySource of the running service (SPEC §3 rule 4, §6): a client's inline `jwks`, or
+ * the JWK Set at its `jwks_uri`, fetched under strict limits and cached.
+ *
+ * - HTTPS only; plain `http://` only to a loopback host and only for local-dev requests.
+ * - At most JWKS_MAX_BYTES (enforced while streaming, whatever Content-Length says), at most
+ *   JWKS_FETCH_TIMEOUT_MS for the whole exchange, `redirect: "manual"` (a 3xx is a failure: no hop
+ *   to another host): see bounded-fetch.ts.
+ * - Cached in the isolate and in the Cache API for JWKS_CACHE_TTL_SECONDS. An unknown `kid`
+ *   triggers a refetch at most every JWKS_REFETCH_MIN_INTERVAL_SECONDS per client (and per isolate),
+ *   so a flood of assertions with made-up kids cannot turn the server into a fetch amplifier.
+ * - After a failed fetch the failure is remembered for JWKS_FAILURE_BACKOFF_SECONDS.
+ * - Every failure is `invalid_client` (assertion_jwks_unavailable or assertion_jwks_invalid) with a
+ *   log line naming the problem, never a 500. Expired sets are not served stale: fail closed.
+ */
+import type { JWK } from "jose";
+import { isLoopbackHost } from "../local-dev.js";
+import { clientAuthFailed } from "../oauth/client-auth/failures.js";
+import { parseRemoteJwks } from "../oauth/client-auth/jwks-document.js";
+import { inlineKeySource, type ClientKeySource } from "../oauth/client-auth/keys.js";
+import { BoundedFetchError, fetchTextBounded, type FetchLike, type FetchLimits } from "./bounded-fetch.js";
+import type { ClientRecord } from "./clients.js";
+
+export type { FetchLike } from "./bounded-fetch.js";
+
+/** Largest accepted JWK Set document. */
+export const JWKS_MAX_BYTES = 64 * 1024;
+/** Longest wait for a jwks_uri (connect, headers and body). */
+export const JWKS_FETCH_TIMEOUT_MS = 3_000;
+/** How long a fetched set is used before it is fetched again. */
+export const JWKS_CACHE_TTL_SECONDS = 300;
+/** Minimum time between two fetches of one client's set (refetch on an unknown kid). */
+export const JWKS_REFETCH_MIN_INTERVAL_SECONDS = 30;
+/** How long a failed fetch answers for itself before the next attempt. */
+export const JWKS_FAILURE_BACKOFF_SECONDS = 5;
+
+const MAX_ENTRIES = 1_000;
+const CACHE_KEY_ORIGIN = "https://client-jwks.cache.invalid";
+
+export interface RemoteJwksOptions {
+  /** `http://` to loopback hosts is allowed: true only for requests that are themselves local dev. */
+  readonly allowLoopbackHttp: boolean;
+  /** Outbound fetch. Default: the global `fetch`, looked up at call time. */
+  readonly fetch?: FetchLike;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  readonly nowMs?: () => number;
+  /** The shared cache, or null for none. Default: `caches.default` where it exists. */
+  readonly sharedCache?: () => Promise<Cache | null>;
+  readonly maxBytes?: number;
+  readonly timeoutMs?: number;
+}
+
+interface Entry {
+  keys?: readonly JWK[];
+  /** When `keys` stop being served (ms). */
+  expiresAt: number;
+  /** Last fetch attempt (ms), success or not. */
+  attemptedAt: number;
+  /** Last failure (ms) and its reason, cleared by a success. */
+  failedAt?: number;
+  failure?: FailureReason;
+  pending?: Promise<readonly JWK[]>;
+}
+
+type FailureReason = "assertion_jwks_unavailable" | "assertion_jwks_invalid";
+
+class JwksFetchFailure extends Error {
+  constructor(
+    readonly problem: string,
+    readonly reason: FailureReason = "assertion_jwks_unavailable",
+  ) {
+    super(problem);
+  }
+}
+
+/** A ClientKeySource: inline `jwks` as registered, `jwks_uri` fetched and cached as above. */
+export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource {
+  const entries = new Map<string, Entry>();
+  const nowMs = options.nowMs ?? (() => Date.now());
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const sharedCache = options.sharedCache ?? defaultSharedCache;
+  const limits = { maxBytes: options.maxBytes ?? JWKS_MAX_BYTES, timeoutMs: options.timeoutMs ?? JWKS_FETCH_TIMEOUT_MS };
+
+  return {
+    async keysOf(client, refresh) {
+      if (client.jwks_uri === undefined) return inlineKeySource.keysOf(client, refresh);
+      const uri = client.jwks_uri;
+      const id = `${client.client_id}\n${uri}`;
+      let entry = entries.get(id);
+      if (!entry) {
+        if (entries.size >= MAX_ENTRIES) entries.clear();
+        entries.set(id, (entry = { expiresAt: 0, attemptedAt: -Infinity }));
+      }
+      const now = nowMs();
+      const fresh = entry.keys !== undefined && now < entry.expiresAt;
+      if (fresh && (!refresh || now - entry.attemptedAt < JWKS_REFETCH_MIN_INTERVAL_SECONDS * 1000)) return entry.keys!;
+      if (entry.pending) return entry.pending;
+      if (entry.failedAt !== undefined && now - entry.failedAt < JWKS_FAILURE_BACKOFF_SECONDS * 1000) {
+        if (fresh) return entry.keys!;
+        throw clientAuthFailed(entry.failure ?? "assertion_jwks_unavailable");
+      }
+
+      const current = entry;
+      const load = async (): Promise<readonly JWK[]> => {
+        if (!refresh) {
+          const cached = await readShared(sharedCache, client, uri, now);
+          if (cached) {
+            Object.assign(current, { keys: cached.keys, expiresAt: cached.fetchedAt + JWKS_CACHE_TTL_SECONDS * 1000, attemptedAt: cached.fetchedAt });
+            return cached.keys;
+          }
+        }
+        current.attemptedAt = now;
+        try {
+          const keys = await fetchJwks(uri, options.allowLoopbackHttp, fetchImpl, limits);
+          Object.assign(current, { keys, expiresAt: now + JWKS_CACHE_TTL_SECONDS * 1000, failedAt: undefined, failure: undefined });
+          await writeShared(sharedCache, client, uri, keys, now);
+          return keys;
+        } catch (cause) {
+          const failure = cause instanceof JwksFetchFailure ? cause : new JwksFetchFailure("network_error");
+          current.failedAt = now;
+          current.failure = failure.reason;
+          console.error(JSON.stringify({ event: "client_jwks_unavailable", client_id: client.client_id, jwks_origin: originOf(uri), problem: failure.problem }));
+          // An unknown kid with a still-fresh set: keep the set, the caller reports the missing key.
+          if (refresh && current.keys !== undefined && now < current.expiresAt) return current.keys;
+          throw clientAuthFailed(failure.reason);
+        }
+      };
+      current.pending = load().finally(() => (current.pending = undefined));
+      return current.pending;
+    },
+  };
+}
+
+/** Whether `uri` may be fetched: https (not to a loopback host outside local dev), or http to loopback in local dev. */
+export function jwksUriAllowed(uri: string, allowLoopbackHttp: boolean): boolean {
+  if (!URL.canParse(uri)) return false;
+  const url = new URL(uri);
+  const loopback = isLoopbackHost(url.hostname);
+  if (url.username !== "" || url.password !== "") return false;
+  if (url.protocol === "https:") return !loopback || allowLoopbackHttp;
+  return url.protocol === "http:" && loopback && allowLoopbackHttp;
+}
+
+async function fetchJwks(uri: string, allowLoopbackHttp: boolean, fetchImpl: FetchLike, limits: FetchLimits): Promise<readonly JWK[]> {
+  if (!jwksUriAllowed(uri, allowLoopbackHttp)) throw new JwksFetchFailure("uri_not_allowed");
+  let text: string;
+  try {
+    text = await fetchTextBounded(uri, fetchImpl, { ...limits, accept: "application/jwk-set+json, application/json" });
+  } catch (cause) {
+    if (!(cause instanceof BoundedFetchError)) throw cause;
+    throw new JwksFetchFailure(cause.problem, cause.problem === "invalid_utf8" ? "assertion_jwks_invalid" : "assertion_jwks_unavailable");
+  }
+  const parsed = parseRemoteJwks(text);
+  if (!parsed.ok) throw new JwksFetchFailure(parsed.problem, "assertion_jwks_invalid");
+  return parsed.keys;
+}
+
+function sharedKey(client: ClientRecord, uri: string): string {
+  return `${CACHE_KEY_ORIGIN}/v1/${encodeURIComponent(client.client_id)}?uri=${encodeURIComponent(uri)}`;
+}
+
+async function readShared(cache: () => Promise<Cache | null>, client: ClientRecord, uri: string, now: number): Promise<{ keys: readonly JWK[]; fetchedAt: number } | null> {
+  try {
+    const store = await cache();
+    const hit = await store?.match(sharedKey(client, uri));
+    if (!hit) return null;
+    const fetchedAt = Number(hit.headers.get("X-Fetched-At"));
+    const body = (await hit.json()) as { keys?: JWK[] };
+    if (!Number.isFinite(fetchedAt) || now - fetchedAt >= JWKS_CACHE_TTL_SECONDS * 1000 || now < fetchedAt || !Array.isArray(body.keys)) return null;
+    return { keys: body.keys, fetchedAt };
+  } catch {
+    return null; // The Cache API is an optimisation: any trouble means "fetch".
+  }
+}
+
+async function writeShared(cache: () => Promise<Cache | null>, client: ClientRecord, uri: string, keys: readonly JWK[], now: number): Promise<void> {
+  try {
+    const store = await cache();
+    await store?.put(
+      sharedKey(client, uri),
+      new Response(JSON.stringify({ keys }), {
+        headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${JWKS_CACHE_TTL_SECONDS}`, "X-Fetched-At": String(now) },
+      }),
+    );
+  } catch {
+    // Not cached: the next isolate fetches again.
+  }
+}
+
+async function defaultSharedCache(): Promise<Cache | null> {
+  return typeof caches === "undefined" ? null : caches.default;
+}
+
+function originOf(uri: string): string {
+  return URL.canParse(uri) ? new URL(uri).origin : "invalid";
+}

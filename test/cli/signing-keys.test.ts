@@ -1,0 +1,137 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
+import { describe, expect, it } from "vitest";
+import { app } from "../../src/app.js";
+import { loadSigningKeys } from "../../src/stores/signing-keys.js";
+import { ISSUER, keyAssertion, registerKeyClient, type KeyClient } from "../helpers.js";
+import { cliHarness } from "./harness.js";
+
+/** The Worker with SIGNING_KEYS set to `value`, as after `wrangler secret put SIGNING_KEYS`. */
+function deployment(value: string) {
+  const deployedEnv = { ...env, SIGNING_KEYS: value };
+  const fetch = async (path: string, init?: RequestInit) => {
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`${ISSUER}${path}`, init), deployedEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  };
+  return {
+    jwks: async () => (await (await fetch("/.well-known/jwks.json")).json()) as JSONWebKeySet,
+    async token(client: KeyClient): Promise<string> {
+      const body = new URLSearchParams({
+        grant_type: "client_credentials",
+        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion: await keyAssertion(client),
+      });
+      const res = await fetch("/oauth2/token", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body });
+      expect(res.status).toBe(200);
+      return (await res.json<{ access_token: string }>()).access_token;
+    },
+  };
+}
+
+const verifies = (token: string, jwks: JSONWebKeySet) =>
+  jwtVerify(token, createLocalJWKSet(jwks), { issuer: ISSUER, typ: "at+jwt" }).then(
+    () => true,
+    () => false,
+  );
+
+const kids = (value: string) => (JSON.parse(value).keys as Array<{ kid: string }>).map((k) => k.kid);
+
+describe("ets keys", () => {
+  it("generate prints a SIGNING_KEYS value the server accepts", async () => {
+    const cli = cliHarness();
+    for (const alg of ["ES256", "EdDSA", "PS256"]) {
+      const { stdout, stderr } = await cli.ok("keys", "generate", "--alg", alg);
+      expect(stdout.trim().split("\n")).toHaveLength(1);
+      const keys = await loadSigningKeys(stdout.trim());
+      expect(keys.active.alg).toBe(alg);
+      expect(keys.publicJwks.keys[0]!.kid).toBe(keys.active.kid);
+      expect(stderr).toContain("npx wrangler secret put SIGNING_KEYS");
+    }
+  });
+
+  it("rotates the server signing key without breaking tokens already issued", async () => {
+    const cli = cliHarness();
+    const client = await registerKeyClient("ES256");
+
+    // 1. Today: one key, k1.
+    const v1 = (await cli.ok("keys", "generate")).stdout.trim();
+    const [k1] = kids(v1);
+    const before = deployment(v1);
+    const oldToken = await before.token(client);
+    expect(decodeProtectedHeader(oldToken).kid).toBe(k1);
+
+    // 2. keys rotate: k2 is published after k1; k1 still signs.
+    cli.stdin = v1;
+    const rotated = await cli.ok("keys", "rotate");
+    const v2 = rotated.stdout.trim();
+    const [, k2] = kids(v2);
+    expect(kids(v2)).toEqual([k1, k2]);
+    expect(rotated.stderr).toContain(`keys promote --kid ${k2}`);
+    const published = deployment(v2);
+    const jwks2 = await published.jwks();
+    expect(jwks2.keys.map((k) => k.kid)).toEqual([k1, k2]);
+    expect(jwks2.keys.every((k) => (k as { d?: string }).d === undefined)).toBe(true);
+    expect(decodeProtectedHeader(await published.token(client)).kid).toBe(k1);
+    expect(await verifies(oldToken, jwks2)).toBe(true);
+
+    // 3. keys promote: k2 signs; k1 stays published, so old tokens keep verifying.
+    cli.files.set("v2.json", { text: v2, mode: 0o600 });
+    const v3 = (await cli.ok("keys", "promote", "--kid", k2!, "--current", "v2.json")).stdout.trim();
+    expect(kids(v3)).toEqual([k2, k1]);
+    const promoted = deployment(v3);
+    const newToken = await promoted.token(client);
+    expect(decodeProtectedHeader(newToken).kid).toBe(k2);
+    const jwks3 = await promoted.jwks();
+    expect(await verifies(oldToken, jwks3)).toBe(true);
+    expect(await verifies(newToken, jwks3)).toBe(true);
+    // A resource server still holding the step-2 JWKS already knows k2.
+    expect(await verifies(newToken, jwks2)).toBe(true);
+
+    // 4. keys retire k1, once its tokens have expired: only k2 is left.
+    cli.stdin = v3;
+    const v4 = (await cli.ok("keys", "retire", "--kid", k1!)).stdout.trim();
+    expect(kids(v4)).toEqual([k2]);
+    const jwks4 = await deployment(v4).jwks();
+    expect(await verifies(oldToken, jwks4)).toBe(false);
+    expect(await verifies(newToken, jwks4)).toBe(true);
+  });
+
+  it("promotes the last key by default and shows the roles", async () => {
+    const cli = cliHarness();
+    cli.stdin = (await cli.ok("keys", "generate")).stdout;
+    const v2 = (await cli.ok("keys", "rotate", "--alg", "EdDSA")).stdout;
+    cli.stdin = v2;
+    const v3 = (await cli.ok("keys", "promote")).stdout;
+    expect(kids(v3)).toEqual([kids(v2)[1], kids(v2)[0]]);
+    cli.stdin = v3;
+    const lines = (await cli.ok("keys", "show")).stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/ EdDSA {2}active/);
+    expect(lines[1]).toMatch(/ ES256 {2}published/);
+    expect(lines.join("\n")).not.toMatch(/"d"/);
+  });
+
+  it("refuses to retire the active key, unknown kids, and values that are not SIGNING_KEYS", async () => {
+    const cli = cliHarness();
+    const v1 = (await cli.ok("keys", "generate")).stdout;
+    cli.stdin = v1;
+    expect(await cli.run("keys", "retire", "--kid", kids(v1)[0]!)).toMatchObject({ code: 1, stderr: expect.stringMatching(/is the active \(signing\) key/) });
+    expect(await cli.run("keys", "promote", "--kid", kids(v1)[0]!)).toMatchObject({ code: 1, stderr: expect.stringMatching(/already the active/) });
+    expect(await cli.run("keys", "retire", "--kid", "nope")).toMatchObject({ code: 1, stderr: expect.stringMatching(/no key with kid "nope"/) });
+    expect((await cli.run("keys", "retire")).code).toBe(2);
+    const publicOnly = JSON.stringify({ keys: JSON.parse(v1).keys.map(({ d: _d, ...pub }: Record<string, unknown>) => pub) });
+    for (const [value, message] of [
+      ["not json", /is not JSON/],
+      ['{"keys":[]}', /at least one key/],
+      [publicOnly, /is a public key/],
+      [JSON.stringify({ keys: [...JSON.parse(v1).keys, ...JSON.parse(v1).keys] }), /appears twice/],
+    ] as const) {
+      cli.stdin = value;
+      expect(await cli.run("keys", "rotate")).toMatchObject({ code: 1, stderr: expect.stringMatching(message) });
+    }
+    cli.stdin = "";
+    expect((await cli.run("keys", "rotate")).code).toBe(2);
+    expect(await cli.run("keys", "show", "--current", "missing.json")).toMatchObject({ code: 1, stderr: expect.stringMatching(/cannot read missing\.json/) });
+  });
+});
