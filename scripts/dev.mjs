@@ -5,6 +5,7 @@
 // printing (the Worker generates its local key, secrets and demo clients itself).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
 const PORT = Number(process.env.PORT ?? 8787);
@@ -18,13 +19,16 @@ if (!existsSync(TOKEN_FILE)) writeFileSync(TOKEN_FILE, randomBytes(24).toString(
 const devVars = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
 const adminToken = /^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(devVars)?.[1] ?? readFileSync(TOKEN_FILE, "utf8").trim();
 
+const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
 const args = [
-  "wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT),
+  wranglerBin, "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT),
   "--inspector-port", "0", "--show-interactive-dev-session=false",
   ...(devVars.match(/^ADMIN_TOKEN\s*=/m) ? [] : ["--var", `ADMIN_TOKEN:${adminToken}`]),
   ...process.argv.slice(2),
 ];
-const child = spawn("npx", args, {
+// Node runs wrangler directly (not through npx), so a signal to this script reaches wrangler,
+// which stops its workerd processes.
+const child = spawn(process.execPath, args, {
   stdio: ["ignore", "inherit", "inherit"],
   env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" },
 });
