@@ -7,9 +7,11 @@ import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
 import type { ClientAuthSettings } from "./oauth/client-auth/index.js";
 import { inlineKeySource, type ClientKeySource } from "./oauth/client-auth/keys.js";
+import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
 import { devMaterial, ensureDemoClients, isLoopbackHost } from "./local-dev.js";
 import { ClientRegistry } from "./stores/clients.js";
 import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
+import { revocationList, type RevokedTokens } from "./stores/revocation-list.js";
 import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
 
@@ -23,10 +25,14 @@ export interface ServerContext {
   readonly clock: Clock;
   readonly clients: ClientRegistry;
   readonly jtiRegistry: JtiRegistry;
+  /** Revoked access token jtis (RFC 7009), read by introspection. */
+  readonly revocations: RevokedTokens;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
   signingKeys(): Promise<SigningKeys>;
   secretBox(): Promise<SecretBox>;
+  /** RFC 9449 §8 nonces, keyed by HKDF from CLIENT_SECRET_KEY (oauth/dpop-nonce.ts). */
+  dpopNonces(): Promise<DpopNonces>;
   adminToken(): Promise<string>;
   /** Local dev only: demo clients exist after this resolves. No-op elsewhere. */
   ready(): Promise<void>;
@@ -34,12 +40,17 @@ export interface ServerContext {
 
 const contexts = new WeakMap<object, Map<string, ServerContext>>();
 
-/** Per-request settings for client authentication at the endpoint `path` (token, introspect, revoke). */
-export function clientAuthSettings(server: ServerContext, path: string): ClientAuthSettings {
+/**
+ * Per-request settings for client authentication at the endpoint `path` (token, introspect, revoke).
+ * @param tokenPath at introspection and revocation, the token endpoint path whose URL compat mode
+ *   also accepts as assertion `aud` (docs/token-lifecycle.md).
+ */
+export function clientAuthSettings(server: ServerContext, path: string, tokenPath?: string): ClientAuthSettings {
   return {
     now: server.clock(),
     issuer: server.issuer,
     endpointUrl: `${server.issuer}${path}`,
+    compatAudiences: tokenPath === undefined ? [] : [`${server.issuer}${tokenPath}`],
     audienceMode: server.settings.audienceMode,
     clockSkewSeconds: server.settings.clockSkewSeconds,
     maxLifetimeSeconds: server.settings.assertionMaxLifetimeSeconds,
@@ -84,9 +95,11 @@ function buildContext(env: Env, url: URL): ServerContext {
     clock: systemClock,
     clients,
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards),
+    revocations: revocationList(env.REVOCATION_LIST),
     keySource: inlineKeySource,
     signingKeys: async () => loadSigningKeys(await secret("SIGNING_KEYS")),
     secretBox,
+    dpopNonces: async () => loadDpopNonces(await secret("CLIENT_SECRET_KEY")),
     adminToken: () => secret("ADMIN_TOKEN"),
     ready: () => (localDev ? ensureDemoClients(env, clients, secretBox) : Promise.resolve()),
   };
