@@ -7,11 +7,11 @@
  * Nothing is consumed here until `consumeDpopProof`, which the token endpoint calls only after
  * every other check of the request passed (with the client assertion's own jti).
  */
-import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type JWK } from "jose";
+import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from "jose";
 import { OAuthError } from "../http/errors.js";
 import type { ClientRecord } from "../stores/clients.js";
 import type { JtiRegistry } from "../stores/replay-guard.js";
-import { isAsymmetricAlg, keyTypeForAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "./algorithms.js";
+import { isAsymmetricAlg, keyTypeForAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "./algorithms.js";
 import type { DpopNonces } from "./dpop-nonce.js";
 
 /** RFC 9449 §4.2: the `typ` of a DPoP proof. */
@@ -152,18 +152,12 @@ export async function verifyDpopProof(
   if (kty === "RSA" && rsaModulusBits(typeof publicJwk.n === "string" ? publicJwk.n : "") < RSA_MIN_MODULUS_BITS) {
     throw invalidProof("dpop_jwk_too_weak");
   }
+  const key = await importProofKey(publicJwk, alg);
   let payload: Uint8Array;
   try {
-    const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = publicJwk;
-    const key = await importJWK(bare, alg);
-    if (key instanceof Uint8Array) throw new Error("symmetric");
-    try {
-      ({ payload } = await compactVerify(proof, key, { algorithms: [alg] }));
-    } catch {
-      throw invalidProof("dpop_signature_invalid");
-    }
-  } catch (err) {
-    throw err instanceof OAuthError ? err : invalidProof("dpop_jwk_invalid");
+    ({ payload } = await compactVerify(proof, key, { algorithms: [alg] }));
+  } catch {
+    throw invalidProof("dpop_signature_invalid");
   }
   const claims = parseJsonObject(payload);
   if (claims === undefined) throw invalidProof("dpop_payload_invalid");
@@ -216,6 +210,19 @@ export function normalizeHtu(value: string): string | undefined {
     return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape.toUpperCase();
   });
   return `${url.protocol}//${url.host}${path}`;
+}
+
+/** The proof's public key, imported for `alg` (usage hints in the JWK are not ours to honour). */
+async function importProofKey(jwk: JWK, alg: AsymmetricAlg): Promise<CryptoKey> {
+  const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = jwk;
+  let key: CryptoKey | Uint8Array;
+  try {
+    key = await importJWK(bare, alg);
+  } catch {
+    throw invalidProof("dpop_jwk_invalid");
+  }
+  if (key instanceof Uint8Array) throw invalidProof("dpop_jwk_invalid");
+  return key;
 }
 
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
