@@ -55,7 +55,7 @@ export async function handleTokenRequest(
 
   const authenticated = await authenticateClient(form, authorization, deps, settings);
   const { client } = authenticated;
-  const nonces = settings.dpopNonce === "required" ? await deps.dpopNonces() : null;
+  const nonces = dpop.proof !== null && settings.dpopNonce === "required" ? await deps.dpopNonces() : null;
   const proof = await checkTokenRequestDpop(dpop, client, { now: settings.now, clockSkewSeconds: settings.clockSkewSeconds, nonces });
   const decision = decideClientCredentials(form, client, settings.defaultAudience);
   const keys = await deps.signingKeys();
