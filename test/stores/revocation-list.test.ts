@@ -1,4 +1,4 @@
-import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { REVOCATION_LIST_SHARDS, revocationList } from "../../src/stores/revocation-list.js";
 
@@ -13,17 +13,28 @@ describe("RevocationList Durable Object", () => {
     expect(await stub.isRevoked("jti-b")).toBe(false);
   });
 
-  it("purges rows whose token has expired, by alarm, and keeps the others", async () => {
+  it("schedules a purge alarm for the earliest expiry when it revokes", async () => {
     const stub = env.REVOCATION_LIST.get(env.REVOCATION_LIST.idFromName("unit-2"));
     const now = Math.floor(Date.now() / 1000);
-    await stub.revoke("expired", now - 10);
-    await stub.revoke("live", now + 600);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await stub.revoke("later", now + 900);
+    await stub.revoke("sooner", now + 600);
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBe((now + 600) * 1000 + 1000);
+  });
+
+  it("purges rows whose token has expired, by alarm, and keeps the others", async () => {
+    const stub = env.REVOCATION_LIST.get(env.REVOCATION_LIST.idFromName("unit-2b"));
+    const now = Math.floor(Date.now() / 1000);
+    // Rows written straight to the table, so no alarm fires on its own while the test runs.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("INSERT INTO revoked (key, expires_at) VALUES ('expired', ?), ('live', ?)", now - 10, now + 600);
+    });
+    await runInDurableObject(stub, (instance) => instance.alarm());
     expect(await stub.isRevoked("expired")).toBe(false);
     expect(await stub.isRevoked("live")).toBe(true);
     // The next purge is scheduled for the remaining row.
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-    expect(alarm).toBeGreaterThanOrEqual((now + 600) * 1000);
+    expect(alarm).toBe((now + 600) * 1000 + 1000);
   });
 
   it("stores its schema version", async () => {
@@ -41,8 +52,8 @@ describe("RevocationList Durable Object", () => {
     for (const jti of jtis) await store.revoke(jti, exp);
     for (const jti of jtis) expect(await store.isRevoked(jti)).toBe(true);
     expect(await store.isRevoked(crypto.randomUUID())).toBe(false);
-    // 40 random jtis over 16 shards: several objects in use (3 come from the tests above).
+    // 40 random jtis over 16 shards: several objects in use (4 come from the tests above).
     const ids = await listDurableObjectIds(env.REVOCATION_LIST);
-    expect(ids.length - 3).toBeGreaterThan(REVOCATION_LIST_SHARDS / 2);
+    expect(ids.length - 4).toBeGreaterThan(REVOCATION_LIST_SHARDS / 2);
   });
 });
