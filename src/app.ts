@@ -13,7 +13,9 @@ import { OAuthError, oauthErrorResponse } from "./http/errors.js";
 import { triedBasicAuth } from "./oauth/client-auth/index.js";
 import { adminRoutes } from "./routes/admin.js";
 import { discoveryRoutes } from "./routes/discovery.js";
+import { introspectRoutes } from "./routes/introspect.js";
 import { jwtsRoutes } from "./routes/jwts.js";
+import { revokeRoutes } from "./routes/revoke.js";
 import { tokenRoutes } from "./routes/token.js";
 
 export const app = new Hono<AppEnv>();
@@ -31,6 +33,8 @@ app.use(async (c, next) => {
 });
 
 app.route("/", tokenRoutes);
+app.route("/", introspectRoutes);
+app.route("/", revokeRoutes);
 app.route("/", discoveryRoutes);
 app.route("/", jwtsRoutes);
 app.route("/", adminRoutes);

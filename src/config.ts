@@ -18,6 +18,8 @@ export class ConfigError extends Error {
 
 export type AudienceMode = "compat" | "strict";
 export type SampleRouteMode = "on" | "off" | "admin";
+/** RFC 9449 §8: whether DPoP proofs at the token endpoint must carry a server-issued nonce. */
+export type DpopNonceMode = "off" | "required";
 
 export interface Settings {
   /** Issuer identifier; `undefined` only when unset (allowed for loopback requests in local dev). */
@@ -36,6 +38,8 @@ export interface Settings {
   sampleJwtRoute: SampleRouteMode | undefined;
   /** Number of ReplayGuard Durable Objects the jti space is sharded over. Default 16. */
   replayGuardShards: number;
+  /** `DPOP_NONCE`: `required` makes every DPoP proof carry a fresh server nonce. Default `off`. */
+  dpopNonce: DpopNonceMode;
 }
 
 const seconds = (name: string, fallback: number, max: number) =>
@@ -74,6 +78,7 @@ const SettingsSchema = z.object({
   DEFAULT_AUDIENCE: absoluteUrl("DEFAULT_AUDIENCE"),
   SAMPLE_JWT_ROUTE: z.enum(["on", "off", "admin"]).optional(),
   REPLAY_GUARD_SHARDS: seconds("REPLAY_GUARD_SHARDS", 16, 1024),
+  DPOP_NONCE: z.enum(["off", "required"]).optional().default("off"),
 });
 
 const cache = new WeakMap<object, Settings>();
@@ -102,6 +107,7 @@ export function loadSettings(env: Env): Settings {
     defaultAudience: v.DEFAULT_AUDIENCE,
     sampleJwtRoute: v.SAMPLE_JWT_ROUTE,
     replayGuardShards: v.REPLAY_GUARD_SHARDS,
+    dpopNonce: v.DPOP_NONCE,
   };
   cache.set(env, settings);
   return settings;

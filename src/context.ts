@@ -7,10 +7,12 @@ import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
 import type { ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./oauth/client-auth/keys.js";
+import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
 import { devMaterial, ensureDemoClients, isLoopbackHost } from "./local-dev.js";
 import { clientWriterStore, type ClientWrites } from "./stores/client-writer.js";
 import { ClientRegistry } from "./stores/clients.js";
 import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
+import { revocationList, type RevokedTokens } from "./stores/revocation-list.js";
 import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
@@ -27,10 +29,14 @@ export interface ServerContext {
   /** The writer of record for client registrations: every admin change goes through it. */
   readonly clientWriter: ClientWrites;
   readonly jtiRegistry: JtiRegistry;
+  /** Revoked access token jtis (RFC 7009), read by introspection. */
+  readonly revocations: RevokedTokens;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
   signingKeys(): Promise<SigningKeys>;
   secretBox(): Promise<SecretBox>;
+  /** RFC 9449 §8 nonces, keyed by HKDF from CLIENT_SECRET_KEY (oauth/dpop-nonce.ts). */
+  dpopNonces(): Promise<DpopNonces>;
   adminToken(): Promise<string>;
   /** Local dev only: demo clients exist after this resolves. No-op elsewhere. */
   ready(): Promise<void>;
@@ -38,12 +44,17 @@ export interface ServerContext {
 
 const contexts = new WeakMap<object, Map<string, ServerContext>>();
 
-/** Per-request settings for client authentication at the endpoint `path` (token, introspect, revoke). */
-export function clientAuthSettings(server: ServerContext, path: string): ClientAuthSettings {
+/**
+ * Per-request settings for client authentication at the endpoint `path` (token, introspect, revoke).
+ * @param tokenPath at introspection and revocation, the token endpoint path whose URL compat mode
+ *   also accepts as assertion `aud` (docs/token-lifecycle.md).
+ */
+export function clientAuthSettings(server: ServerContext, path: string, tokenPath?: string): ClientAuthSettings {
   return {
     now: server.clock(),
     issuer: server.issuer,
     endpointUrl: `${server.issuer}${path}`,
+    compatAudiences: tokenPath === undefined ? [] : [`${server.issuer}${tokenPath}`],
     audienceMode: server.settings.audienceMode,
     clockSkewSeconds: server.settings.clockSkewSeconds,
     maxLifetimeSeconds: server.settings.assertionMaxLifetimeSeconds,
@@ -90,10 +101,12 @@ function buildContext(env: Env, url: URL): ServerContext {
     clients,
     clientWriter,
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards),
+    revocations: revocationList(env.REVOCATION_LIST),
     // http:// jwks_uri (loopback only) is fetched for local-dev requests only (SPEC §6, §8).
     keySource: remoteJwksKeySource({ allowLoopbackHttp: localDev }),
     signingKeys: async () => loadSigningKeys(await secret("SIGNING_KEYS")),
     secretBox,
+    dpopNonces: async () => loadDpopNonces(await secret("CLIENT_SECRET_KEY")),
     adminToken: () => secret("ADMIN_TOKEN"),
     ready: () => (localDev ? ensureDemoClients(env, clientWriter, secretBox) : Promise.resolve()),
   };

@@ -6,5 +6,6 @@ import { app } from "./app.js";
 export { ClientWriter } from "./stores/client-writer.js";
 export { DevSecrets } from "./stores/dev-secrets.js";
 export { ReplayGuard } from "./stores/replay-guard.js";
+export { RevocationList } from "./stores/revocation-list.js";
 
 export default app satisfies ExportedHandler<Env>;

@@ -50,6 +50,8 @@ const STATUS: Record<OAuthErrorCode, number> = {
  */
 export class OAuthError extends Error {
   readonly status: number;
+  /** Extra response headers, e.g. RFC 9449 §8 `DPoP-Nonce` on `use_dpop_nonce`. */
+  headers: Readonly<Record<string, string>> | undefined;
   constructor(
     readonly error: OAuthErrorCode,
     /** Public `error_description`: names the rule that failed, never secret material. */
@@ -79,6 +81,7 @@ export function oauthErrorResponse(err: OAuthError, options: ErrorResponseOption
   const headers = new Headers({
     "Content-Type": "application/json;charset=UTF-8",
     ...NO_STORE_HEADERS,
+    ...err.headers,
     ...options.headers,
   });
   if (err.error === "invalid_token") {

@@ -1,7 +1,8 @@
 /**
- * mintAccessToken(): JWT access tokens per RFC 9068, signed with the active server key.
+ * mintAccessToken(): JWT access tokens per RFC 9068, signed with the active server key; and
+ * verifyAccessToken(): whether a token is one of ours and live, for introspection and revocation.
  */
-import { SignJWT } from "jose";
+import { jwtVerify, SignJWT, type JWTVerifyGetKey } from "jose";
 import type { SigningKeys } from "../stores/signing-keys.js";
 
 export interface AccessTokenRequest {
@@ -41,4 +42,47 @@ export async function mintAccessToken(request: AccessTokenRequest, keys: Signing
     .setProtectedHeader({ alg: keys.active.alg, typ: ACCESS_TOKEN_TYP, kid: keys.active.kid })
     .sign(keys.active.key);
   return { token, jti, expiresIn: request.lifetimeSeconds };
+}
+
+/** The claims of a verified access token of this server. */
+export interface AccessTokenClaims {
+  readonly iss: string;
+  readonly sub: string;
+  readonly client_id: string;
+  readonly aud: string | string[];
+  readonly scope?: string;
+  readonly iat: number;
+  readonly exp: number;
+  readonly jti: string;
+  /** RFC 9449 §6.1: present on DPoP-bound tokens. */
+  readonly cnf?: { readonly jkt: string };
+}
+
+/**
+ * Whether `token` is a live access token of this server (revocation aside): a JWS with
+ * `typ: at+jwt` (RFC 9068 §4), signed by a published key chosen by `kid` with that key's `alg`,
+ * `iss` our issuer, `exp` after `now` (no skew: we wrote it with our own clock), and the claims
+ * RFC 9068 §2.2 requires.
+ * @returns the claims, or null for anything else. Never throws for a bad token.
+ */
+export async function verifyAccessToken(token: string, keys: SigningKeys, issuer: string, now: number): Promise<AccessTokenClaims | null> {
+  const ourKey: JWTVerifyGetKey = (header) => {
+    const entry = header.kid === undefined ? undefined : keys.verificationKeys.get(header.kid);
+    if (entry === undefined || entry.alg !== header.alg) throw new Error("not signed by a key of this server");
+    return entry.key;
+  };
+  try {
+    const { payload } = await jwtVerify(token, ourKey, {
+      issuer,
+      typ: ACCESS_TOKEN_TYP,
+      currentDate: new Date(now * 1000),
+      requiredClaims: ["sub", "client_id", "aud", "iat", "exp", "jti"],
+    });
+    const { client_id: clientId, jti, cnf } = payload;
+    if (typeof clientId !== "string" || typeof jti !== "string" || typeof payload.sub !== "string") return null;
+    if (cnf !== undefined && (typeof cnf !== "object" || cnf === null || typeof (cnf as { jkt?: unknown }).jkt !== "string")) return null;
+    return payload as unknown as AccessTokenClaims;
+  } catch {
+    return null;
+  }
 }

@@ -51,6 +51,9 @@ export function keyTypeForAlg(alg: AsymmetricAlg): { kty: string; crv?: string }
   return { kty: "OKP", crv: "Ed25519" };
 }
 
+/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
+export const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
+
 /** Minimum RSA modulus (SPEC §3 rule 4, RFC 7518 §3.3). */
 export const RSA_MIN_MODULUS_BITS = 2048;
 

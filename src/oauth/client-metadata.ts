@@ -74,6 +74,7 @@ const fields = {
   access_token_ttl: z.number().int().min(60).max(86_400),
   audience_mode: z.enum(["compat", "strict"]),
   dpop_bound_access_tokens: z.boolean(),
+  introspection_allowed: z.boolean(),
   disabled: z.boolean(),
 };
 
@@ -91,6 +92,7 @@ export const CreateClientSchema = z
     access_token_ttl: fields.access_token_ttl.optional(),
     audience_mode: fields.audience_mode.optional(),
     dpop_bound_access_tokens: fields.dpop_bound_access_tokens.default(false),
+    introspection_allowed: fields.introspection_allowed.optional(),
     disabled: fields.disabled.default(false),
   });
 
@@ -106,6 +108,7 @@ export const UpdateClientSchema = z.strictObject({
   access_token_ttl: fields.access_token_ttl.nullable().optional(),
   audience_mode: fields.audience_mode.nullable().optional(),
   dpop_bound_access_tokens: fields.dpop_bound_access_tokens.optional(),
+  introspection_allowed: fields.introspection_allowed.optional(),
   disabled: fields.disabled.optional(),
 });
 

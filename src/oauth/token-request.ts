@@ -1,23 +1,32 @@
 /**
- * The token endpoint as a list of named steps (RFC 6749 §3.2, §4.4; SPEC §3, §4):
- * grant type → authenticate the client → decide scope and audience → consume the assertion's
- * jti → mint the access token.
+ * The token endpoint as a list of named steps (RFC 6749 §3.2, §4.4; SPEC §3, §4; RFC 9449 §5):
+ * grant type → authenticate the client → check the DPoP proof → decide scope and audience →
+ * consume the assertion's and the proof's jti → mint the access token (DPoP-bound with a proof).
  */
+import type { DpopNonceMode } from "../config.js";
 import type { FormParams } from "../http/form.js";
 import { OAuthError } from "../http/errors.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
 import { mintAccessToken } from "./access-token.js";
 import { authenticateClient, type ClientAuthDependencies, type ClientAuthSettings } from "./client-auth/index.js";
+import { checkTokenRequestDpop, consumeDpopProof, type DpopHttpRequest } from "./dpop.js";
+import type { DpopNonces } from "./dpop-nonce.js";
 import { decideClientCredentials } from "./grants/client-credentials.js";
 
 export interface TokenRequestDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
+  dpopNonces(): Promise<DpopNonces>;
 }
 
 export interface TokenRequestSettings extends ClientAuthSettings {
   readonly accessTokenTtlSeconds: number;
   readonly defaultAudience: string;
+  /** DPOP_NONCE: whether DPoP proofs must carry a server nonce (RFC 9449 §8). */
+  readonly dpopNonce: DpopNonceMode;
 }
+
+/** A request without a DPoP header (callers that do not pass one). */
+const NO_DPOP: DpopHttpRequest = { proof: null, method: "POST", url: "" };
 
 /** RFC 6749 §5.1 successful response. */
 export interface TokenResponse {
@@ -36,6 +45,7 @@ export async function handleTokenRequest(
   authorization: string | null,
   deps: TokenRequestDependencies,
   settings: TokenRequestSettings,
+  dpop: DpopHttpRequest = NO_DPOP,
 ): Promise<TokenResponse> {
   const grantType = form.get("grant_type");
   if (grantType === undefined) throw new OAuthError("invalid_request", "grant_type is required", "grant_type_missing");
@@ -45,9 +55,19 @@ export async function handleTokenRequest(
 
   const authenticated = await authenticateClient(form, authorization, deps, settings);
   const { client } = authenticated;
+  const nonces = dpop.proof !== null && settings.dpopNonce === "required" ? await deps.dpopNonces() : null;
+  const proof = await checkTokenRequestDpop(dpop, client, { now: settings.now, clockSkewSeconds: settings.clockSkewSeconds, nonces });
   const decision = decideClientCredentials(form, client, settings.defaultAudience);
   const keys = await deps.signingKeys();
-  await authenticated.commit();
+
+  // Both single-use jtis last, in parallel. Should both fail, the client's error is reported, so
+  // the answer does not depend on which Durable Object replied first.
+  const [assertionUse, proofUse] = await Promise.allSettled([
+    authenticated.commit(),
+    proof === null ? Promise.resolve() : consumeDpopProof(proof, deps.jtiRegistry, settings.clockSkewSeconds),
+  ]);
+  if (assertionUse.status === "rejected") throw assertionUse.reason;
+  if (proofUse.status === "rejected") throw proofUse.reason;
 
   const minted = await mintAccessToken(
     {
@@ -57,10 +77,11 @@ export async function handleTokenRequest(
       scopes: decision.scopes,
       lifetimeSeconds: client.access_token_ttl ?? settings.accessTokenTtlSeconds,
       now: settings.now,
+      dpopJkt: proof?.jkt,
     },
     keys,
   );
-  const response: TokenResponse = { access_token: minted.token, token_type: "Bearer", expires_in: minted.expiresIn };
+  const response: TokenResponse = { access_token: minted.token, token_type: proof === null ? "Bearer" : "DPoP", expires_in: minted.expiresIn };
   if (decision.scopes.length > 0) response.scope = decision.scopes.join(" ");
   return response;
 }

@@ -4,6 +4,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-types.js";
 import { CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from "../oauth/algorithms.js";
+import { INTROSPECTION_PATH } from "./introspect.js";
+import { REVOCATION_PATH } from "./revoke.js";
 import { TOKEN_PATH } from "./token.js";
 
 export const discoveryRoutes = new Hono<AppEnv>();
@@ -23,6 +25,15 @@ discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
       response_types_supported: [],
       token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
       token_endpoint_auth_signing_alg_values_supported: [...PRIVATE_KEY_JWT_ALGS, ...CLIENT_SECRET_JWT_ALGS],
+      // RFC 7662 / RFC 7009: client authentication exactly as at the token endpoint.
+      introspection_endpoint: `${issuer}${INTROSPECTION_PATH}`,
+      introspection_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+      introspection_endpoint_auth_signing_alg_values_supported: [...PRIVATE_KEY_JWT_ALGS, ...CLIENT_SECRET_JWT_ALGS],
+      revocation_endpoint: `${issuer}${REVOCATION_PATH}`,
+      revocation_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+      revocation_endpoint_auth_signing_alg_values_supported: [...PRIVATE_KEY_JWT_ALGS, ...CLIENT_SECRET_JWT_ALGS],
+      // RFC 9449 §5.1: DPoP proofs take the same asymmetric algorithms as private_key_jwt.
+      dpop_signing_alg_values_supported: PRIVATE_KEY_JWT_ALGS,
       // RFC 9068 access tokens are signed with the active key's algorithm.
       access_token_signing_alg_values_supported: [...new Set([keys.active.alg, ...[...keys.verificationKeys.values()].map((k) => k.alg)])],
     },

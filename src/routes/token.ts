@@ -18,11 +18,19 @@ for (const path of [TOKEN_PATH, OTK_TOKEN_PATH]) {
   tokenRoutes.post(path, limitBody(FORM_BODY_LIMIT_BYTES), async (c) => {
     const server = c.get("server");
     const form = await readOAuthForm(c.req.raw);
-    const response = await handleTokenRequest(form, c.req.header("Authorization") ?? null, server, {
+    const settings = {
       ...clientAuthSettings(server, path),
       accessTokenTtlSeconds: server.settings.accessTokenTtlSeconds,
       defaultAudience: server.settings.defaultAudience ?? server.issuer,
-    });
-    return c.json(response, 200, NO_STORE_HEADERS);
+      dpopNonce: server.settings.dpopNonce,
+    };
+    const dpop = { proof: c.req.raw.headers.get("DPoP"), method: c.req.method, url: c.req.url };
+    const response = await handleTokenRequest(form, c.req.header("Authorization") ?? null, server, settings, dpop);
+    // RFC 9449 §8.2: hand a DPoP client the current nonce with its token, saving it a round trip later.
+    const headers: Record<string, string> = { ...NO_STORE_HEADERS };
+    if (response.token_type === "DPoP" && settings.dpopNonce === "required") {
+      headers["DPoP-Nonce"] = await (await server.dpopNonces()).issue(settings.now);
+    }
+    return c.json(response, 200, headers);
   });
 }

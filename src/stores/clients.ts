@@ -27,6 +27,8 @@ export interface ClientRecord {
   access_token_ttl?: number;
   audience_mode?: AudienceMode;
   dpop_bound_access_tokens: boolean;
+  /** May introspect any client's tokens (a resource server), not just its own (RFC 7662 §2.1). */
+  introspection_allowed?: boolean;
   disabled: boolean;
   /** Seconds since the epoch. */
   created_at: number;

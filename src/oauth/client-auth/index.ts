@@ -27,6 +27,11 @@ export interface ClientAuthSettings {
   readonly issuer: string;
   /** The URL of the endpoint that was called, accepted as `aud` in compat mode. */
   readonly endpointUrl: string;
+  /**
+   * Further `aud` values accepted in compat mode only: at the introspection and revocation
+   * endpoints, the token endpoint URL that clients of RFC 7523 §3 put in every assertion.
+   */
+  readonly compatAudiences?: readonly string[];
   readonly audienceMode: AudienceMode;
   readonly clockSkewSeconds: number;
   readonly maxLifetimeSeconds: number;
@@ -92,7 +97,8 @@ async function authenticateWithAssertion(
   if (method !== "private_key_jwt" && method !== "client_secret_jwt") throw clientAuthFailed("auth_method_not_registered");
 
   const audienceMode = client.audience_mode ?? settings.audienceMode;
-  const acceptedAudiences = audienceMode === "strict" ? [settings.issuer] : [settings.issuer, settings.endpointUrl];
+  const acceptedAudiences =
+    audienceMode === "strict" ? [settings.issuer] : [settings.issuer, settings.endpointUrl, ...(settings.compatAudiences ?? [])];
   const secret = method === "client_secret_jwt" ? await openSecret(client, deps) : undefined;
   const verified = await verifyClientAssertion(parsed, client, secret, deps.keySource, {
     now: settings.now,

@@ -1,0 +1,25 @@
+/**
+ * What the introspection (RFC 7662) and revocation (RFC 7009) endpoints share: their
+ * dependencies, and the `token` parameter they act on.
+ */
+import type { FormParams } from "../http/form.js";
+import { OAuthError } from "../http/errors.js";
+import type { RevokedTokens } from "../stores/revocation-list.js";
+import type { SigningKeys } from "../stores/signing-keys.js";
+import type { ClientAuthDependencies } from "./client-auth/index.js";
+
+export interface TokenLifecycleDependencies extends ClientAuthDependencies {
+  signingKeys(): Promise<SigningKeys>;
+  readonly revocations: RevokedTokens;
+}
+
+/**
+ * The `token` parameter (RFC 7662 §2.1, RFC 7009 §2.1: REQUIRED). `token_type_hint` is not read:
+ * this server has one token type, and both RFCs let a server ignore the hint.
+ * @throws OAuthError invalid_request when `token` is missing or empty.
+ */
+export function requireTokenParameter(form: FormParams): string {
+  const token = form.get("token");
+  if (token === undefined) throw new OAuthError("invalid_request", "the token parameter is required", "token_parameter_missing");
+  return token;
+}
