@@ -40,6 +40,9 @@ export const CLIENT_CACHE_SECONDS = 10;
 
 const KEY_PREFIX = "client:";
 const clientKey = (clientId: string) => `${KEY_PREFIX}${clientId}`;
+/** Workers KV refuses longer keys (UTF-8 bytes) with an error, not a miss. */
+const KV_MAX_KEY_BYTES = 512;
+const encoder = new TextEncoder();
 
 interface CacheEntry {
   record: ClientRecord | null;
@@ -100,9 +103,13 @@ export class ClientRegistry {
   }
 
   async #read(clientId: string): Promise<ClientRecord | null> {
+    const key = clientKey(clientId);
+    // A key KV cannot hold names no client: unknown, not an outage (a 256-character non-ASCII
+    // client_id used to be a 503; found by test/fuzz/token-form.test.ts).
+    if (encoder.encode(key).length > KV_MAX_KEY_BYTES) return null;
     let text: string | null;
     try {
-      text = await this.#kv.get(clientKey(clientId), "text");
+      text = await this.#kv.get(key, "text");
     } catch (cause) {
       console.error(JSON.stringify({ event: "client_store_unavailable", message: String(cause) }));
       throw new OAuthError("temporarily_unavailable", "the client registry could not be read; retry shortly", "client_store_unavailable");
