@@ -161,7 +161,7 @@ describe("fuzz: signed assertions with hostile content", () => {
         const assertion = await signJson(c, validHeader(c), claims);
         await expectRejected(e, assertion, sendClientId ? c.clientId : undefined, claims);
       }),
-      fuzzRuns(250, 14),
+      fuzzRuns(200, 14),
     );
   });
 
@@ -190,7 +190,7 @@ describe("fuzz: signed assertions with hostile content", () => {
           expect(res.status, `${await res.clone().text()} for ${JSON.stringify({ header, claims })}`).toBe(200);
         },
       ),
-      fuzzRuns(40, 15),
+      fuzzRuns(30, 15),
     );
   });
 });
