@@ -5,6 +5,9 @@
  */
 import { z } from "zod";
 
+/** Default of REPLAY_GUARD_TIMEOUT_MS: the wait for the replay guard before failing closed. */
+export const REPLAY_GUARD_TIMEOUT_MS = 3_000;
+
 /** A missing or invalid setting. Rendered as 503 `temporarily_unavailable` naming the setting. */
 export class ConfigError extends Error {
   constructor(
@@ -36,6 +39,8 @@ export interface Settings {
   sampleJwtRoute: SampleRouteMode | undefined;
   /** Number of ReplayGuard Durable Objects the jti space is sharded over. Default 16. */
   replayGuardShards: number;
+  /** How long the token endpoint waits for the replay guard before failing closed (503). Default 3000. */
+  replayGuardTimeoutMs: number;
 }
 
 const seconds = (name: string, fallback: number, max: number) =>
@@ -74,6 +79,7 @@ const SettingsSchema = z.object({
   DEFAULT_AUDIENCE: absoluteUrl("DEFAULT_AUDIENCE"),
   SAMPLE_JWT_ROUTE: z.enum(["on", "off", "admin"]).optional(),
   REPLAY_GUARD_SHARDS: seconds("REPLAY_GUARD_SHARDS", 16, 1024),
+  REPLAY_GUARD_TIMEOUT_MS: seconds("REPLAY_GUARD_TIMEOUT_MS", REPLAY_GUARD_TIMEOUT_MS, 60_000),
 });
 
 const cache = new WeakMap<object, Settings>();
@@ -102,6 +108,7 @@ export function loadSettings(env: Env): Settings {
     defaultAudience: v.DEFAULT_AUDIENCE,
     sampleJwtRoute: v.SAMPLE_JWT_ROUTE,
     replayGuardShards: v.REPLAY_GUARD_SHARDS,
+    replayGuardTimeoutMs: v.REPLAY_GUARD_TIMEOUT_MS,
   };
   cache.set(env, settings);
   return settings;

@@ -83,7 +83,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     sampleRouteMode: settings.sampleJwtRoute ?? (localDev ? "on" : "off"),
     clock: systemClock,
     clients,
-    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards),
+    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards, settings.replayGuardTimeoutMs),
     keySource: inlineKeySource,
     signingKeys: async () => loadSigningKeys(await secret("SIGNING_KEYS")),
     secretBox,

@@ -9,12 +9,10 @@
  * expired rows, so storage does not grow without bound.
  */
 import { DurableObject } from "cloudflare:workers";
+import { REPLAY_GUARD_TIMEOUT_MS } from "../config.js";
 import { OAuthError } from "../http/errors.js";
 
 const SCHEMA_VERSION = 1;
-
-/** How long the token endpoint waits for the replay guard before failing closed. */
-const REPLAY_GUARD_TIMEOUT_MS = 3_000;
 
 export class ReplayGuard extends DurableObject<Env> {
   /** When the next purge alarm is set (ms since epoch), or 0 for none; mirrors storage. */
@@ -78,8 +76,11 @@ export interface JtiRegistry {
   consumeOnce(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
 }
 
-/** A JtiRegistry over the `REPLAY_GUARD` namespace, sharded over `shards` objects. */
-export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, shards: number): JtiRegistry {
+/**
+ * A JtiRegistry over the `REPLAY_GUARD` namespace, sharded over `shards` objects.
+ * @param timeoutMs how long to wait for an answer before failing closed (setting REPLAY_GUARD_TIMEOUT_MS).
+ */
+export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, shards: number, timeoutMs = REPLAY_GUARD_TIMEOUT_MS): JtiRegistry {
   return {
     async consumeOnce(clientId, jti, expiresAt) {
       // Length-prefixed so ("a", "bc") and ("ab", "c") never collide.
@@ -89,7 +90,7 @@ export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuar
       try {
         const stub = namespace.get(namespace.idFromName(`replay-guard-${shard}`));
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("replay guard timed out")), REPLAY_GUARD_TIMEOUT_MS);
+          timer = setTimeout(() => reject(new Error("replay guard timed out")), timeoutMs);
         });
         return await Promise.race([stub.consume(key, expiresAt), timeout]);
       } catch (cause) {
