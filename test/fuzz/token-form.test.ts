@@ -1,7 +1,7 @@
 /**
  * Fuzz: hostile token requests at the HTTP level (SPEC §2, §3 rule 1). Random and mutated form
  * bodies (any parameter names and values, duplicates, huge values, odd and invalid percent
- * encodings, raw invalid UTF-8), Content-Type variants, HTTP Basic garbage and other methods.
+ * encodings, raw invalid UTF-8, streamed without Content-Length), Content-Type variants, HTTP Basic garbage and other methods.
  * The Worker never answers 5xx, never issues a token without valid credentials, and always
  * answers an RFC 6749 error with `Cache-Control: no-store`. Requests with valid credentials get
  * a token through harmless variation and lose it to any duplicated parameter.
@@ -133,6 +133,8 @@ interface HostileRequest {
   contentType: string | null;
   authorization: string | null;
   body: string | Uint8Array | undefined;
+  /** Send the body as a stream in chunks of this size (no Content-Length), or at once. */
+  chunkSize: number | null;
 }
 
 const hostileRequest = () =>
@@ -149,6 +151,7 @@ const hostileRequest = () =>
       rawBytes: fc.option(fc.uint8Array({ maxLength: 200 }), { freq: 8 }),
       contentType,
       authorization: authorization(),
+      chunkSize: fc.option(fc.integer({ min: 1, max: 4096 }), { freq: 4 }),
     })
     .map(
       (r): HostileRequest => ({
@@ -156,6 +159,7 @@ const hostileRequest = () =>
         method: r.method,
         contentType: r.contentType,
         authorization: r.authorization,
+        chunkSize: r.chunkSize,
         body:
           r.method === "GET"
             ? undefined
@@ -167,7 +171,18 @@ async function send(request: HostileRequest): Promise<Response> {
   const headers = new Headers();
   if (request.contentType !== null) headers.set("Content-Type", request.contentType);
   if (request.authorization !== null) headers.set("Authorization", request.authorization);
-  return fetchWorker(request.path, { method: request.method, headers, body: request.body });
+  const body = request.body !== undefined && request.chunkSize !== null ? chunked(request.body, request.chunkSize) : request.body;
+  return fetchWorker(request.path, { method: request.method, headers, body, duplex: "half" } as RequestInit);
+}
+
+function chunked(body: string | Uint8Array, size: number): ReadableStream<Uint8Array> {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  return new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += size) controller.enqueue(bytes.slice(i, i + size));
+      controller.close();
+    },
+  });
 }
 
 function byteLength(body: string | Uint8Array | undefined): number {
