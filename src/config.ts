@@ -5,6 +5,9 @@
  */
 import { z } from "zod";
 
+/** Default of REPLAY_GUARD_TIMEOUT_MS: the wait for the replay guard before failing closed. */
+const REPLAY_GUARD_TIMEOUT_MS = 3_000;
+
 /** A missing or invalid setting. Rendered as 503 `temporarily_unavailable` naming the setting. */
 export class ConfigError extends Error {
   constructor(
@@ -40,6 +43,8 @@ export interface Settings {
   replayGuardShards: number;
   /** `DPOP_NONCE`: `required` makes every DPoP proof carry a fresh server nonce. Default `off`. */
   dpopNonce: DpopNonceMode;
+  /** How long the token endpoint waits for the replay guard before failing closed (503). Default 3000. */
+  replayGuardTimeoutMs: number;
 }
 
 const seconds = (name: string, fallback: number, max: number) =>
@@ -79,6 +84,7 @@ const SettingsSchema = z.object({
   SAMPLE_JWT_ROUTE: z.enum(["on", "off", "admin"]).optional(),
   REPLAY_GUARD_SHARDS: seconds("REPLAY_GUARD_SHARDS", 16, 1024),
   DPOP_NONCE: z.enum(["off", "required"]).optional().default("off"),
+  REPLAY_GUARD_TIMEOUT_MS: seconds("REPLAY_GUARD_TIMEOUT_MS", REPLAY_GUARD_TIMEOUT_MS, 60_000),
 });
 
 const cache = new WeakMap<object, Settings>();
@@ -108,6 +114,7 @@ export function loadSettings(env: Env): Settings {
     sampleJwtRoute: v.SAMPLE_JWT_ROUTE,
     replayGuardShards: v.REPLAY_GUARD_SHARDS,
     dpopNonce: v.DPOP_NONCE,
+    replayGuardTimeoutMs: v.REPLAY_GUARD_TIMEOUT_MS,
   };
   cache.set(env, settings);
   return settings;

@@ -7,6 +7,8 @@ declare namespace Cloudflare {
     DEFAULT_AUDIENCE?: string;
     /** `on` | `off` | `admin`. Default: `on` for loopback requests, `off` otherwise. */
     SAMPLE_JWT_ROUTE?: string;
+    /** Milliseconds the token endpoint waits for the replay guard before a 503. Default 3000. */
+    REPLAY_GUARD_TIMEOUT_MS?: string;
     /** Secret: bearer token for /admin. */
     ADMIN_TOKEN?: string;
     /** Secret: JWK Set of private signing keys; the first signs. */

@@ -90,6 +90,20 @@ export function oauthErrorResponse(err: OAuthError, options: ErrorResponseOption
     headers.set("WWW-Authenticate", 'Basic realm="edge-token-service", charset="UTF-8"');
   }
   if (err.status === 503) headers.set("Retry-After", "1");
-  const body = JSON.stringify({ error: err.error, error_description: err.description });
+  const body = JSON.stringify({ error: err.error, error_description: errorDescriptionText(err.description) });
   return new Response(body, { status: err.status, headers });
+}
+
+/**
+ * RFC 6749 §5.2: `error_description` uses only %x20-21 / %x23-5B / %x5D-7E (RFC 7591 §3.2.2:
+ * ASCII). Descriptions may quote a parameter name or a setting's value, so they are mapped into
+ * that set here, once for every response (found by test/fuzz/token-form.test.ts).
+ */
+export function errorDescriptionText(text: string): string {
+  return text
+    .replace(/"/g, "'")
+    .replace(/\\/g, "/")
+    .replace(/§/g, "section ")
+    .replace(/…/g, "...")
+    .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, "?");
 }

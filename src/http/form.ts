@@ -29,7 +29,7 @@ export function parseOAuthForm(body: string): FormParams {
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(body)) {
     if (seen.has(name)) {
-      throw new OAuthError("invalid_request", `parameter "${truncate(name)}" appears more than once`, "form_duplicate_parameter");
+      throw new OAuthError("invalid_request", `parameter '${truncate(name)}' appears more than once`, "form_duplicate_parameter");
     }
     seen.add(name);
     if (value !== "") params.set(name, value);
@@ -38,6 +38,7 @@ export function parseOAuthForm(body: string): FormParams {
 }
 
 function truncate(name: string): string {
-  const printable = name.replace(/[^\x20-\x7e]/g, "?");
-  return printable.length > 40 ? `${printable.slice(0, 40)}…` : printable;
+  // Only characters RFC 6749 §5.2 allows in error_description.
+  const printable = name.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, "?");
+  return printable.length > 40 ? `${printable.slice(0, 40)}...` : printable;
 }

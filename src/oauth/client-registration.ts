@@ -54,7 +54,7 @@ export async function registerClient(input: unknown, deps: RegistrationDependenc
   if (record.token_endpoint_auth_signing_alg === undefined) delete record.token_endpoint_auth_signing_alg;
   if (secret !== undefined) record.client_secret_sealed = await (await deps.secretBox()).seal(clientId, secret);
   const change = await changeClient(deps.clientWriter, clientId, (current) => {
-    if (current !== null) throw new OAuthError("conflict", `a client with client_id "${clientId}" already exists`, "client_exists");
+    if (current !== null) throw new OAuthError("conflict", `a client with client_id '${clientId}' already exists`, "client_exists");
     return record;
   });
   return { info: clientInformation(record, secret), change };

@@ -4,7 +4,8 @@
  * location) and this cache adds up to `CLIENT_CACHE_SECONDS`: README "Consistency" says what that
  * means for disabling a client.
  *
- * A missing record is `null`; a KV outage throws OAuthError 503, never "unknown client".
+ * A missing record is `null`; a KV outage (a read, write or listing that fails, or a record that
+ * cannot be parsed) throws OAuthError 503, never "unknown client" and never a bare 500.
  */
 import type { JWK } from "jose";
 import { OAuthError } from "../http/errors.js";
@@ -42,7 +43,7 @@ export const CLIENT_CACHE_SECONDS = 10;
 
 const KEY_PREFIX = "client:";
 const clientKey = (clientId: string) => `${KEY_PREFIX}${clientId}`;
-/** Workers KV's key size limit; KV throws (it does not miss) for a longer key. */
+/** Workers KV refuses longer keys (UTF-8 bytes) with an error, not a miss. */
 const KV_MAX_KEY_BYTES = 512;
 const encoder = new TextEncoder();
 
@@ -87,12 +88,12 @@ export class ClientRegistry {
   }
 
   async put(record: ClientRecord): Promise<void> {
-    await this.#kv.put(clientKey(record.client_id), JSON.stringify(record));
+    await unavailableOnFailure("put", () => this.#kv.put(clientKey(record.client_id), JSON.stringify(record)));
     this.#cache.set(record.client_id, { record, until: Date.now() + CLIENT_CACHE_SECONDS * 1000 });
   }
 
   async delete(clientId: string): Promise<void> {
-    await this.#kv.delete(clientKey(clientId));
+    await unavailableOnFailure("delete", () => this.#kv.delete(clientKey(clientId)));
     this.#cache.delete(clientId);
   }
 
@@ -101,16 +102,17 @@ export class ClientRegistry {
     this.#cache.set(clientId, { record, until: Date.now() + CLIENT_CACHE_SECONDS * 1000 });
   }
 
-  /** One page of clients in client_id order. */
-  /** @throws OAuthError invalid_request for a cursor KV refuses, 503 when KV is unavailable. */
+  /**
+   * One page of clients in client_id order.
+   * @throws OAuthError invalid_request for a cursor KV refuses, 503 when KV is unavailable. */
   async list(limit: number, cursor?: string): Promise<ClientPage> {
     let page: KVNamespaceListResult<unknown, string>;
     try {
       page = await this.#kv.list({ prefix: KEY_PREFIX, limit, cursor });
     } catch (cause) {
       if (cursor !== undefined) throw new OAuthError("invalid_request", "cursor is not a next_cursor this API returned", "client_list_cursor_invalid");
-      console.error(JSON.stringify({ event: "client_store_unavailable", message: String(cause) }));
-      throw new OAuthError("temporarily_unavailable", "the client registry could not be listed; retry shortly", "client_store_unavailable");
+      console.error(JSON.stringify({ event: "client_store_unavailable", operation: "list", message: String(cause) }));
+      throw unavailable();
     }
     const records = await Promise.all(page.keys.map((k) => this.getFresh(k.name.slice(KEY_PREFIX.length))));
     const clients = records.filter((r): r is ClientRecord => r !== null);
@@ -118,16 +120,50 @@ export class ClientRegistry {
   }
 
   async #read(clientId: string): Promise<ClientRecord | null> {
-    // No registered client has such an id (they are ≤ 128 ASCII characters); a request naming one
-    // is an unknown client, not a registry outage.
-    if (encoder.encode(clientKey(clientId)).length > KV_MAX_KEY_BYTES) return null;
-    let text: string | null;
+    const key = clientKey(clientId);
+    // A key KV cannot hold names no client: unknown, not an outage (a 256-character non-ASCII
+    // client_id used to be a 503; found by test/fuzz/token-form.test.ts).
+    if (encoder.encode(key).length > KV_MAX_KEY_BYTES) return null;
+    const text = await unavailableOnFailure("get", () => this.#kv.get(key, "text"));
+    if (text === null) return null;
+    let record: unknown;
     try {
-      text = await this.#kv.get(clientKey(clientId), "text");
-    } catch (cause) {
-      console.error(JSON.stringify({ event: "client_store_unavailable", message: String(cause) }));
-      throw new OAuthError("temporarily_unavailable", "the client registry could not be read; retry shortly", "client_store_unavailable");
+      record = JSON.parse(text);
+    } catch {
+      record = undefined;
     }
-    return text === null ? null : (JSON.parse(text) as ClientRecord);
+    if (!looksLikeClientRecord(record)) {
+      console.error(JSON.stringify({ event: "client_record_unreadable", client_id: clientId.slice(0, 128) }));
+      throw unavailable();
+    }
+    return record;
   }
+}
+
+/** The fields every reader relies on have their types (records are written only by put()). */
+function looksLikeClientRecord(value: unknown): value is ClientRecord {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  return (
+    typeof r.client_id === "string" &&
+    typeof r.token_endpoint_auth_method === "string" &&
+    typeof r.scope === "string" &&
+    Array.isArray(r.grant_types) &&
+    Array.isArray(r.resources) &&
+    (r.jwks === undefined || (typeof r.jwks === "object" && r.jwks !== null && Array.isArray((r.jwks as { keys?: unknown }).keys)))
+  );
+}
+
+/** Run one KV operation; a failure is logged (without values) and becomes a 503. */
+async function unavailableOnFailure<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (cause) {
+    console.error(JSON.stringify({ event: "client_store_unavailable", operation, message: String(cause) }));
+    throw unavailable(operation === "put" || operation === "delete" ? "updated" : "read");
+  }
+}
+
+function unavailable(what: "read" | "updated" = "read"): OAuthError {
+  return new OAuthError("temporarily_unavailable", `the client registry could not be ${what}; retry shortly`, "client_store_unavailable");
 }

@@ -23,13 +23,15 @@ export interface ShardSet<T extends Rpc.DurableObjectBranded | undefined> {
   /** Object names are part of the stored state: changing `prefix` or `count` moves keys. */
   readonly prefix: string;
   readonly count: number;
+  /** Deadline of one call; default SHARD_CALL_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
   /** How the store reports an unreachable shard. */
   readonly unavailable: ShardUnavailable;
 }
 
 /**
  * Run `call` on the shard that owns `key` (FNV-1a of the key, modulo the shard count), within
- * SHARD_CALL_TIMEOUT_MS.
+ * the set's deadline.
  * @throws OAuthError 503 `temporarily_unavailable` when the stub cannot be had, the call throws, or
  *   it times out. Nothing else escapes, so callers never mistake an outage for an answer.
  */
@@ -43,7 +45,7 @@ export async function callShard<T extends Rpc.DurableObjectBranded | undefined, 
   try {
     const stub = shards.namespace.get(shards.namespace.idFromName(`${shards.prefix}-${shard}`));
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${shards.prefix} timed out`)), SHARD_CALL_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`${shards.prefix} timed out`)), shards.timeoutMs ?? SHARD_CALL_TIMEOUT_MS);
     });
     return await Promise.race([call(stub), timeout]);
   } catch (cause) {

@@ -92,7 +92,7 @@ describe("ets clients create", () => {
     const { code, stderr, stdout } = await cli.run("clients", "create", "--name", "second", "--client-id", id, "--out", "second.json");
     expect(code).toBe(1);
     expect(stdout).toBe("");
-    expect(stderr).toBe(`ets: POST /admin/clients: 409 conflict: a client with client_id "${id}" already exists\n`);
+    expect(stderr).toBe(`ets: POST /admin/clients: 409 conflict: a client with client_id '${id}' already exists\n`);
     expect(cli.files.has("second.json")).toBe(false);
     expect(cli.files.has("first.json")).toBe(true);
   });

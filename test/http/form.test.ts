@@ -21,7 +21,7 @@ describe("parseOAuthForm", () => {
     for (const body of ["scope=a&scope=b", "scope=a&scope=a", "scope=&scope=b", "grant_type=x&grant%5Ftype=y", "a=1&b=2&a=3"]) {
       expect(outcome(() => parseOAuthForm(body)), body).toBe("invalid_request/form_duplicate_parameter");
     }
-    expect(() => parseOAuthForm("client_assertion=a&client_assertion=b")).toThrow(/"client_assertion" appears more than once/);
+    expect(() => parseOAuthForm("client_assertion=a&client_assertion=b")).toThrow(/'client_assertion' appears more than once/);
   });
 
   it("keeps a long or odd duplicated name out of the description", () => {

@@ -47,6 +47,10 @@ export function parseClientAssertion(compact: string): ParsedAssertion {
   const segments = compact.split(".");
   if (segments.length === 5) throw clientAuthFailed("assertion_is_jwe");
   if (segments.length !== 3 || segments[0] === "" || segments[1] === "") throw clientAuthFailed("assertion_not_jws");
+  // RFC 7515 §2 / RFC 4648 §3.5: one spelling per byte string. A lenient decoder would accept
+  // padding, whitespace or non-zero unused bits in the signature, so one signed assertion would
+  // have many accepted forms (found by test/fuzz/assertion-mutations.test.ts).
+  if (!segments.every(isCanonicalBase64url)) throw clientAuthFailed("assertion_not_jws");
   const header = decodeJsonSegment(segments[0]!);
   if (header === undefined) throw clientAuthFailed("assertion_not_jws");
   if (typeof header.enc === "string") throw clientAuthFailed("assertion_is_jwe");
@@ -105,6 +109,15 @@ function checkAssertionHeader(header: JWSHeaderParameters, client: ClientRecord,
       : typ === undefined || typ === "JWT" || typ === CLIENT_AUTH_JWT_TYP;
   if (!typOk) throw clientAuthFailed("assertion_typ_invalid");
   return alg as AssertionAlg;
+}
+
+function isCanonicalBase64url(segment: string): boolean {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment) || segment.length % 4 === 1) return false;
+  try {
+    return base64url.encode(base64url.decode(segment)) === segment;
+  } catch {
+    return false;
+  }
 }
 
 function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {

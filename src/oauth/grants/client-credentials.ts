@@ -34,7 +34,7 @@ function decideScopes(requested: string | undefined, client: ClientRecord): stri
   if (requested === undefined) return allowed;
   const scopes = requested.split(" ");
   if (scopes.some((scope) => !SCOPE_TOKEN.test(scope))) {
-    throw new OAuthError("invalid_scope", "scope is malformed (RFC 6749 §3.3: space-separated tokens)", "scope_malformed");
+    throw new OAuthError("invalid_scope", "scope is malformed (RFC 6749 section 3.3: space-separated tokens)", "scope_malformed");
   }
   const unknown = scopes.find((scope) => !allowed.includes(scope));
   if (unknown !== undefined) {
