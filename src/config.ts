@@ -3,7 +3,7 @@
  * `Settings`; a bad value is a `ConfigError` that names the setting. Secrets are resolved by the
  * stores that use them (stores/signing-keys.ts, stores/secret-box.ts), through `requireSecret`.
  */
-import { z } from "zod";
+import * as z from "./zod.js";
 
 /** Default of REPLAY_GUARD_TIMEOUT_MS: the wait for the replay guard before failing closed. */
 const REPLAY_GUARD_TIMEOUT_MS = 3_000;
@@ -47,43 +47,44 @@ export interface Settings {
   replayGuardTimeoutMs: number;
 }
 
+// zod/mini's transform context has no addIssue(): a problem is pushed onto ctx.issues directly.
 const seconds = (name: string, fallback: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((v: string | undefined, ctx) => {
       if (v === undefined || v.trim() === "") return fallback;
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > max) {
-        ctx.addIssue({ code: "custom", message: `${name} must be a whole number from 1 to ${max}` });
+        ctx.issues.push({ code: "custom", message: `${name} must be a whole number from 1 to ${max}`, input: v });
         return z.NEVER;
       }
       return n;
-    });
+    }),
+  );
 
 const absoluteUrl = (name: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((v: string | undefined, ctx) => {
       if (v === undefined || v.trim() === "") return undefined;
       if (!URL.canParse(v) || new URL(v).hash !== "") {
-        ctx.addIssue({ code: "custom", message: `${name} must be an absolute URL without fragment` });
+        ctx.issues.push({ code: "custom", message: `${name} must be an absolute URL without fragment`, input: v });
         return z.NEVER;
       }
       return v;
-    });
+    }),
+  );
 
 const SettingsSchema = z.object({
   ISSUER: absoluteUrl("ISSUER"),
   ACCESS_TOKEN_TTL: seconds("ACCESS_TOKEN_TTL", 3600, 86_400),
   ASSERTION_MAX_LIFETIME: seconds("ASSERTION_MAX_LIFETIME", 300, 3600),
   CLOCK_SKEW: seconds("CLOCK_SKEW", 15, 300),
-  AUDIENCE_MODE: z.enum(["compat", "strict"]).optional().default("compat"),
+  AUDIENCE_MODE: z._default(z.optional(z.enum(["compat", "strict"])), "compat"),
   DEFAULT_AUDIENCE: absoluteUrl("DEFAULT_AUDIENCE"),
-  SAMPLE_JWT_ROUTE: z.enum(["on", "off", "admin"]).optional(),
+  SAMPLE_JWT_ROUTE: z.optional(z.enum(["on", "off", "admin"])),
   REPLAY_GUARD_SHARDS: seconds("REPLAY_GUARD_SHARDS", 16, 1024),
-  DPOP_NONCE: z.enum(["off", "required"]).optional().default("off"),
+  DPOP_NONCE: z._default(z.optional(z.enum(["off", "required"])), "off"),
   REPLAY_GUARD_TIMEOUT_MS: seconds("REPLAY_GUARD_TIMEOUT_MS", REPLAY_GUARD_TIMEOUT_MS, 60_000),
 });
 

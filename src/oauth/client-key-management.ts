@@ -4,6 +4,7 @@
  * key, let the client switch to it, remove the old key. Both keys verify in between (SPEC §3
  * rule 4 picks by `kid`). The last key cannot be removed, so a client is never left keyless.
  */
+import * as z from "../zod.js";
 import { OAuthError } from "../http/errors.js";
 import type { ClientRecord } from "../stores/clients.js";
 import { isAsymmetricAlg, keyTypeForAlg } from "./algorithms.js";
@@ -15,7 +16,7 @@ import { clientInformation, existing, invalidMetadata, parseOrThrow, type Client
 export const MAX_CLIENT_KEYS = 20;
 
 /** A key to add: a public signing JWK with a `kid`, so it can later be removed by `kid`. */
-const AddKeySchema = ClientJwkSchema.refine((jwk) => typeof jwk.kid === "string", { message: "is required to add a key (keys are removed by kid)", path: ["kid"] });
+const AddKeySchema = ClientJwkSchema.check(z.refine((jwk) => typeof jwk.kid === "string", { message: "is required to add a key (keys are removed by kid)", path: ["kid"] }));
 
 /**
  * Add a public JWK to the client's `jwks`.

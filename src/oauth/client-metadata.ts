@@ -3,7 +3,7 @@
  * Bad input is refused with the field named; keys that are too weak, private key material, and
  * non-HTTPS `jwks_uri`s are refused at registration.
  */
-import { z } from "zod";
+import * as z from "../zod.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
@@ -21,17 +21,17 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 export const ClientJwkSchema = z
   .looseObject({
     kty: z.enum(["RSA", "EC", "OKP"]),
-    kid: z.string().min(1).max(256).optional(),
-    alg: z.enum(PRIVATE_KEY_JWT_ALGS).optional(),
-    use: z.literal("sig").optional(),
-    key_ops: z.array(z.string()).optional(),
-    n: z.string().regex(B64URL).optional(),
-    e: z.string().regex(B64URL).optional(),
-    crv: z.enum(["P-256", "P-384", "P-521", "Ed25519"]).optional(),
-    x: z.string().regex(B64URL).optional(),
-    y: z.string().regex(B64URL).optional(),
+    kid: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    alg: z.optional(z.enum(PRIVATE_KEY_JWT_ALGS)),
+    use: z.optional(z.literal("sig")),
+    key_ops: z.optional(z.array(z.string())),
+    n: z.optional(z.string().check(z.regex(B64URL))),
+    e: z.optional(z.string().check(z.regex(B64URL))),
+    crv: z.optional(z.enum(["P-256", "P-384", "P-521", "Ed25519"])),
+    x: z.optional(z.string().check(z.regex(B64URL))),
+    y: z.optional(z.string().check(z.regex(B64URL))),
   })
-  .superRefine((jwk, ctx) => {
+  .check(z.superRefine((jwk, ctx) => {
     for (const member of PRIVATE_JWK_MEMBERS) {
       if (member in jwk) ctx.addIssue({ code: "custom", message: `contains private key material ("${member}"); register the public key only`, path: [member] });
     }
@@ -43,73 +43,72 @@ export const ClientJwkSchema = z
     }
     if (jwk.kty === "EC" && (!jwk.crv || jwk.crv === "Ed25519" || !jwk.x || !jwk.y)) ctx.addIssue({ code: "custom", message: "an EC key needs crv (P-256, P-384 or P-521), x and y" });
     if (jwk.kty === "OKP" && (jwk.crv !== "Ed25519" || !jwk.x)) ctx.addIssue({ code: "custom", message: "an OKP key needs crv Ed25519 and x" });
-  });
+  }));
 
 const SCOPE_LIST = /^([\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*)?$/;
 
-const resourceUri = z.string().refine((v) => URL.canParse(v) && !v.includes("#"), "must be an absolute URI without a fragment");
+const resourceUri = z.string().check(z.refine((v) => URL.canParse(v) && !v.includes("#"), "must be an absolute URI without a fragment"));
 
 /** Loopback hostnames (URL.hostname form), as in src/local-dev.ts. */
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 // https://, or http:// to a loopback host, which jwksUriProblem() then allows in local dev only.
-const httpsUrl = z
-  .string()
-  .max(2048)
-  .refine((v) => {
+const httpsUrl = z.string().check(
+  z.maxLength(2048),
+  z.refine((v) => {
     if (!URL.canParse(v)) return false;
     const url = new URL(v);
     return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
-  }, "must be an https:// URL");
+  }, "must be an https:// URL"),
+);
 
 /** Fields an operator may set at creation. */
 const fields = {
-  client_name: z.string().min(1).max(200),
+  client_name: z.string().check(z.minLength(1), z.maxLength(200)),
   token_endpoint_auth_signing_alg: z.enum([...PRIVATE_KEY_JWT_ALGS, ...CLIENT_SECRET_JWT_ALGS]),
-  jwks: z.strictObject({ keys: z.array(ClientJwkSchema).min(1).max(20) }),
+  jwks: z.strictObject({ keys: z.array(ClientJwkSchema).check(z.minLength(1), z.maxLength(20)) }),
   jwks_uri: httpsUrl,
-  scope: z.string().max(2000).regex(SCOPE_LIST, "must be space-separated scope tokens (RFC 6749 §3.3)"),
-  grant_types: z.array(z.literal("client_credentials")).min(1),
-  resources: z.array(resourceUri).max(50),
-  access_token_ttl: z.number().int().min(60).max(86_400),
+  scope: z.string().check(z.maxLength(2000), z.regex(SCOPE_LIST, "must be space-separated scope tokens (RFC 6749 §3.3)")),
+  grant_types: z.array(z.literal("client_credentials")).check(z.minLength(1)),
+  resources: z.array(resourceUri).check(z.maxLength(50)),
+  access_token_ttl: z.number().check(z.int(), z.gte(60), z.lte(86_400)),
   audience_mode: z.enum(["compat", "strict"]),
   dpop_bound_access_tokens: z.boolean(),
   introspection_allowed: z.boolean(),
   disabled: z.boolean(),
 };
 
-export const CreateClientSchema = z
-  .strictObject({
-    client_id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ ~ -").optional(),
-    token_endpoint_auth_method: z.enum(TOKEN_ENDPOINT_AUTH_METHODS).default("private_key_jwt"),
-    client_name: fields.client_name.optional(),
-    token_endpoint_auth_signing_alg: fields.token_endpoint_auth_signing_alg.optional(),
-    jwks: fields.jwks.optional(),
-    jwks_uri: fields.jwks_uri.optional(),
-    scope: fields.scope.default(""),
-    grant_types: fields.grant_types.default(["client_credentials"]),
-    resources: fields.resources.default([]),
-    access_token_ttl: fields.access_token_ttl.optional(),
-    audience_mode: fields.audience_mode.optional(),
-    dpop_bound_access_tokens: fields.dpop_bound_access_tokens.default(false),
-    introspection_allowed: fields.introspection_allowed.optional(),
-    disabled: fields.disabled.default(false),
-  });
+export const CreateClientSchema = z.strictObject({
+  client_id: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._~-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ ~ -"))),
+  token_endpoint_auth_method: z._default(z.enum(TOKEN_ENDPOINT_AUTH_METHODS), "private_key_jwt"),
+  client_name: z.optional(fields.client_name),
+  token_endpoint_auth_signing_alg: z.optional(fields.token_endpoint_auth_signing_alg),
+  jwks: z.optional(fields.jwks),
+  jwks_uri: z.optional(fields.jwks_uri),
+  scope: z._default(fields.scope, ""),
+  grant_types: z._default(fields.grant_types, ["client_credentials"]),
+  resources: z._default(fields.resources, []),
+  access_token_ttl: z.optional(fields.access_token_ttl),
+  audience_mode: z.optional(fields.audience_mode),
+  dpop_bound_access_tokens: z._default(fields.dpop_bound_access_tokens, false),
+  introspection_allowed: z.optional(fields.introspection_allowed),
+  disabled: z._default(fields.disabled, false),
+});
 
 /** PATCH: any field but client_id and token_endpoint_auth_method; `null` clears an optional one. */
 export const UpdateClientSchema = z.strictObject({
-  client_name: fields.client_name.nullable().optional(),
-  token_endpoint_auth_signing_alg: fields.token_endpoint_auth_signing_alg.nullable().optional(),
-  jwks: fields.jwks.optional(),
-  jwks_uri: fields.jwks_uri.optional(),
-  scope: fields.scope.optional(),
-  grant_types: fields.grant_types.optional(),
-  resources: fields.resources.optional(),
-  access_token_ttl: fields.access_token_ttl.nullable().optional(),
-  audience_mode: fields.audience_mode.nullable().optional(),
-  dpop_bound_access_tokens: fields.dpop_bound_access_tokens.optional(),
-  introspection_allowed: fields.introspection_allowed.optional(),
-  disabled: fields.disabled.optional(),
+  client_name: z.optional(z.nullable(fields.client_name)),
+  token_endpoint_auth_signing_alg: z.optional(z.nullable(fields.token_endpoint_auth_signing_alg)),
+  jwks: z.optional(fields.jwks),
+  jwks_uri: z.optional(fields.jwks_uri),
+  scope: z.optional(fields.scope),
+  grant_types: z.optional(fields.grant_types),
+  resources: z.optional(fields.resources),
+  access_token_ttl: z.optional(z.nullable(fields.access_token_ttl)),
+  audience_mode: z.optional(z.nullable(fields.audience_mode)),
+  dpop_bound_access_tokens: z.optional(fields.dpop_bound_access_tokens),
+  introspection_allowed: z.optional(fields.introspection_allowed),
+  disabled: z.optional(fields.disabled),
 });
 
 export type CreateClientInput = z.infer<typeof CreateClientSchema>;

@@ -4,7 +4,7 @@
  * returned once in the RFC 7591 §3.2.1 client information response. Every write goes through the
  * client's writer of record (client-changes.ts), so concurrent admin changes are never lost.
  */
-import type { z } from "zod";
+import type * as z from "../zod.js";
 import { OAuthError } from "../http/errors.js";
 import type { ClientRecord } from "../stores/clients.js";
 import type { ClientWrites } from "../stores/client-writer.js";
@@ -124,7 +124,7 @@ export function clientInformation(record: ClientRecord, secret?: string): Client
   return info;
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

@@ -21,6 +21,9 @@ import { ISSUER, JWT_BEARER, nowSeconds, registerClient, uniqueId } from "../hel
 export const CLIENT_AUTH_ENDPOINTS: readonly { path: string; params: Record<string, string> }[] = [
   { path: "/oauth2/token", params: { grant_type: "client_credentials" } },
   { path: "/auth/oauth/v2/token", params: { grant_type: "client_credentials" } },
+  { path: "/oauth2/introspect", params: { token: "not-a-token" } },
+  { path: "/oauth2/revoke", params: { token: "not-a-token" } },
+  { path: "/auth/oauth/v2/token/revoke", params: { token: "not-a-token" } },
 ];
 
 /**

@@ -136,6 +136,20 @@ describe("validation: 400 invalid_client_metadata naming the field", () => {
     });
   }
 
+  it("describes zod's own problems in English, not as a bare \"Invalid input\" (src/zod.ts loads the locale)", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ token_endpoint_auth_method: "tls_client_auth" }, 'token_endpoint_auth_method: Invalid option: expected one of \'private_key_jwt\'|\'client_secret_jwt\'|\'client_secret_basic\'|\'client_secret_post\''],
+      [{ client_name: "" }, "client_name: Too small: expected string to have >=1 characters"],
+      [{ access_token_ttl: 60.5 }, "access_token_ttl: Invalid input: expected int, received number"],
+      [{ disabled: "no" }, "disabled: Invalid input: expected boolean, received string"],
+      [{ colour: "blue" }, "body: Unrecognized key: 'colour'"],
+    ];
+    for (const [metadata, description] of cases) {
+      const body = await expectOAuthError(await admin("POST", "/admin/clients", metadata), 400, "invalid_client_metadata");
+      expect(body.error_description).toBe(description);
+    }
+  });
+
   it("refuses a body that is not JSON", async () => {
     const res = await call("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: "{not json" });
     await expectOAuthError(res, 400, "invalid_client_metadata");

@@ -115,6 +115,12 @@ describe("invalid settings answer 503 naming the setting, never 500", () => {
     });
   }
 
+  it("says what is wrong with the value, in English (src/zod.ts loads zod's locale)", async () => {
+    const res = await callWorker(`${ISSUER}/.well-known/oauth-authorization-server`, {}, { AUDIENCE_MODE: "lenient" });
+    expect(res.status).toBe(503);
+    expect((await res.json<any>()).error_description).toContain("AUDIENCE_MODE is invalid: Invalid option: expected one of 'compat'|'strict'");
+  });
+
   it("an invalid SIGNING_KEYS names it without echoing the value", async () => {
     const value = `{"keys":[${testSecrets.SIGNING_KEYS}`;
     await expectUnavailable(await callWorker(`${ISSUER}/.well-known/jwks.json`, {}, { SIGNING_KEYS: value }), "SIGNING_KEYS", value);

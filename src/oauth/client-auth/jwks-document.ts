@@ -12,33 +12,33 @@
  * - A set with no usable key left is invalid.
  */
 import type { JWK } from "jose";
-import { z } from "zod";
+import * as z from "../../zod.js";
 import { PRIVATE_KEY_JWT_ALGS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "../algorithms.js";
 
 /** Most keys accepted in one remote set. */
 export const MAX_REMOTE_JWKS_KEYS = 100;
 
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
-const B64URL = z.string().regex(/^[A-Za-z0-9_-]+$/);
+const B64URL = z.string().check(z.regex(/^[A-Za-z0-9_-]+$/));
 
 const UsableJwkSchema = z
   .looseObject({
-    kid: z.string().min(1).max(256),
+    kid: z.string().check(z.minLength(1), z.maxLength(256)),
     kty: z.enum(["RSA", "EC", "OKP"]),
-    alg: z.enum(PRIVATE_KEY_JWT_ALGS).optional(),
-    use: z.literal("sig").optional(),
-    key_ops: z.array(z.string()).refine((ops) => ops.includes("verify")).optional(),
-    n: B64URL.optional(),
-    e: B64URL.optional(),
-    crv: z.enum(["P-256", "P-384", "P-521", "Ed25519"]).optional(),
-    x: B64URL.optional(),
-    y: B64URL.optional(),
+    alg: z.optional(z.enum(PRIVATE_KEY_JWT_ALGS)),
+    use: z.optional(z.literal("sig")),
+    key_ops: z.optional(z.array(z.string()).check(z.refine((ops) => ops.includes("verify")))),
+    n: z.optional(B64URL),
+    e: z.optional(B64URL),
+    crv: z.optional(z.enum(["P-256", "P-384", "P-521", "Ed25519"])),
+    x: z.optional(B64URL),
+    y: z.optional(B64URL),
   })
-  .refine((jwk) => {
+  .check(z.refine((jwk) => {
     if (jwk.kty === "RSA") return jwk.n !== undefined && jwk.e !== undefined && rsaModulusBits(jwk.n) >= RSA_MIN_MODULUS_BITS;
     if (jwk.kty === "EC") return jwk.crv !== undefined && jwk.crv !== "Ed25519" && jwk.x !== undefined && jwk.y !== undefined;
     return jwk.crv === "Ed25519" && jwk.x !== undefined;
-  });
+  }));
 
 export type RemoteJwksProblem = "invalid_json" | "not_a_jwk_set" | "too_many_keys" | "private_key_material" | "no_usable_keys";
 
