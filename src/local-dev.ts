@@ -9,6 +9,7 @@ import type { ClientRecord } from "./stores/clients.js";
 import type { DevMaterial } from "./stores/dev-secrets.js";
 import type { SecretBox } from "./stores/secret-box.js";
 import { toPublicJwk } from "./stores/signing-keys.js";
+import { memoizeAsync } from "./memo.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -26,26 +27,14 @@ const materialByNamespace = new WeakMap<object, Promise<DevMaterial>>();
 
 /** The local dev material, fetched once per isolate from the DevSecrets object. */
 export function devMaterial(env: Env): Promise<DevMaterial> {
-  let pending = materialByNamespace.get(env.DEV_SECRETS);
-  if (!pending) {
-    pending = env.DEV_SECRETS.get(env.DEV_SECRETS.idFromName("local-dev")).material();
-    pending.catch(() => materialByNamespace.delete(env.DEV_SECRETS));
-    materialByNamespace.set(env.DEV_SECRETS, pending);
-  }
-  return pending;
+  return memoizeAsync(materialByNamespace, env.DEV_SECRETS, () => env.DEV_SECRETS.get(env.DEV_SECRETS.idFromName("local-dev")).material());
 }
 
 const seeded = new WeakMap<object, Promise<void>>();
 
 /** Create the two demo clients if they are missing; once per isolate. */
 export function ensureDemoClients(env: Env, clients: ClientWrites, secretBox: () => Promise<SecretBox>): Promise<void> {
-  let pending = seeded.get(env.CLIENTS);
-  if (!pending) {
-    pending = seedDemoClients(env, clients, secretBox);
-    pending.catch(() => seeded.delete(env.CLIENTS));
-    seeded.set(env.CLIENTS, pending);
-  }
-  return pending;
+  return memoizeAsync(seeded, env.CLIENTS, () => seedDemoClients(env, clients, secretBox));
 }
 
 async function seedDemoClients(env: Env, clients: ClientWrites, secretBox: () => Promise<SecretBox>): Promise<void> {

@@ -9,13 +9,14 @@ import worker from "../src/index.js";
 import { loadSecretBox } from "../src/stores/secret-box.js";
 import type { ClientRecord } from "../src/stores/clients.js";
 import testSecrets from "./fixtures/server-secrets.json" with { type: "json" };
-import { nowSeconds } from "./helpers.js";
+import { ISSUER, nowSeconds } from "./helpers.js";
 
 /**
  * Call the Worker's fetch handler with the test `env` changed by `overrides`: a value replaces the
  * binding, `undefined` removes it. Each call gets a fresh env object, like a fresh isolate's.
  */
-export async function callWorker(url: string, init: RequestInit = {}, overrides: Record<string, unknown> = {}): Promise<Response> {
+export async function callWorker(pathOrUrl: string, init: RequestInit = {}, overrides: Record<string, unknown> = {}): Promise<Response> {
+  const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${ISSUER}${pathOrUrl}`;
   const changed: Record<string, unknown> = { ...env };
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete changed[name];

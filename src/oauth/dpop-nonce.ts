@@ -10,6 +10,7 @@
  * CLIENT_SECRET_KEY invalidates outstanding nonces: clients just get one `use_dpop_nonce` retry.
  */
 import { base64url } from "jose";
+import { memoizeAsync } from "../memo.js";
 
 /** Length of one nonce window. */
 export const NONCE_WINDOW_SECONDS = 300;
@@ -28,13 +29,7 @@ const cache = new Map<string, Promise<DpopNonces>>();
 
 /** The nonce source for a CLIENT_SECRET_KEY value, derived once per value per isolate. */
 export function loadDpopNonces(secretKeyValue: string): Promise<DpopNonces> {
-  let pending = cache.get(secretKeyValue);
-  if (!pending) {
-    pending = createDpopNonces(secretKeyValue);
-    pending.catch(() => cache.delete(secretKeyValue));
-    cache.set(secretKeyValue, pending);
-  }
-  return pending;
+  return memoizeAsync(cache, secretKeyValue, () => createDpopNonces(secretKeyValue));
 }
 
 async function createDpopNonces(secretKeyValue: string): Promise<DpopNonces> {

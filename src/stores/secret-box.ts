@@ -4,6 +4,7 @@
  */
 import { base64url, CompactEncrypt, compactDecrypt } from "jose";
 import { ConfigError } from "../config.js";
+import { memoizeAsync } from "../memo.js";
 
 export interface SecretBox {
   seal(clientId: string, secret: string): Promise<string>;
@@ -18,13 +19,7 @@ const cache = new Map<string, Promise<SecretBox>>();
  * @throws ConfigError("CLIENT_SECRET_KEY") when the value is not 32 bytes.
  */
 export function loadSecretBox(keyValue: string): Promise<SecretBox> {
-  let pending = cache.get(keyValue);
-  if (!pending) {
-    pending = createSecretBox(keyValue);
-    pending.catch(() => cache.delete(keyValue));
-    cache.set(keyValue, pending);
-  }
-  return pending;
+  return memoizeAsync(cache, keyValue, () => createSecretBox(keyValue));
 }
 
 async function createSecretBox(keyValue: string): Promise<SecretBox> {

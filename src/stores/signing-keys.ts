@@ -8,6 +8,7 @@
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { ConfigError } from "../config.js";
 import { isAsymmetricAlg, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "../oauth/algorithms.js";
+import { memoizeAsync } from "../memo.js";
 
 export interface SigningKeys {
   /** The key that signs new access tokens. */
@@ -28,14 +29,8 @@ const cache = new Map<string, Promise<SigningKeys>>();
  *   public-only or symmetric key, a duplicate `kid`, or an RSA key under 2048 bits.
  */
 export function loadSigningKeys(secretValue: string): Promise<SigningKeys> {
-  let pending = cache.get(secretValue);
-  if (!pending) {
-    pending = importSigningKeys(secretValue);
-    // A failed import is not cached: the operator may fix the secret without a redeploy race.
-    pending.catch(() => cache.delete(secretValue));
-    cache.set(secretValue, pending);
-  }
-  return pending;
+  // A failed import is not cached: the operator may fix the secret without a redeploy race.
+  return memoizeAsync(cache, secretValue, () => importSigningKeys(secretValue));
 }
 
 async function importSigningKeys(secretValue: string): Promise<SigningKeys> {

@@ -5,27 +5,15 @@
  * by env (settings, server context) start fresh; caches keyed by the KV namespace object (client
  * records) or by a secret's value (signing keys, secret box) start fresh when those are replaced.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterAll, beforeAll, expect, vi } from "vitest";
-import worker from "../../src/index.js";
-import { ISSUER } from "../helpers.js";
 
 /** Bindings to replace (any value, faulty on purpose); `undefined` removes the binding. */
 export type EnvOverrides = Partial<Record<keyof Env, unknown>> & Record<string, unknown>;
 
 /** One request to the Worker with `overrides` applied to the test env (`undefined` removes a binding). */
-export async function callWorker(pathOrUrl: string, init: RequestInit = {}, overrides: EnvOverrides = {}): Promise<Response> {
-  const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${ISSUER}${pathOrUrl}`;
-  const faultyEnv = { ...env } as Record<string, unknown>;
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) delete faultyEnv[name];
-    else faultyEnv[name] = value;
-  }
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(url, init), faultyEnv as unknown as Env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+export { callWorker } from "../support.js";
+import { callWorker } from "../support.js";
 
 /** POST a form through `callWorker`. */
 export function postFormWith(overrides: EnvOverrides, params: Record<string, string>, headers: Record<string, string> = {}, path = "/oauth2/token"): Promise<Response> {

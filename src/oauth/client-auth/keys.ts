@@ -15,6 +15,7 @@ import {
   type AsymmetricAlg,
 } from "../algorithms.js";
 import { clientAuthFailed } from "./failures.js";
+import { memoizeAsync } from "../../memo.js";
 
 /** Where a client's public keys come from. */
 export interface ClientKeySource {
@@ -90,16 +91,12 @@ function algCompatible(registered: string, used: AsymmetricAlg): boolean {
 async function importCached(jwk: JWK, alg: AsymmetricAlg): Promise<CryptoKey> {
   let byAlg = importedKeys.get(jwk);
   if (!byAlg) importedKeys.set(jwk, (byAlg = new Map()));
-  let pending = byAlg.get(alg);
-  if (!pending) {
+  const pending = memoizeAsync(byAlg, alg, async () => {
     const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = jwk;
-    pending = importJWK(bare, alg).then((key) => {
-      if (key instanceof Uint8Array) throw new Error("symmetric key in a client JWKS");
-      return key;
-    });
-    pending.catch(() => byAlg.delete(alg));
-    byAlg.set(alg, pending);
-  }
+    const key = await importJWK(bare, alg);
+    if (key instanceof Uint8Array) throw new Error("symmetric key in a client JWKS");
+    return key;
+  });
   try {
     return await pending;
   } catch {
