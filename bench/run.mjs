@@ -1,0 +1,409 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the token-endpoint benchmark of issue 5, in one bounded run (about 1.5 min).
+ *
+ * 1. Builds the Worker bundle (`wrangler deploy --dry-run --outdir <tmp>`): bundle size.
+ * 2. Crypto floor: jose ES256 verify + sign per token, in Node, on core 0.
+ * 3. This service: the bundle under Miniflare started from Node (options from wrangler.toml,
+ *    direct socket, KV and Durable Objects on /dev/shm, test-style secrets generated here), cold
+ *    start, then 32 connections of client_credentials + private_key_jwt from a load generator on
+ *    core 1, the server (workerd) pinned to core 0, its CPU from /proc/<pid>/stat.
+ * 4. The peers, measured the same way: node-oidc-provider with its in-memory adapter, and with a
+ *    Redis adapter against a private redis-server (installed from Debian's packages if missing).
+ * 5. Prints a Markdown table (and writes it to bench/results/latest.md; raw JSON to bench/.out/).
+ *
+ * Options: --duration=S (10) --warmup=S (2) --connections=N (32) --only=ours|peers
+ *   --with-wrangler-dev (adds a reference row for `wrangler dev`) --quick (3 s windows, for checking the harness)
+ * See bench/README.md.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { exportJWK, generateKeyPair } from "jose";
+import { request } from "undici";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { canPin, descendants, freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./lib/proc.mjs";
+import { ensureRedis, redisVersion, startRedis } from "./lib/redis.mjs";
+import { renderReport } from "./lib/report.mjs";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const LIB = join(ROOT, "bench", "lib");
+process.chdir(ROOT);
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k, v ?? true];
+  }),
+);
+const QUICK = Boolean(args.quick);
+const DURATION = Number(args.duration ?? (QUICK ? 3 : 10));
+const WARMUP = Number(args.warmup ?? (QUICK ? 1 : 2));
+const CONNECTIONS = Number(args.connections ?? 32);
+const ONLY = args.only;
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+
+const ISSUER = "https://auth.bench.test";
+const HOST = "auth.bench.test";
+const CLIENT_ID = "bench-client";
+const RESOURCE = "https://api.bench.test";
+const QUIET_WRANGLER = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", CI: "true" };
+
+const log = (...m) => process.stderr.write(`[bench] ${m.join(" ")}\n`);
+const cleanups = [];
+async function cleanup() {
+  while (cleanups.length) {
+    try {
+      await cleanups.pop()();
+    } catch {
+      // best effort
+    }
+  }
+}
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => cleanup().then(() => process.exit(130)));
+
+const startedAt = Date.now();
+const pinning = canPin() && cpus().length >= 2;
+// The orchestrator itself stays off the server's core (it is idle while measuring anyway).
+if (pinning) pin(process.pid, LOAD_CPU);
+
+const results = {
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+  date: new Date().toISOString(),
+  system: systemInfo(),
+  settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, pinning, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU },
+  rows: [],
+};
+
+try {
+  await main();
+} finally {
+  await cleanup();
+}
+
+async function main() {
+  log(`load average at start: ${results.system.loadAverage.join(" ")} (${results.system.cpuCount} CPUs)`);
+  const outDir = mkdtempSync(join(tmpdir(), "ets-bench-bundle-"));
+  cleanups.push(() => rmSync(outDir, { recursive: true, force: true }));
+  results.bundle = buildBundle(outDir);
+  log(`bundle ${results.bundle.rawBytes} B raw, ${results.bundle.gzipBytes} B gzip`);
+
+  log("crypto floor …");
+  results.floor = await runNodeJson(join(LIB, "crypto-floor.mjs"), [QUICK ? "1" : "2", String(CONNECTIONS)], { cpu: pinning ? SERVER_CPU : undefined });
+
+  const secrets = await benchSecrets();
+  if (ONLY !== "peers") results.rows.push(await measureOurs(secrets, join(outDir, "index.js")));
+  if (ONLY !== "ours") {
+    results.rows.push(await measurePeer(secrets, "memory"));
+    results.rows.push(await measurePeer(secrets, "redis"));
+  }
+  if (args["with-wrangler-dev"]) results.rows.push(await measureWranglerDev(secrets));
+
+  results.system.loadAverageAtEnd = loadavg().map((l) => l.toFixed(2));
+  results.elapsedSeconds = (Date.now() - startedAt) / 1000;
+  const markdown = renderReport(results);
+  process.stdout.write(`${markdown}\n`);
+  mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench", "results", "latest.md"), `${markdown}\n`);
+  mkdirSync(join(ROOT, "bench", ".out"), { recursive: true });
+  writeFileSync(join(ROOT, "bench", ".out", "latest.json"), JSON.stringify(results, null, 2));
+  log(`done in ${results.elapsedSeconds.toFixed(0)} s; wrote bench/results/latest.md and bench/.out/latest.json`);
+}
+
+function systemInfo() {
+  const cpuModel = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.+)/) ?? [])[1] ?? cpus()[0]?.model ?? "?";
+  let workerd = "?";
+  try {
+    workerd = `${JSON.parse(readFileSync(join(ROOT, "node_modules/workerd/package.json"), "utf8")).version}`;
+  } catch {
+    // reported as "?"
+  }
+  const version = (pkg) => {
+    try {
+      return JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
+    } catch {
+      return "?";
+    }
+  };
+  return {
+    node: process.version,
+    workerd,
+    miniflare: version("miniflare"),
+    wrangler: version("wrangler"),
+    oidcProvider: version("oidc-provider"),
+    ioredis: version("ioredis"),
+    undici: version("undici"),
+    jose: version("jose"),
+    cpuModel,
+    cpuCount: cpus().length,
+    kernel: release(),
+    loadAverage: loadavg().map((l) => l.toFixed(2)),
+  };
+}
+
+/** `wrangler deploy --dry-run --outdir`: the bundle that would be uploaded, and its size. */
+function buildBundle(outDir) {
+  log("building the bundle (wrangler deploy --dry-run) …");
+  const output = execFileSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outDir], {
+    env: { ...process.env, ...QUIET_WRANGLER },
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+  });
+  const files = readdirSync(outDir).filter((f) => /\.(m?js|wasm)$/.test(f));
+  const contents = Buffer.concat(files.map((f) => readFileSync(join(outDir, f))));
+  const wranglerLine = output.match(/Total Upload:[^\n]*/)?.[0] ?? "";
+  return {
+    files,
+    rawBytes: files.reduce((sum, f) => sum + statSync(join(outDir, f)).size, 0),
+    gzipBytes: gzipSync(contents, { level: 9 }).length,
+    wranglerLine,
+  };
+}
+
+/** Test-style secrets and keys, generated fresh for every run. */
+async function benchSecrets() {
+  const server = await generateKeyPair("ES256", { extractable: true });
+  const client = await generateKeyPair("ES256", { extractable: true });
+  const serverJwk = { ...(await exportJWK(server.privateKey)), kid: "bench-signing-1", alg: "ES256", use: "sig" };
+  const clientPrivateJwk = { ...(await exportJWK(client.privateKey)), kid: "bench-client-key-1", alg: "ES256" };
+  const { d: _d, ...clientPublicJwk } = clientPrivateJwk;
+  return {
+    bindings: {
+      ISSUER,
+      SIGNING_KEYS: JSON.stringify({ keys: [serverJwk] }),
+      CLIENT_SECRET_KEY: randomBytes(32).toString("base64url"),
+      ADMIN_TOKEN: randomBytes(24).toString("base64url"),
+    },
+    serverJwk,
+    clientPrivateJwk,
+    clientPublicJwk: { ...clientPublicJwk, use: "sig" },
+  };
+}
+
+/** One fresh assertion, signed like the load generator signs them (for cold-start requests). */
+function assertionBody(secrets, aud) {
+  return new Promise((resolveBody, reject) => {
+    const child = spawn(process.execPath, [
+      "--input-type=module",
+      "-e",
+      `import { createPrivateKey, randomUUID, sign } from "node:crypto";
+       const [jwk, clientId, aud] = JSON.parse(process.argv[1]);
+       const b = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
+       const now = Math.floor(Date.now() / 1000);
+       const input = b({ alg: "ES256", kid: jwk.kid, typ: "JWT" }) + "." + b({ iss: clientId, sub: clientId, aud, iat: now, exp: now + 120, jti: randomUUID() });
+       const sig = sign("sha256", Buffer.from(input), { key: createPrivateKey({ key: jwk, format: "jwk" }), dsaEncoding: "ieee-p1363" }).toString("base64url");
+       process.stdout.write(new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: input + "." + sig, scope: "read" }).toString());`,
+      JSON.stringify([secrets.clientPrivateJwk, CLIENT_ID, aud]),
+    ]);
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.once("exit", (code) => (code === 0 ? resolveBody(out) : reject(new Error("assertion signing failed"))));
+  });
+}
+
+/**
+ * Process start → first successful token response. `start` spawns the server and resolves once it
+ * reports ready; then one token request is sent at once (retried on connection errors only).
+ */
+async function coldStart(start, origin, path, host, body) {
+  const t0 = performance.now();
+  const server = await start();
+  const readyMs = performance.now() - t0;
+  let first;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const r0 = performance.now();
+    try {
+      const res = await request(`${origin}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...(host ? { host } : {}) },
+        body,
+      });
+      const text = await res.body.text();
+      first = { status: res.statusCode, text, requestMs: performance.now() - r0 };
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const totalMs = performance.now() - t0;
+  if (first?.status !== 200) throw new Error(`cold start: first token request failed: ${first?.status} ${first?.text}`);
+  return { server, coldStart: { readyMs, firstTokenMs: totalMs, firstRequestMs: first.requestMs } };
+}
+
+/** Run the load generator on the load core against `serverPids`. */
+function loadgen(label, origin, path, host, jwksPath, aud, serverPids, secrets) {
+  log(`${label}: ${WARMUP} s warm-up + ${DURATION} s at ${CONNECTIONS} connections …`);
+  return runNodeJson(join(LIB, "loadgen.mjs"), [], {
+    cpu: pinning ? LOAD_CPU : undefined,
+    timeoutMs: (WARMUP + DURATION) * 1000 + 90_000,
+    input: JSON.stringify({
+      label,
+      origin,
+      path,
+      host,
+      jwksPath,
+      aud,
+      scope: "read",
+      clientId: CLIENT_ID,
+      clientJwk: secrets.clientPrivateJwk,
+      kid: secrets.clientPrivateJwk.kid,
+      connections: CONNECTIONS,
+      warmupSeconds: WARMUP,
+      durationSeconds: DURATION,
+      serverPids,
+    }),
+  });
+}
+
+function pinTree(pids) {
+  if (!pinning) return;
+  for (const pid of pids) pin(pid, SERVER_CPU);
+}
+
+async function measureOurs(secrets, bundle) {
+  const label = "this service";
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
+  const persistDir = mkdtempSync("/dev/shm/ets-bench-");
+  cleanups.push(() => rmSync(persistDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const hostConfig = JSON.stringify({ workerOptions, bundle, persistDir, port, bindings: secrets.bindings });
+  const startHost = () => spawnNodeReady(join(LIB, "miniflare-host.mjs"), [hostConfig], { cpu: pinning ? SERVER_CPU : undefined });
+
+  // Register the client through the admin API on a first instance (its KV lives in persistDir).
+  log(`${label}: registering the client (Miniflare, KV/DO in ${persistDir}) …`);
+  const seed = await startHost();
+  const reg = await request(`${origin}/admin/clients`, {
+    method: "POST",
+    headers: { host: HOST, authorization: `Bearer ${secrets.bindings.ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      client_id: CLIENT_ID,
+      client_name: "bench",
+      token_endpoint_auth_method: "private_key_jwt",
+      token_endpoint_auth_signing_alg: "ES256",
+      jwks: { keys: [secrets.clientPublicJwk] },
+      scope: "read write",
+    }),
+  });
+  const regText = await reg.body.text();
+  await stopChild(seed.child);
+  if (reg.statusCode !== 201) throw new Error(`client registration failed: ${reg.statusCode} ${regText}`);
+
+  // A fresh process: cold start, then the measured run on the same instance.
+  log(`${label}: cold start …`);
+  const body = await assertionBody(secrets, ISSUER);
+  const { server, coldStart: cold } = await coldStart(startHost, origin, "/oauth2/token", HOST, body);
+  cleanups.push(() => stopChild(server.child));
+  const { hostPid, workerdPids } = server.ready;
+  pinTree([hostPid, ...workerdPids]);
+  const run = await loadgen(label, origin, "/oauth2/token", HOST, "/.well-known/jwks.json", ISSUER, [...workerdPids, hostPid], secrets);
+  await stopChild(server.child);
+  const workerdMicros = workerdPids.reduce((s, pid) => s + run.cpuPerPid[pid], 0);
+  return {
+    key: "ours",
+    label,
+    setup: `Miniflare ${results.system.miniflare} from Node, workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects on /dev/shm`,
+    run,
+    coldStart: cold,
+    // Server CPU = the workerd process(es); Miniflare's Node host is listed apart (idle: no proxy in the path).
+    serverMicrosPerToken: workerdMicros / run.ok,
+    cpuBreakdown: { workerd: workerdMicros / run.ok, "Miniflare Node host": run.cpuPerPid[hostPid] / run.ok },
+  };
+}
+
+async function measurePeer(secrets, adapter) {
+  const label = `node-oidc-provider ${results.system.oidcProvider}, ${adapter === "redis" ? "Redis adapter" : "in-memory adapter"}`;
+  let redis;
+  if (adapter === "redis") {
+    const found = ensureRedis({ log });
+    if (!found.path) return { key: "peer-redis", label, skipped: found.reason };
+    const redisPort = await freePort();
+    redis = await startRedis(found.path, redisPort, { cpu: pinning ? SERVER_CPU : undefined });
+    redis.version = redisVersion(found.path);
+    redis.port = redisPort;
+    redis.installed = found.installed;
+    cleanups.push(() => stopChild(redis.child));
+  }
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const origin = issuer;
+  const peerConfig = JSON.stringify({
+    port,
+    issuer,
+    clientId: CLIENT_ID,
+    clientPublicJwk: secrets.clientPublicJwk,
+    serverPrivateJwk: secrets.serverJwk,
+    resource: RESOURCE,
+    adapter,
+    redisPort: redis?.port,
+  });
+  log(`${label}: cold start …`);
+  const body = await assertionBody(secrets, issuer);
+  const start = () =>
+    spawnNodeReady(join(LIB, "peer-oidc-provider.mjs"), [peerConfig], { cpu: pinning ? SERVER_CPU : undefined, env: { NODE_ENV: "production" } });
+  const { server, coldStart: cold } = await coldStart(start, origin, "/token", undefined, body);
+  cleanups.push(() => stopChild(server.child));
+  const pids = [server.child.pid, ...(redis ? [redis.pid] : [])];
+  pinTree(pids);
+  const run = await loadgen(label, origin, "/token", undefined, "/jwks", issuer, pids, secrets);
+  await stopChild(server.child);
+  if (redis) await stopChild(redis.child);
+  const breakdown = { node: run.cpuPerPid[server.child.pid] / run.ok };
+  if (redis) breakdown["redis-server"] = run.cpuPerPid[redis.pid] / run.ok;
+  return {
+    key: adapter === "redis" ? "peer-redis" : "peer-memory",
+    label,
+    setup:
+      adapter === "redis"
+        ? `Node ${process.version}, ioredis ${results.system.ioredis}, redis-server ${redis.version} on loopback (no persistence${redis.installed ? ", installed by this run" : ""}), both on core ${SERVER_CPU}`
+        : `Node ${process.version}, default in-memory adapter (replay cache is per process)`,
+    run,
+    coldStart: cold,
+    serverMicrosPerToken: run.serverCpuMicros / run.ok,
+    cpuBreakdown: breakdown,
+  };
+}
+
+/** Reference only: the same Worker under `wrangler dev` (two workerd processes + a Node parent). */
+async function measureWranglerDev(secrets) {
+  const label = "this service under wrangler dev (reference only)";
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const persist = mkdtempSync("/dev/shm/ets-bench-wd-");
+  cleanups.push(() => rmSync(persist, { recursive: true, force: true }));
+  const vars = Object.entries(secrets.bindings).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const argv = [join(ROOT, "node_modules/.bin/wrangler"), "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0",
+    "--show-interactive-dev-session=false", "--persist-to", persist, ...vars];
+  const [cmd, ...rest] = pinning ? ["taskset", "-c", String(SERVER_CPU), ...argv] : argv;
+  log(`${label}: starting …`);
+  const child = spawn(cmd, rest, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...QUIET_WRANGLER }, detached: false });
+  cleanups.push(() => stopChild(child));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await request(`${origin}/healthz`, { headers: { host: HOST } });
+      await res.body.text();
+      if (res.statusCode === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) return { key: "wrangler-dev", label, skipped: "wrangler dev did not start" };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const reg = await request(`${origin}/admin/clients`, {
+    method: "POST",
+    headers: { host: HOST, authorization: `Bearer ${secrets.bindings.ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ client_id: CLIENT_ID, token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [secrets.clientPublicJwk] }, scope: "read write" }),
+  });
+  await reg.body.text();
+  const pids = [child.pid, ...descendants(child.pid)];
+  pinTree(pids);
+  const run = await loadgen(label, origin, "/oauth2/token", HOST, "/.well-known/jwks.json", ISSUER, pids, secrets);
+  await stopChild(child);
+  return { key: "wrangler-dev", label, setup: `wrangler ${results.system.wrangler} dev --local (proxy workerd + worker workerd + Node)`, run, serverMicrosPerToken: run.serverCpuMicros / run.ok };
+}
