@@ -16,22 +16,32 @@
  *   --with-wrangler-dev (adds a reference row for `wrangler dev`) --quick (3 s windows, for checking the harness)
  * See bench/README.md.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
-import { exportJWK, generateKeyPair } from "jose";
+import { join } from "node:path";
 import { request } from "undici";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import {
+  benchSecrets,
+  buildBundle,
+  CLIENT_ID,
+  coldStart,
+  HOST,
+  ISSUER,
+  LIB,
+  LOAD_CPU,
+  log,
+  oneBody,
+  QUIET_WRANGLER,
+  ROOT,
+  runLoad,
+  SERVER_CPU,
+  startOurs,
+} from "./lib/harness.mjs";
 import { canPin, descendants, freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./lib/proc.mjs";
 import { ensureRedis, redisVersion, startRedis } from "./lib/redis.mjs";
 import { renderReport } from "./lib/report.mjs";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const LIB = join(ROOT, "bench", "lib");
 process.chdir(ROOT);
 
 const args = Object.fromEntries(
@@ -45,16 +55,7 @@ const DURATION = Number(args.duration ?? (QUICK ? 3 : 10));
 const WARMUP = Number(args.warmup ?? (QUICK ? 1 : 2));
 const CONNECTIONS = Number(args.connections ?? 32);
 const ONLY = args.only;
-const SERVER_CPU = 0;
-const LOAD_CPU = 1;
-
-const ISSUER = "https://auth.bench.test";
-const HOST = "auth.bench.test";
-const CLIENT_ID = "bench-client";
 const RESOURCE = "https://api.bench.test";
-const QUIET_WRANGLER = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", CI: "true" };
-
-const log = (...m) => process.stderr.write(`[bench] ${m.join(" ")}\n`);
 const cleanups = [];
 async function cleanup() {
   while (cleanups.length) {
@@ -90,6 +91,7 @@ async function main() {
   log(`load average at start: ${results.system.loadAverage.join(" ")} (${results.system.cpuCount} CPUs)`);
   const outDir = mkdtempSync(join(tmpdir(), "ets-bench-bundle-"));
   cleanups.push(() => rmSync(outDir, { recursive: true, force: true }));
+  log("building the bundle (wrangler deploy --dry-run) …");
   results.bundle = buildBundle(outDir);
   log(`bundle ${results.bundle.rawBytes} B raw, ${results.bundle.gzipBytes} B gzip`);
 
@@ -97,7 +99,7 @@ async function main() {
   results.floor = await runNodeJson(join(LIB, "crypto-floor.mjs"), [QUICK ? "1" : "2", String(CONNECTIONS)], { cpu: pinning ? SERVER_CPU : undefined });
 
   const secrets = await benchSecrets();
-  if (ONLY !== "peers") results.rows.push(await measureOurs(secrets, join(outDir, "index.js")));
+  if (ONLY !== "peers") results.rows.push(await measureOurs(secrets, results.bundle.path));
   if (ONLY !== "ours") {
     results.rows.push(await measurePeer(secrets, "memory"));
     results.rows.push(await measurePeer(secrets, "redis"));
@@ -146,118 +148,8 @@ function systemInfo() {
   };
 }
 
-/** `wrangler deploy --dry-run --outdir`: the bundle that would be uploaded, and its size. */
-function buildBundle(outDir) {
-  log("building the bundle (wrangler deploy --dry-run) …");
-  const output = execFileSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outDir], {
-    env: { ...process.env, ...QUIET_WRANGLER },
-    stdio: ["ignore", "pipe", "pipe"],
-    encoding: "utf8",
-  });
-  const files = readdirSync(outDir).filter((f) => /\.(m?js|wasm)$/.test(f));
-  const contents = Buffer.concat(files.map((f) => readFileSync(join(outDir, f))));
-  const wranglerLine = output.match(/Total Upload:[^\n]*/)?.[0] ?? "";
-  return {
-    files,
-    rawBytes: files.reduce((sum, f) => sum + statSync(join(outDir, f)).size, 0),
-    gzipBytes: gzipSync(contents, { level: 9 }).length,
-    wranglerLine,
-  };
-}
-
-/** Test-style secrets and keys, generated fresh for every run. */
-async function benchSecrets() {
-  const server = await generateKeyPair("ES256", { extractable: true });
-  const client = await generateKeyPair("ES256", { extractable: true });
-  const serverJwk = { ...(await exportJWK(server.privateKey)), kid: "bench-signing-1", alg: "ES256", use: "sig" };
-  const clientPrivateJwk = { ...(await exportJWK(client.privateKey)), kid: "bench-client-key-1", alg: "ES256" };
-  const { d: _d, ...clientPublicJwk } = clientPrivateJwk;
-  return {
-    bindings: {
-      ISSUER,
-      SIGNING_KEYS: JSON.stringify({ keys: [serverJwk] }),
-      CLIENT_SECRET_KEY: randomBytes(32).toString("base64url"),
-      ADMIN_TOKEN: randomBytes(24).toString("base64url"),
-    },
-    serverJwk,
-    clientPrivateJwk,
-    clientPublicJwk: { ...clientPublicJwk, use: "sig" },
-  };
-}
-
-/** One fresh assertion, signed like the load generator signs them (for cold-start requests). */
-function assertionBody(secrets, aud) {
-  return new Promise((resolveBody, reject) => {
-    const child = spawn(process.execPath, [
-      "--input-type=module",
-      "-e",
-      `import { createPrivateKey, randomUUID, sign } from "node:crypto";
-       const [jwk, clientId, aud] = JSON.parse(process.argv[1]);
-       const b = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
-       const now = Math.floor(Date.now() / 1000);
-       const input = b({ alg: "ES256", kid: jwk.kid, typ: "JWT" }) + "." + b({ iss: clientId, sub: clientId, aud, iat: now, exp: now + 120, jti: randomUUID() });
-       const sig = sign("sha256", Buffer.from(input), { key: createPrivateKey({ key: jwk, format: "jwk" }), dsaEncoding: "ieee-p1363" }).toString("base64url");
-       process.stdout.write(new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: input + "." + sig, scope: "read" }).toString());`,
-      JSON.stringify([secrets.clientPrivateJwk, CLIENT_ID, aud]),
-    ]);
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.once("exit", (code) => (code === 0 ? resolveBody(out) : reject(new Error("assertion signing failed"))));
-  });
-}
-
-/**
- * Process start → first successful token response. `start` spawns the server and resolves once it
- * reports ready; then one token request is sent at once (retried on connection errors only).
- */
-async function coldStart(start, origin, path, host, body) {
-  const t0 = performance.now();
-  const server = await start();
-  const readyMs = performance.now() - t0;
-  let first;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const r0 = performance.now();
-    try {
-      const res = await request(`${origin}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", ...(host ? { host } : {}) },
-        body,
-      });
-      const text = await res.body.text();
-      first = { status: res.statusCode, text, requestMs: performance.now() - r0 };
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  const totalMs = performance.now() - t0;
-  if (first?.status !== 200) throw new Error(`cold start: first token request failed: ${first?.status} ${first?.text}`);
-  return { server, coldStart: { readyMs, firstTokenMs: totalMs, firstRequestMs: first.requestMs } };
-}
-
-/** Run the load generator on the load core against `serverPids`. */
 function loadgen(label, origin, path, host, jwksPath, aud, serverPids, secrets) {
-  log(`${label}: ${WARMUP} s warm-up + ${DURATION} s at ${CONNECTIONS} connections …`);
-  return runNodeJson(join(LIB, "loadgen.mjs"), [], {
-    cpu: pinning ? LOAD_CPU : undefined,
-    timeoutMs: (WARMUP + DURATION) * 1000 + 90_000,
-    input: JSON.stringify({
-      label,
-      origin,
-      path,
-      host,
-      jwksPath,
-      aud,
-      scope: "read",
-      clientId: CLIENT_ID,
-      clientJwk: secrets.clientPrivateJwk,
-      kid: secrets.clientPrivateJwk.kid,
-      connections: CONNECTIONS,
-      warmupSeconds: WARMUP,
-      durationSeconds: DURATION,
-      serverPids,
-    }),
-  });
+  return runLoad({ label, origin, path, host, jwksPath, aud, serverPids, secrets, connections: CONNECTIONS, warmupSeconds: WARMUP, durationSeconds: DURATION, pinning });
 }
 
 function pinTree(pids) {
@@ -267,49 +159,19 @@ function pinTree(pids) {
 
 async function measureOurs(secrets, bundle) {
   const label = "this service";
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
-  const persistDir = mkdtempSync("/dev/shm/ets-bench-");
-  cleanups.push(() => rmSync(persistDir, { recursive: true, force: true }));
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const hostConfig = JSON.stringify({ workerOptions, bundle, persistDir, port, bindings: secrets.bindings });
-  const startHost = () => spawnNodeReady(join(LIB, "miniflare-host.mjs"), [hostConfig], { cpu: pinning ? SERVER_CPU : undefined });
-
-  // Register the client through the admin API on a first instance (its KV lives in persistDir).
-  log(`${label}: registering the client (Miniflare, KV/DO in ${persistDir}) …`);
-  const seed = await startHost();
-  const reg = await request(`${origin}/admin/clients`, {
-    method: "POST",
-    headers: { host: HOST, authorization: `Bearer ${secrets.bindings.ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      client_id: CLIENT_ID,
-      client_name: "bench",
-      token_endpoint_auth_method: "private_key_jwt",
-      token_endpoint_auth_signing_alg: "ES256",
-      jwks: { keys: [secrets.clientPublicJwk] },
-      scope: "read write",
-    }),
-  });
-  const regText = await reg.body.text();
-  await stopChild(seed.child);
-  if (reg.statusCode !== 201) throw new Error(`client registration failed: ${reg.statusCode} ${regText}`);
-
-  // A fresh process: cold start, then the measured run on the same instance.
-  log(`${label}: cold start …`);
-  const body = await assertionBody(secrets, ISSUER);
-  const { server, coldStart: cold } = await coldStart(startHost, origin, "/oauth2/token", HOST, body);
-  cleanups.push(() => stopChild(server.child));
-  const { hostPid, workerdPids } = server.ready;
-  pinTree([hostPid, ...workerdPids]);
-  const run = await loadgen(label, origin, "/oauth2/token", HOST, "/.well-known/jwks.json", ISSUER, [...workerdPids, hostPid], secrets);
-  await stopChild(server.child);
+  log(`${label}: registering the client, then cold start (Miniflare, KV/DO on /dev/shm) …`);
+  const server = await startOurs({ bundle, secrets, pinning });
+  cleanups.push(() => server.stop());
+  const { hostPid, workerdPids } = server;
+  const run = await loadgen(label, server.origin, "/oauth2/token", HOST, "/.well-known/jwks.json", ISSUER, [...workerdPids, hostPid], secrets);
+  await server.stop();
   const workerdMicros = workerdPids.reduce((s, pid) => s + run.cpuPerPid[pid], 0);
   return {
     key: "ours",
     label,
     setup: `Miniflare ${results.system.miniflare} from Node, workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects on /dev/shm`,
     run,
-    coldStart: cold,
+    coldStart: server.coldStart,
     // Server CPU = the workerd process(es); Miniflare's Node host is listed apart (idle: no proxy in the path).
     serverMicrosPerToken: workerdMicros / run.ok,
     cpuBreakdown: { workerd: workerdMicros / run.ok, "Miniflare Node host": run.cpuPerPid[hostPid] / run.ok },
@@ -343,7 +205,7 @@ async function measurePeer(secrets, adapter) {
     redisPort: redis?.port,
   });
   log(`${label}: cold start …`);
-  const body = await assertionBody(secrets, issuer);
+  const body = oneBody(secrets, issuer);
   const start = () =>
     spawnNodeReady(join(LIB, "peer-oidc-provider.mjs"), [peerConfig], { cpu: pinning ? SERVER_CPU : undefined, env: { NODE_ENV: "production" } });
   const { server, coldStart: cold } = await coldStart(start, origin, "/token", undefined, body);

@@ -10,36 +10,18 @@
  * replayed assertion is refused (sent again at once, and the window's first assertion sent again
  * after all the others), and how many of 8 concurrent copies of one assertion succeed.
  *
- * Input (stdin, JSON): { origin, path, host?, jwksPath, clientId, clientJwk (private), kid, aud,
- *   scope?, connections, warmupSeconds, durationSeconds, serverPids, label }
+ * Input (stdin, JSON): { origin, path, host?, jwksPath, clientId, clientJwk (private, with kid),
+ *   aud, scope?, connections, warmupSeconds, durationSeconds, serverPids, label, serverTiming? }
  * Output (stdout, one JSON line): see `result` at the end.
  */
-import { createPublicKey, createPrivateKey, randomUUID, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Pool } from "undici";
+import { tokenRequestFactory } from "./assertion.mjs";
 import { cpuSnapshot } from "./proc.mjs";
 
 const cfg = JSON.parse(readFileSync(0, "utf8"));
-const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const privateKey = createPrivateKey({ key: cfg.clientJwk, format: "jwk" });
-const b64url = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
-const headerSegment = b64url({ alg: "ES256", kid: cfg.kid, typ: "JWT" });
-
-/** A fresh signed form body. node:crypto, synchronous: ~40 µs each, off the measured clock. */
-function freshBody() {
-  const now = Math.floor(Date.now() / 1000);
-  const claims = { iss: cfg.clientId, sub: cfg.clientId, aud: cfg.aud, iat: now, exp: now + 120, jti: randomUUID() };
-  const input = `${headerSegment}.${b64url(claims)}`;
-  const signature = nodeSign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url");
-  const params = new URLSearchParams({
-    grant_type: "client_credentials",
-    client_id: cfg.clientId,
-    client_assertion_type: JWT_BEARER,
-    client_assertion: `${input}.${signature}`,
-  });
-  if (cfg.scope) params.set("scope", cfg.scope);
-  return params.toString();
-}
+const freshBody = tokenRequestFactory({ clientJwk: cfg.clientJwk, clientId: cfg.clientId, aud: cfg.aud, scope: cfg.scope });
 
 function generate(pool, count) {
   const t0 = performance.now();
@@ -51,15 +33,34 @@ const headers = { "content-type": "application/x-www-form-urlencoded", ...(cfg.h
 const http = new Pool(cfg.origin, { connections: cfg.connections, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
 
 async function post(body) {
-  const { statusCode, body: stream } = await http.request({ path: cfg.path, method: "POST", headers, body });
-  return { status: statusCode, text: await stream.text() };
+  const { statusCode, headers: h, body: stream } = await http.request({ path: cfg.path, method: "POST", headers, body });
+  return { status: statusCode, text: await stream.text(), serverTiming: h["server-timing"] };
+}
+
+/** Per-metric durations from Server-Timing headers (instrumented builds of bench/experiment.mjs). */
+const timings = new Map();
+function recordServerTiming(header, clientMs) {
+  let total;
+  for (const part of String(header).split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    const dur = params.map((p) => p.trim()).find((p) => p.startsWith("dur="));
+    if (!dur) continue;
+    const value = Number(dur.slice(4));
+    if (!timings.has(name)) timings.set(name, []);
+    timings.get(name).push(value);
+    if (name === "total") total = value;
+  }
+  if (total !== undefined) {
+    if (!timings.has("outside-handler")) timings.set("outside-handler", []);
+    timings.get("outside-handler").push(clientMs - total);
+  }
 }
 
 /**
  * Run the closed loop until `seconds` elapse or `bodies` runs out. Returns latencies (ms) of the
  * requests completed, status counts, a sample of successful bodies, and a 100 ms timeline.
  */
-async function phase(bodies, seconds, { keepBodies = 0 } = {}) {
+async function phase(bodies, seconds, { keepBodies = 0, measured = false } = {}) {
   const latencies = new Float64Array(bodies.length);
   const timeline = [];
   let done = 0;
@@ -89,8 +90,9 @@ async function phase(bodies, seconds, { keepBodies = 0 } = {}) {
       const start = performance.now();
       let status;
       let text;
+      let serverTiming;
       try {
-        ({ status, text } = await post(body));
+        ({ status, text, serverTiming } = await post(body));
       } catch (err) {
         status = `network:${err.code ?? err.name}`;
         text = String(err.message);
@@ -98,6 +100,7 @@ async function phase(bodies, seconds, { keepBodies = 0 } = {}) {
       const end = performance.now();
       const ms = end - start;
       latencies[done++] = ms;
+      if (measured && serverTiming) recordServerTiming(serverTiming, ms);
       const b = bucket(end);
       b.n++;
       if (ms > b.maxMs) b.maxMs = ms;
@@ -147,14 +150,19 @@ let generationSeconds = generate(warmBodies, Math.round(cfg.warmupSeconds * 6000
 // 2. Warm-up (JIT, connections, Durable Object and KV caches).
 const warm = await phase(warmBodies, cfg.warmupSeconds);
 const warmRate = warm.ok / warm.seconds;
+// The warm-up's second half (JIT done) predicts the measured rate better than its average.
+const half = warm.timeline.slice(Math.floor(warm.timeline.length / 2));
+const lateRate = (half.reduce((sum, b) => sum + b.n, 0) / Math.max(1, half.length)) * 10;
 
-// 3. Enough fresh assertions for the measured window at 1.4x the warm-up rate (minimum 5,000).
+// 3. Enough fresh assertions for the measured window: twice the late warm-up rate, at least 10,000.
 const bodies = [];
-generationSeconds += generate(bodies, Math.max(5_000, Math.ceil(warmRate * cfg.durationSeconds * 1.4)));
+generationSeconds += generate(bodies, Math.max(10_000, Math.ceil(Math.max(warmRate, lateRate) * cfg.durationSeconds * 2)));
 
 // 4. The measured window, with the servers' CPU read at both edges.
 const cpu0 = cpuSnapshot(cfg.serverPids);
-const run = await phase(bodies, cfg.durationSeconds, { keepBodies: 1 });
+const self0 = process.cpuUsage();
+const run = await phase(bodies, cfg.durationSeconds, { keepBodies: 1, measured: true });
+const self1 = process.cpuUsage(self0);
 const cpu1 = cpuSnapshot(cfg.serverPids);
 const cpuPerPid = Object.fromEntries(cfg.serverPids.map((pid) => [pid, cpu1.per[pid] - cpu0.per[pid]]));
 const serverCpuMicros = cpu1.total - cpu0.total;
@@ -222,7 +230,12 @@ const result = {
   },
   serverCpuMicros,
   cpuPerPid,
+  serverPidsCount: cfg.serverPids.length,
   serverMicrosPerToken: serverCpuMicros / (run.ok || 1),
+  // Share of one core the servers and the load generator used in the window: a server under
+  // closed-loop load that gets much less than 1.0 was starved by other processes on its core.
+  serverCpuShare: serverCpuMicros / (run.seconds * 1e6),
+  loadgenCpuShare: (self1.user + self1.system) / (run.seconds * 1e6),
   assertionsGenerated: warmBodies.length + bodies.length,
   generationSeconds,
   tokens: {
@@ -234,5 +247,11 @@ const result = {
   },
   replay,
   timeline: run.timeline,
+  serverTiming: Object.fromEntries(
+    [...timings].map(([name, values]) => {
+      const v = Float64Array.from(values).sort();
+      return [name, { n: v.length, p50: percentile(v, 50), p90: percentile(v, 90), p99: percentile(v, 99), max: v[v.length - 1], mean: v.reduce((a, b) => a + b, 0) / v.length }];
+    }),
+  ),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

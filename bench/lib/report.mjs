@@ -14,6 +14,7 @@ export const TARGETS = {
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—");
 const ms = (n) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : "—");
 const ratio = (n) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : "—");
+const pct = (n) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : "—");
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 const verdict = (ok) => (ok ? "met" : "**not met**");
 
@@ -141,10 +142,10 @@ export function renderReport(results) {
       ? Object.entries(row.cpuBreakdown)
           .map(([k, v]) => `${k} ${int(v)}`)
           .join(" + ")
-      : "";
+      : `all ${run.serverPidsCount ?? ""} processes ${int(row.serverMicrosPerToken)}`;
     out.push(`- ${row.label} — ${row.setup}`);
     out.push(
-      `  - ${int(run.ok)} tokens in ${run.seconds.toFixed(2)} s${run.exhausted ? " (assertion pool ran out: window shortened)" : ""}; CPU µs/token: ${breakdown}; p99.9 ${ms(run.latencyMs.p999)} ms, ${int(run.latencyMs.over50ms)} requests over 50 ms; warm-up ${int(run.warmup.rate)} tokens/s`,
+      `  - ${int(run.ok)} tokens in ${run.seconds.toFixed(2)} s${run.exhausted ? " (assertion pool ran out: window shortened)" : ""}; CPU µs/token: ${breakdown}; p99.9 ${ms(run.latencyMs.p999)} ms, ${int(run.latencyMs.over50ms)} requests over 50 ms; warm-up ${int(run.warmup.rate)} tokens/s; CPU used in the window: servers ${pct(run.serverCpuShare)} of a core${run.serverCpuShare < 0.85 ? " (**starved by other processes, or not CPU-bound**)" : ""}, load generator ${pct(run.loadgenCpuShare)}`,
     );
     out.push(`  - ${checksCell(row)}`);
     if (run.tokens.sampleHeader) out.push(`  - token header ${JSON.stringify(run.tokens.sampleHeader)}, claims ${run.tokens.sampleClaims.join(", ")}`);
