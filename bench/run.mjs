@@ -38,7 +38,7 @@ import {
   SERVER_CPU,
   startOurs,
 } from "./lib/harness.mjs";
-import { canPin, descendants, freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./lib/proc.mjs";
+import { canPin, launchPrefix, raisePriority, descendants, freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./lib/proc.mjs";
 import { ensureRedis, redisVersion, startRedis } from "./lib/redis.mjs";
 import { renderReport } from "./lib/report.mjs";
 
@@ -68,6 +68,7 @@ async function cleanup() {
 }
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => cleanup().then(() => process.exit(130)));
 
+if (args.nice) process.env.BENCH_NICE = String(args.nice);
 const startedAt = Date.now();
 const pinning = canPin() && cpus().length >= 2;
 // The orchestrator itself stays off the server's core (it is idle while measuring anyway).
@@ -77,7 +78,7 @@ const results = {
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
   date: new Date().toISOString(),
   system: systemInfo(),
-  settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, pinning, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU },
+  settings: { nice: process.env.BENCH_NICE, durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, pinning, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU },
   rows: [],
 };
 
@@ -241,7 +242,7 @@ async function measureWranglerDev(secrets) {
   const vars = Object.entries(secrets.bindings).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const argv = [join(ROOT, "node_modules/.bin/wrangler"), "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0",
     "--show-interactive-dev-session=false", "--persist-to", persist, ...vars];
-  const [cmd, ...rest] = pinning ? ["taskset", "-c", String(SERVER_CPU), ...argv] : argv;
+  const [cmd, ...rest] = [...launchPrefix(pinning ? SERVER_CPU : undefined), ...argv];
   log(`${label}: starting …`);
   const child = spawn(cmd, rest, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...QUIET_WRANGLER }, detached: false });
   cleanups.push(() => stopChild(child));
@@ -265,6 +266,7 @@ async function measureWranglerDev(secrets) {
   await reg.body.text();
   const pids = [child.pid, ...descendants(child.pid)];
   pinTree(pids);
+  raisePriority(child.pid);
   const run = await loadgen(label, origin, "/oauth2/token", HOST, "/.well-known/jwks.json", ISSUER, pids, secrets);
   await stopChild(child);
   return { key: "wrangler-dev", label, setup: `wrangler ${results.system.wrangler} dev --local (proxy workerd + worker workerd + Node)`, run, serverMicrosPerToken: run.serverCpuMicros / run.ok };

@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
+import { launchPrefix, raisePriority } from "./proc.mjs";
 
 const CANDIDATES = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
 
@@ -87,14 +88,17 @@ export async function startRedis(path, port, { cpu } = {}) {
     "--dbfilename", `bench-redis-${port}.rdb`,
     "--loglevel", "warning",
   ];
-  const [cmd, ...rest] = cpu === undefined ? [path, ...args] : ["taskset", "-c", String(cpu), path, ...args];
+  const [cmd, ...rest] = [...launchPrefix(cpu), path, ...args];
   const child = spawn(cmd, rest, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited: ${stderr}`);
-    if (await ping(port)) return { child, pid: child.pid };
+    if (await ping(port)) {
+      raisePriority(child.pid);
+      return { child, pid: child.pid };
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill("SIGKILL");

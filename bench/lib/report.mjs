@@ -70,7 +70,8 @@ export function renderReport(results) {
     `- load: client_credentials + private_key_jwt (ES256), a fresh assertion per request (all signed before the clock starts), ${settings.connections} keep-alive connections (undici, closed loop), ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s measured; ` +
       (settings.pinning
         ? `servers pinned to core ${settings.serverCpu}, load generator to core ${settings.loadCpu} (taskset)`
-        : "**not pinned** (taskset or a second CPU missing)"),
+        : "**not pinned** (taskset or a second CPU missing)") +
+      (settings.nice ? `; servers and load generator run at nice ${settings.nice} (--nice: figures not comparable with a plain run)` : ""),
   );
   out.push("- server CPU: utime+stime from /proc/<pid>/stat of the server processes, over the measured window, ÷ tokens issued");
   out.push("");
