@@ -19,10 +19,10 @@ import { canPin, pin } from "./lib/proc.mjs";
 import { applyVariants, VARIANTS } from "./lib/variants.mjs";
 
 const argv = process.argv.slice(2);
-const opts = Object.fromEntries(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")));
+const opts = Object.fromEntries(argv.filter((a) => a.startsWith("--")).map((a) => { const [k, v] = a.slice(2).split("="); return [k, v ?? true]; }));
 const names = argv.filter((a) => !a.startsWith("--"));
 if (names.length === 0) {
-  console.log(`usage: node bench/experiment.mjs VARIANT[+VARIANT] … [--rounds=N] [--duration=S] [--warmup=S] [--connections=N]\n`);
+  console.log(`usage: node bench/experiment.mjs VARIANT[+VARIANT] … [--rounds=N] [--duration=S] [--warmup=S] [--connections=N] [--no-keepalive] [--nice=N]\n`);
   for (const [name, v] of Object.entries(VARIANTS)) console.log(`  ${name.padEnd(20)} ${v.about}`);
   process.exit(0);
 }
@@ -67,6 +67,7 @@ try {
           warmupSeconds: warmup,
           durationSeconds: duration,
           pinning,
+          noKeepAlive: Boolean(opts["no-keepalive"]),
         });
         runs.push({ name, round, bundleBytes: bundle.rawBytes, run });
       } finally {
@@ -79,13 +80,13 @@ try {
   const lines = [
     `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}; ${connections} connections, ${warmup} s warm-up + ${duration} s; servers on core 0, load on core 1`,
     "",
-    "| variant | round | tokens/s | p50 | p90 | p99 | max ms | CPU µs/token | core share | errors |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| variant | round | tokens/s | p50 | p90 | p99 | max ms | CPU µs/token | core share | errors | tokens per connection min–max |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const { name, round, run } of runs) {
     const l = run.latencyMs;
     lines.push(
-      `| ${name} | ${round} | ${f(run.tokensPerSecond, 0)} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.max)} | ${f(run.serverMicrosPerToken, 0)} | ${f(run.serverCpuShare * 100, 0)}% | ${run.errors} |`,
+      `| ${name} | ${round} | ${f(run.tokensPerSecond, 0)} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.max)} | ${f(run.serverMicrosPerToken, 0)} | ${f(run.serverCpuShare * 100, 0)}% | ${run.errors} | ${Math.min(...run.perConnection.map((c) => c.n))}–${Math.max(...run.perConnection.map((c) => c.n))} |`,
     );
   }
   const timed = runs.filter((r) => Object.keys(r.run.serverTiming ?? {}).length > 0);

@@ -166,7 +166,7 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
 }
 
 /** Run the load generator (bench/lib/loadgen.mjs) on the load core; resolves its JSON result. */
-export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, secrets, connections, warmupSeconds, durationSeconds, pinning }) {
+export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, secrets, connections, warmupSeconds, durationSeconds, pinning, noKeepAlive = false }) {
   log(`${label}: ${warmupSeconds} s warm-up + ${durationSeconds} s at ${connections} connections …`);
   return runNodeJson(join(LIB, "loadgen.mjs"), [], {
     cpu: pinning ? LOAD_CPU : undefined,
@@ -185,6 +185,7 @@ export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, 
       warmupSeconds,
       durationSeconds,
       serverPids,
+      noKeepAlive,
     }),
   });
 }

@@ -16,7 +16,7 @@
  */
 import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Pool } from "undici";
+import { Client } from "undici";
 import { tokenRequestFactory } from "./assertion.mjs";
 import { cpuSnapshot } from "./proc.mjs";
 
@@ -30,22 +30,27 @@ function generate(pool, count) {
 }
 
 const headers = { "content-type": "application/x-www-form-urlencoded", ...(cfg.host ? { host: cfg.host } : {}) };
-const http = new Pool(cfg.origin, { connections: cfg.connections, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+// One keep-alive connection per closed-loop worker (what a Pool of `connections` does, but each
+// worker keeps its own connection, so per-connection fairness can be seen).
+const clients = Array.from({ length: cfg.connections }, () => new Client(cfg.origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 }));
 
-async function post(body) {
-  const { statusCode, headers: h, body: stream } = await http.request({ path: cfg.path, method: "POST", headers, body });
+async function post(body, connection = 0) {
+  const { statusCode, headers: h, body: stream } = await clients[connection].request({ path: cfg.path, method: "POST", headers, body, reset: Boolean(cfg.noKeepAlive) });
   return { status: statusCode, text: await stream.text(), serverTiming: h["server-timing"] };
 }
 
 /** Per-metric durations from Server-Timing headers (instrumented builds of bench/experiment.mjs). */
 const timings = new Map();
-function recordServerTiming(header, clientMs) {
+function recordServerTiming(header, clientMs, sentEpochMs, receivedEpochMs) {
   let total;
   for (const part of String(header).split(",")) {
-    const [name, ...params] = part.trim().split(";");
+    let [name, ...params] = part.trim().split(";");
     const dur = params.map((p) => p.trim()).find((p) => p.startsWith("dur="));
     if (!dur) continue;
-    const value = Number(dur.slice(4));
+    let value = Number(dur.slice(4));
+    // Wall-clock edges (epoch ms) from the timed-edges variant: time before / after the Worker's first middleware.
+    if (name === "start") [name, value] = ["arrival-to-first-middleware", value - sentEpochMs];
+    else if (name === "end") [name, value] = ["middleware-end-to-response-read", receivedEpochMs - value];
     if (!timings.has(name)) timings.set(name, []);
     timings.get(name).push(value);
     if (name === "total") total = value;
@@ -80,7 +85,8 @@ async function phase(bodies, seconds, { keepBodies = 0, measured = false } = {})
     return timeline[i];
   };
 
-  async function worker() {
+  const perConnection = Array.from({ length: cfg.connections }, () => ({ n: 0, maxMs: 0 }));
+  async function worker(connection) {
     while (performance.now() < until) {
       if (next >= bodies.length) {
         exhausted = true;
@@ -92,7 +98,7 @@ async function phase(bodies, seconds, { keepBodies = 0, measured = false } = {})
       let text;
       let serverTiming;
       try {
-        ({ status, text, serverTiming } = await post(body));
+        ({ status, text, serverTiming } = await post(body, connection));
       } catch (err) {
         status = `network:${err.code ?? err.name}`;
         text = String(err.message);
@@ -100,7 +106,9 @@ async function phase(bodies, seconds, { keepBodies = 0, measured = false } = {})
       const end = performance.now();
       const ms = end - start;
       latencies[done++] = ms;
-      if (measured && serverTiming) recordServerTiming(serverTiming, ms);
+      perConnection[connection].n++;
+      if (ms > perConnection[connection].maxMs) perConnection[connection].maxMs = ms;
+      if (measured && serverTiming) recordServerTiming(serverTiming, ms, performance.timeOrigin + start, performance.timeOrigin + end);
       const b = bucket(end);
       b.n++;
       if (ms > b.maxMs) b.maxMs = ms;
@@ -114,9 +122,9 @@ async function phase(bodies, seconds, { keepBodies = 0, measured = false } = {})
       }
     }
   }
-  await Promise.all(Array.from({ length: cfg.connections }, worker));
+  await Promise.all(Array.from({ length: cfg.connections }, (_, i) => worker(i)));
   const seconds_ = (performance.now() - t0) / 1000;
-  return { latencies: latencies.subarray(0, done), done, ok, statuses, errorSamples, okSamples, usedBodies, seconds: seconds_, exhausted, timeline, consumed: next };
+  return { perConnection, latencies: latencies.subarray(0, done), done, ok, statuses, errorSamples, okSamples, usedBodies, seconds: seconds_, exhausted, timeline, consumed: next };
 }
 
 function percentile(sorted, p) {
@@ -171,7 +179,7 @@ const sorted = Float64Array.from(run.latencies).sort();
 const tokenChecks = [];
 let jwks;
 try {
-  const res = await http.request({ path: cfg.jwksPath, method: "GET", headers: cfg.host ? { host: cfg.host } : {} });
+  const res = await clients[0].request({ path: cfg.jwksPath, method: "GET", headers: cfg.host ? { host: cfg.host } : {} });
   jwks = JSON.parse(await res.body.text());
   for (const text of run.okSamples) tokenChecks.push(checkJwt(JSON.parse(text).access_token, jwks));
 } catch (err) {
@@ -196,7 +204,7 @@ const recentReplay = describe(await post(fresh));
 const oldReplay = run.usedBodies.length > 0 ? describe(await post(run.usedBodies[0])) : { status: "not run" };
 //  c. One fresh assertion, 8 copies at once. A correct guard lets exactly one through.
 const copy = freshBody();
-const concurrent = await Promise.all(Array.from({ length: 8 }, () => post(copy).catch((e) => ({ status: String(e.code) }))));
+const concurrent = await Promise.all(Array.from({ length: 8 }, (_, i) => post(copy, i % cfg.connections).catch((e) => ({ status: String(e.code) }))));
 const replay = {
   firstUse,
   recent: recentReplay,
@@ -204,7 +212,7 @@ const replay = {
   concurrent: { sent: 8, accepted: concurrent.filter((r) => r.status === 200).length },
 };
 
-await http.close();
+await Promise.all(clients.map((c) => c.close()));
 
 const sampleToken = tokenChecks.find((c) => c.payload);
 const result = {
@@ -247,6 +255,7 @@ const result = {
   },
   replay,
   timeline: run.timeline,
+  perConnection: run.perConnection,
   serverTiming: Object.fromEntries(
     [...timings].map(([name, values]) => {
       const v = Float64Array.from(values).sort();

@@ -101,6 +101,48 @@ export const VARIANTS = {
       },
     ],
   },
+
+  "timed-edges": {
+    about:
+      "Server-Timing with wall-clock edges (ms): arrival → first middleware, DO call → DO method start, DO method, DO return → caller resumes, handler end → response read",
+    patches: [
+      {
+        file: "src/app.ts",
+        find: 'app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));',
+        replace:
+          'app.use(async (c, next) => {\n  const s = Date.now();\n  await next();\n  c.res.headers.append("Server-Timing", `start;dur=${s}, end;dur=${Date.now()}`);\n});\napp.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));',
+      },
+      { file: "src/routes/token.ts", find: "      ...clientAuthSettings(server, path),\n", replace: "      ...clientAuthSettings(server, path),\n      __t: {},\n" },
+      {
+        file: "src/routes/token.ts",
+        find: "    return c.json(response, 200, NO_STORE_HEADERS);",
+        replace:
+          '    return c.json(response, 200, { ...NO_STORE_HEADERS, "Server-Timing": Object.entries((response as any).__t ?? {}).map(([k, v]) => `${k};dur=${v}`).join(", ") });',
+      },
+      {
+        file: "src/oauth/token-request.ts",
+        find: "  if (decision.scopes.length > 0) response.scope",
+        replace: "  Object.defineProperty(response, '__t', { value: (settings as any).__t, enumerable: false });\n  if (decision.scopes.length > 0) response.scope",
+      },
+      {
+        file: "src/oauth/client-auth/index.ts",
+        find: "      const firstUse = await deps.jtiRegistry.consumeOnce(client.client_id, verified.jti, verified.exp + settings.clockSkewSeconds);",
+        replace:
+          "      const __c0 = Date.now();\n      const __r: any = await deps.jtiRegistry.consumeOnce(client.client_id, verified.jti, verified.exp + settings.clockSkewSeconds);\n      const __c1 = Date.now();\n      Object.assign((settings as any).__t, { doCallToStart: __r.s - __c0, doRun: __r.e - __r.s, doReturnToResume: __c1 - __r.e });\n      const firstUse = __r.ok;",
+      },
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "  async consume(key: string, expiresAt: number): Promise<boolean> {\n",
+        replace: "  async consume(key: string, expiresAt: number): Promise<boolean> {\n    const __s = Date.now();\n",
+      },
+      { file: "src/stores/replay-guard.ts", find: "    if (rows.length === 0) return false;", replace: "    if (rows.length === 0) return { ok: false, s: __s, e: Date.now() } as any;" },
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "    this.#schedulePurge(expiresAt * 1000);\n    return true;",
+        replace: "    this.#schedulePurge(expiresAt * 1000);\n    return { ok: true, s: __s, e: Date.now() } as any;",
+      },
+    ],
+  },
 };
 
 /** Apply `names` (combined, in order) to the repository copy at `dir`. */
