@@ -70,6 +70,7 @@ try {
           noKeepAlive: Boolean(opts["no-keepalive"]),
         });
         runs.push({ name, round, bundleBytes: bundle.rawBytes, run });
+        if (run.errors > 0) log(`${name}: ${run.errors} errors, e.g. ${run.errorSamples[0]}\n  server log: ${server.serverLog().slice(-1200)}`);
       } finally {
         await server.stop();
       }

@@ -37,6 +37,7 @@ import {
   runLoad,
   SERVER_CPU,
   startOurs,
+  STORAGE_ROOT,
 } from "./lib/harness.mjs";
 import { canPin, launchPrefix, raisePriority, descendants, freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./lib/proc.mjs";
 import { ensureRedis, redisVersion, startRedis } from "./lib/redis.mjs";
@@ -160,7 +161,7 @@ function pinTree(pids) {
 
 async function measureOurs(secrets, bundle) {
   const label = "this service";
-  log(`${label}: registering the client, then cold start (Miniflare, KV/DO on /dev/shm) …`);
+  log(`${label}: registering the client, then cold start (Miniflare, KV/DO in ${STORAGE_ROOT}) …`);
   const server = await startOurs({ bundle, secrets, pinning });
   cleanups.push(() => server.stop());
   const { hostPid, workerdPids } = server;
@@ -170,7 +171,7 @@ async function measureOurs(secrets, bundle) {
   return {
     key: "ours",
     label,
-    setup: `Miniflare ${results.system.miniflare} from Node, workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects on /dev/shm`,
+    setup: `Miniflare ${results.system.miniflare} from Node (options from wrangler.toml), workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects in ${STORAGE_ROOT}${STORAGE_ROOT === "/dev/shm" ? " (tmpfs)" : " (**not tmpfs**: /dev/shm missing)"}, generated ISSUER/SIGNING_KEYS (ES256)/CLIENT_SECRET_KEY/ADMIN_TOKEN, client registered through the admin API, requests with Host ${HOST}`,
     run,
     coldStart: server.coldStart,
     // Server CPU = the workerd process(es); Miniflare's Node host is listed apart (idle: no proxy in the path).
@@ -237,7 +238,7 @@ async function measureWranglerDev(secrets) {
   const label = "this service under wrangler dev (reference only)";
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const persist = mkdtempSync("/dev/shm/ets-bench-wd-");
+  const persist = mkdtempSync(join(STORAGE_ROOT, "ets-bench-wd-"));
   cleanups.push(() => rmSync(persist, { recursive: true, force: true }));
   const vars = Object.entries(secrets.bindings).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const argv = [join(ROOT, "node_modules/.bin/wrangler"), "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0",

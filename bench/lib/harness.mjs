@@ -5,7 +5,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -24,6 +25,9 @@ export const CLIENT_ID = "bench-client";
 export const SERVER_CPU = 0;
 export const LOAD_CPU = 1;
 export const QUIET_WRANGLER = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", CI: "true" };
+
+/** KV and Durable Object storage of the benchmarked server: tmpfs, so SQLite's fsync costs nothing. */
+export const STORAGE_ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 
 export const log = (...m) => process.stderr.write(`[bench] ${m.join(" ")}\n`);
 
@@ -112,7 +116,7 @@ export async function coldStart(start, origin, path, host, body) {
  */
 export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, inspectorPort, wranglerToml = join(ROOT, "wrangler.toml") }) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(wranglerToml);
-  const persistDir = mkdtempSync("/dev/shm/ets-bench-");
+  const persistDir = mkdtempSync(join(STORAGE_ROOT, "ets-bench-"));
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const config = (extra) =>
@@ -158,6 +162,8 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
     workerdPids,
     coldStart: cold,
     child: server.child,
+    /** The last part of the Worker's console output (workerd stdout/stderr). */
+    serverLog: () => server.child.stderrText(),
     async stop() {
       await stopChild(server.child);
       cleanup();

@@ -57,14 +57,15 @@ export function renderReport(results) {
   const ours = rows.find((r) => r.key === "ours" && !r.skipped);
   const mem = rows.find((r) => r.key === "peer-memory" && !r.skipped);
   const redis = rows.find((r) => r.key === "peer-redis" && !r.skipped);
-  const busy = Number(sys.loadAverage[0]) > 0.5;
+  const starved = rows.some((r) => !r.skipped && r.run.serverCpuShare < 0.85);
+  const busy = Number(sys.loadAverage[0]) > 0.5 || starved;
   const out = [];
 
   out.push("# Token endpoint benchmark");
   out.push("");
   out.push(`- command: \`${results.command}\``);
   out.push(`- date: ${results.date} (run took ${results.elapsedSeconds?.toFixed(0)} s)`);
-  out.push(`- machine: ${sys.cpuModel}, ${sys.cpuCount} CPUs, Linux ${sys.kernel}; load average at start ${sys.loadAverage.join(" ")}, at end ${sys.loadAverageAtEnd?.join(" ")}${busy ? " — **the machine was busy: figures are noisy**" : ""}`);
+  out.push(`- machine: ${sys.cpuModel}, ${sys.cpuCount} CPUs, Linux ${sys.kernel}; load average at start ${sys.loadAverage.join(" ")}, at end ${sys.loadAverageAtEnd?.join(" ")}${busy ? ` — **the machine was busy${starved ? " (a server got under 85% of its core)" : ""}: figures are noisy**` : ""}`);
   out.push(`- versions: Node ${sys.node}, workerd ${sys.workerd}, Miniflare ${sys.miniflare}, wrangler ${sys.wrangler}, jose ${sys.jose}, oidc-provider ${sys.oidcProvider}, ioredis ${sys.ioredis}, undici ${sys.undici}`);
   out.push(
     `- load: client_credentials + private_key_jwt (ES256), a fresh assertion per request (all signed before the clock starts), ${settings.connections} keep-alive connections (undici, closed loop), ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s measured; ` +

@@ -58,6 +58,144 @@ export const VARIANTS = {
     patches: [{ file: "src/stores/clients.ts", find: "export const CLIENT_CACHE_SECONDS = 10;", replace: "export const CLIENT_CACHE_SECONDS = 600;" }],
   },
 
+  "batched-do": {
+    about:
+      "self-clocking batches per shard: while one RPC to a shard is in flight, later consumeOnce calls queue and go together in the next consumeMany RPC (sent from a waiting request's own context)",
+    patches: [
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "  override async alarm(): Promise<void> {",
+        replace: `  /** Batch form of consume(): one result per [key, expiresAt], in order (duplicates in a batch: first wins). */
+  async consumeMany(items: [string, number][]): Promise<boolean[]> {
+    const out: boolean[] = [];
+    let latest = 0;
+    for (const [key, expiresAt] of items) {
+      const rows = this.ctx.storage.sql
+        .exec("INSERT INTO used (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING 1", key, expiresAt)
+        .toArray();
+      out.push(rows.length > 0);
+      if (rows.length > 0 && expiresAt > latest) latest = expiresAt;
+    }
+    if (latest > 0) this.#schedulePurge(latest * 1000);
+    return out;
+  }
+
+  override async alarm(): Promise<void> {`,
+      },
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, shards: number): JtiRegistry {",
+        replace: `interface Waiter { key: string; expiresAt: number; done: (ok: boolean) => void; fail: (e: unknown) => void; lead: () => void }
+interface ShardQueue { busy: boolean; waiting: Waiter[] }
+
+export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, shards: number): JtiRegistry {
+  const queues = new Map<number, ShardQueue>();
+  async function sendBatch(shard: number, q: ShardQueue): Promise<void> {
+    const batch = q.waiting.splice(0);
+    let timer: number | null = null;
+    try {
+      const stub = namespace.get(namespace.idFromName(\`replay-guard-\${shard}\`));
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("replay guard timed out")), REPLAY_GUARD_TIMEOUT_MS);
+      });
+      const results = await Promise.race([stub.consumeMany(batch.map((w) => [w.key, w.expiresAt] as [string, number])), timeout]);
+      batch.forEach((w, i) => w.done(results[i]!));
+    } catch (cause) {
+      batch.forEach((w) => w.fail(cause));
+    } finally {
+      clearTimeout(timer);
+      // Hand the next batch to a waiting request, which sends it from its own context.
+      const next = q.waiting[0];
+      if (next) next.lead();
+      else q.busy = false;
+    }
+  }
+  return {
+    async consumeOnce(clientId, jti, expiresAt) {
+      const key = \`\${clientId.length}:\${clientId}\${jti}\`;
+      const shard = fnv1a(key) % shards;
+      let q = queues.get(shard);
+      if (!q) queues.set(shard, (q = { busy: false, waiting: [] }));
+      const queue = q;
+      try {
+        const waiter = {} as Waiter;
+        // Resolved when this request must send the next batch itself (from its own context).
+        const myTurn = new Promise<null>((lead) => (waiter.lead = () => lead(null)));
+        const result = new Promise<boolean>((done, fail) => Object.assign(waiter, { key, expiresAt, done, fail }));
+        queue.waiting.push(waiter);
+        if (!queue.busy) {
+          queue.busy = true;
+          waiter.lead();
+        }
+        // A pending timer of its own: workerd cancels, as hung, a request that waits only on a promise
+        // another request will resolve.
+        let guard: number | null = null;
+        const expired = new Promise<never>((_, reject) => {
+          guard = setTimeout(() => reject(new Error("replay guard timed out (queued)")), REPLAY_GUARD_TIMEOUT_MS);
+        });
+        try {
+          const first = await Promise.race([result.then((ok) => ({ ok })), myTurn, expired]);
+          if (first !== null) return first.ok;
+          await sendBatch(shard, queue);
+          return await Promise.race([result, expired]);
+        } finally {
+          clearTimeout(guard);
+        }
+      } catch (cause) {
+        console.error(JSON.stringify({ event: "replay_guard_unavailable", shard, message: String(cause) }));
+        throw new OAuthError(
+          "temporarily_unavailable",
+          "the replay guard could not be reached; no token was issued, retry with a new assertion",
+          "replay_guard_unavailable",
+        );
+      }
+    },
+  };
+}
+
+export function unbatchedReplayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, shards: number): JtiRegistry {`,
+      },
+    ],
+  },
+
+  "shards-64": { about: "REPLAY_GUARD_SHARDS=64", patches: [], vars: { REPLAY_GUARD_SHARDS: "64" } },
+
+  "compact-sign": {
+    about: "access token signed with jose CompactSign over JSON.stringify(claims) instead of SignJWT (skips the claims builder)",
+    patches: [
+      { file: "src/oauth/access-token.ts", find: 'import { SignJWT } from "jose";', replace: 'import { CompactSign } from "jose";\nconst claimsEncoder = new TextEncoder();' },
+      { file: "src/oauth/access-token.ts", find: "  const token = await new SignJWT(claims)", replace: "  const token = await new CompactSign(claimsEncoder.encode(JSON.stringify(claims)))" },
+    ],
+  },
+
+  "form-decoder": {
+    about: "one module-level TextDecoder for form bodies instead of a new one per request",
+    patches: [
+      {
+        file: "src/http/form.ts",
+        find: "  const body = new TextDecoder().decode(await request.arrayBuffer());",
+        replace: "  const body = formDecoder.decode(await request.arrayBuffer());",
+      },
+      { file: "src/http/form.ts", find: "export type FormParams = ReadonlyMap<string, string>;", replace: "export type FormParams = ReadonlyMap<string, string>;\nconst formDecoder = new TextDecoder();" },
+    ],
+  },
+
+  "cached-ids": {
+    about: "DurableObjectId per shard computed once per isolate (idFromName hashes every time); stubs still per request",
+    patches: [
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "        const stub = namespace.get(namespace.idFromName(`replay-guard-${shard}`));",
+        replace: "        const stub = namespace.get((ids[shard] ??= namespace.idFromName(`replay-guard-${shard}`)));",
+      },
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "  return {\n    async consumeOnce(clientId, jti, expiresAt) {",
+        replace: "  const ids: DurableObjectId[] = [];\n  return {\n    async consumeOnce(clientId, jti, expiresAt) {",
+      },
+    ],
+  },
+
   "one-shard": { about: "REPLAY_GUARD_SHARDS=1 (one Durable Object)", patches: [], vars: { REPLAY_GUARD_SHARDS: "1" } },
   "four-shards": { about: "REPLAY_GUARD_SHARDS=4", patches: [], vars: { REPLAY_GUARD_SHARDS: "4" } },
 
