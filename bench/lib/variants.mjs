@@ -158,6 +158,22 @@ export function unbatchedReplayGuardRegistry(namespace: DurableObjectNamespace<R
     ],
   },
 
+  "batch-size-1": {
+    about: "(with batched-do) one key per RPC: at most one RPC in flight per shard per isolate, no batching — tells serialisation from batching",
+    patches: [{ file: "src/stores/replay-guard.ts", find: "    const batch = q.waiting.splice(0);", replace: "    const batch = q.waiting.splice(0, 1);" }],
+  },
+
+  "do-no-write": {
+    about: "diagnostic only (not single-use!): the Durable Object is called but writes nothing — RPC cost without storage commits / output gate",
+    patches: [
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "  async consume(key: string, expiresAt: number): Promise<boolean> {\n",
+        replace: "  async consume(key: string, expiresAt: number): Promise<boolean> {\n    if (key !== '') return true;\n",
+      },
+    ],
+  },
+
   "shards-64": { about: "REPLAY_GUARD_SHARDS=64", patches: [], vars: { REPLAY_GUARD_SHARDS: "64" } },
 
   "compact-sign": {
