@@ -150,6 +150,14 @@ export function renderReport(results) {
       `  - ${int(run.ok)} tokens in ${run.seconds.toFixed(2)} s${run.exhausted ? " (assertion pool ran out: window shortened)" : ""}; CPU µs/token: ${breakdown}; p99.9 ${ms(run.latencyMs.p999)} ms, ${int(run.latencyMs.over50ms)} requests over 50 ms; warm-up ${int(run.warmup.rate)} tokens/s; CPU used in the window: servers ${pct(run.serverCpuShare)} of a core${run.serverCpuShare < 0.85 ? " (**starved by other processes, or not CPU-bound**)" : ""}, load generator ${pct(run.loadgenCpuShare)}`,
     );
     out.push(`  - ${checksCell(row)}`);
+    const why = [];
+    if (row.key === "peer-memory" && run.replay.old.status === 200) {
+      why.push("oidc-provider's in-memory adapter keeps models in an LRU of 1,000 entries (lib/adapters/memory_adapter.js): older jtis are forgotten before they expire");
+    }
+    if (row.key === "peer-redis" && run.replay.concurrent.accepted > 1) {
+      why.push("oidc-provider's ReplayDetection.unique() is find-then-save (lib/models/replay_detection.js), two adapter calls, not atomic");
+    }
+    if (why.length) out.push(`  - why: ${why.join("; ")}`);
     if (run.tokens.sampleHeader) out.push(`  - token header ${JSON.stringify(run.tokens.sampleHeader)}, claims ${run.tokens.sampleClaims.join(", ")}`);
     if (run.errorSamples.length) out.push(`  - first errors: ${run.errorSamples.map((e) => `\`${e.replace(/`/g, "'")}\``).join("; ")}`);
   }
