@@ -98,9 +98,18 @@ export function descendants(pid) {
   return out;
 }
 
-/** Pin every thread of `pid` to `cpuList` (e.g. "0"). New threads inherit the mask. */
+/**
+ * Pin every thread of `pid` to `cpuList` (e.g. "0"). New threads inherit the mask. Returns false
+ * (and warns) instead of throwing when taskset fails, e.g. for a thread that exited meanwhile.
+ */
 export function pin(pid, cpuList) {
-  execFileSync("taskset", ["-a", "-p", "-c", String(cpuList), String(pid)], { stdio: "ignore" });
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", String(cpuList), String(pid)], { stdio: "ignore" });
+    return true;
+  } catch (err) {
+    process.stderr.write(`[bench] warning: taskset could not pin pid ${pid} to CPU ${cpuList}: ${err.message}\n`);
+    return false;
+  }
 }
 
 /** Whether `taskset` exists and the machine has at least two CPUs we may use. */
