@@ -17,8 +17,8 @@
  * See bench/README.md.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, release, tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import {
@@ -38,6 +38,7 @@ import {
   SERVER_CPU,
   startOurs,
   STORAGE_ROOT,
+  systemInfo,
 } from "./lib/harness.mjs";
 import { canPin, launchPrefix, raisePriority, descendants, freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./lib/proc.mjs";
 import { ensureRedis, redisVersion, startRedis } from "./lib/redis.mjs";
@@ -112,42 +113,14 @@ async function main() {
   results.elapsedSeconds = (Date.now() - startedAt) / 1000;
   const markdown = renderReport(results);
   process.stdout.write(`${markdown}\n`);
+  // Only a complete run replaces bench/results/latest.md; partial or quick runs go to bench/.out/.
+  const complete = !QUICK && !ONLY;
+  const mdPath = complete ? join("bench", "results", "latest.md") : join("bench", ".out", "latest.md");
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench", "results", "latest.md"), `${markdown}\n`);
   mkdirSync(join(ROOT, "bench", ".out"), { recursive: true });
+  writeFileSync(join(ROOT, mdPath), `${markdown}\n`);
   writeFileSync(join(ROOT, "bench", ".out", "latest.json"), JSON.stringify(results, null, 2));
-  log(`done in ${results.elapsedSeconds.toFixed(0)} s; wrote bench/results/latest.md and bench/.out/latest.json`);
-}
-
-function systemInfo() {
-  const cpuModel = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.+)/) ?? [])[1] ?? cpus()[0]?.model ?? "?";
-  let workerd = "?";
-  try {
-    workerd = `${JSON.parse(readFileSync(join(ROOT, "node_modules/workerd/package.json"), "utf8")).version}`;
-  } catch {
-    // reported as "?"
-  }
-  const version = (pkg) => {
-    try {
-      return JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
-    } catch {
-      return "?";
-    }
-  };
-  return {
-    node: process.version,
-    workerd,
-    miniflare: version("miniflare"),
-    wrangler: version("wrangler"),
-    oidcProvider: version("oidc-provider"),
-    ioredis: version("ioredis"),
-    undici: version("undici"),
-    jose: version("jose"),
-    cpuModel,
-    cpuCount: cpus().length,
-    kernel: release(),
-    loadAverage: loadavg().map((l) => l.toFixed(2)),
-  };
+  log(`done in ${results.elapsedSeconds.toFixed(0)} s; wrote ${mdPath} and bench/.out/latest.json`);
 }
 
 function loadgen(label, origin, path, host, jwksPath, aud, serverPids, secrets) {

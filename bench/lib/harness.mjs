@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, release, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -194,4 +194,36 @@ export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, 
       noKeepAlive,
     }),
   });
+}
+
+/** Versions, CPU model and load average, for the report. */
+export function systemInfo() {
+  const cpuModel = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.+)/) ?? [])[1] ?? cpus()[0]?.model ?? "?";
+  let workerd = "?";
+  try {
+    workerd = `${JSON.parse(readFileSync(join(ROOT, "node_modules/workerd/package.json"), "utf8")).version}`;
+  } catch {
+    // reported as "?"
+  }
+  const version = (pkg) => {
+    try {
+      return JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
+    } catch {
+      return "?";
+    }
+  };
+  return {
+    node: process.version,
+    workerd,
+    miniflare: version("miniflare"),
+    wrangler: version("wrangler"),
+    oidcProvider: version("oidc-provider"),
+    ioredis: version("ioredis"),
+    undici: version("undici"),
+    jose: version("jose"),
+    cpuModel,
+    cpuCount: cpus().length,
+    kernel: release(),
+    loadAverage: loadavg().map((l) => l.toFixed(2)),
+  };
 }
