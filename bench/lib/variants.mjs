@@ -174,6 +174,18 @@ export function unbatchedReplayGuardRegistry(namespace: DurableObjectNamespace<R
     ],
   },
 
+  "dispose-stub": {
+    about: "diagnostic: dispose the Durable Object stub (Symbol.dispose) right after the call returns",
+    patches: [
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "        return await Promise.race([stub.consume(key, expiresAt), timeout]);",
+        replace:
+          "        try {\n          return await Promise.race([stub.consume(key, expiresAt), timeout]);\n        } finally {\n          (stub as unknown as { [Symbol.dispose]?: () => void })[Symbol.dispose]?.();\n        }",
+      },
+    ],
+  },
+
   "shards-64": { about: "REPLAY_GUARD_SHARDS=64", patches: [], vars: { REPLAY_GUARD_SHARDS: "64" } },
 
   "compact-sign": {
