@@ -1,0 +1,70 @@
+/**
+ * Runs the built Worker bundle under Miniflare, started from Node, the way the benchmark measures
+ * it: Worker options from wrangler.toml (wrangler's unstable_getMiniflareWorkerOptions), the bundle
+ * from `wrangler deploy --dry-run`, a direct socket into the Worker (`unsafeDirectSockets`: no
+ * Node proxy in the request path), KV and Durable Object storage under a tmpfs directory (no
+ * fsync stalls), no `request.cf` fetch, no request logging.
+ *
+ * Usage: node miniflare-host.mjs '<json config>'
+ *   { workerOptions, bundle, persistDir, port, bindings: {…secrets/vars}, inspectorPort? }
+ * Prints one JSON line when ready: { port, hostPid, workerdPids }. Stops on SIGTERM.
+ */
+import { dirname } from "node:path";
+import { Miniflare } from "miniflare";
+import { descendants, commOf } from "./proc.mjs";
+
+const config = JSON.parse(process.argv[2]);
+// Computed by the caller with wrangler's unstable_getMiniflareWorkerOptions("wrangler.toml") and
+// passed in, so this process loads only Miniflare (its start-up is part of the cold start).
+const { workerOptions } = config;
+
+// The wrangler.toml options describe the source entry (src/index.ts); run the built bundle instead.
+const { modulesRules: _rules, ...options } = workerOptions;
+const mf = new Miniflare({
+  workers: [
+    {
+      ...options,
+      name: "edge-token-service",
+      modules: true,
+      scriptPath: config.bundle,
+      modulesRoot: dirname(config.bundle),
+      bindings: { ...options.bindings, ...config.bindings },
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: config.port }],
+    },
+  ],
+  durableObjectsPersist: `${config.persistDir}/do`,
+  kvPersist: `${config.persistDir}/kv`,
+  cachePersist: false,
+  cf: false,
+  logRequests: false,
+  telemetry: { enabled: false },
+  ...(config.inspectorPort ? { inspectorPort: config.inspectorPort } : {}),
+  // The Worker logs only failures; pass them through so a broken run is visible on stderr.
+  handleRuntimeStdio(stdout, stderr) {
+    stdout.on("data", (d) => process.stderr.write(d));
+    stderr.on("data", (d) => process.stderr.write(d));
+  },
+});
+
+await mf.ready;
+const workerdPids = descendants(process.pid).filter((pid) => {
+  try {
+    return commOf(pid).startsWith("workerd");
+  } catch {
+    return false;
+  }
+});
+process.stdout.write(`${JSON.stringify({ port: config.port, hostPid: process.pid, workerdPids })}\n`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  try {
+    await mf.dispose();
+  } finally {
+    process.exit(0);
+  }
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
