@@ -12,7 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { ExpiringKeys } from "./expiring-keys.js";
-import { batchedShardCalls, SHARD_CALL_TIMEOUT_MS, type ShardSet } from "./shards.js";
+import { callShard, SHARD_CALL_TIMEOUT_MS, type ShardSet } from "./shards.js";
 
 export class ReplayGuard extends DurableObject<Env> {
   readonly #used: ExpiringKeys;
@@ -24,15 +24,9 @@ export class ReplayGuard extends DurableObject<Env> {
   }
 
   /**
-   * Record each `[key, expiresAt (seconds)]` as used. One result per item, in order: true on first
-   * use, false on replay (within one batch too: the first of two equal keys wins). All inserts run
-   * in one synchronous turn, so they commit together. The batched form is what the registry calls.
+   * Record `key` as used until `expiresAt` (seconds). Returns true on first use, false on replay.
+   * The only RPC method of this class.
    */
-  async consumeMany(items: [key: string, expiresAt: number][]): Promise<boolean[]> {
-    return items.map(([key, expiresAt]) => this.#used.add(key, expiresAt));
-  }
-
-  /** One key: `consumeMany([[key, expiresAt]])[0]`. */
   async consume(key: string, expiresAt: number): Promise<boolean> {
     return this.#used.add(key, expiresAt);
   }
@@ -67,13 +61,11 @@ export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuar
       description: "the replay guard could not be reached; no token was issued, retry with a new assertion",
     },
   };
-  // At most one RPC in flight per shard per isolate; calls arriving meanwhile go in one batch.
-  const batches = batchedShardCalls(shardSet, (stub, items: [string, number][]) => stub.consumeMany(items));
   return {
-    consumeOnce(clientId, jti, expiresAt) {
+    async consumeOnce(clientId, jti, expiresAt) {
       // Length-prefixed so ("a", "bc") and ("ab", "c") never collide.
       const key = `${clientId.length}:${clientId}${jti}`;
-      return batches.call(key, [key, expiresAt]);
+      return callShard(shardSet, key, (stub) => stub.consume(key, expiresAt));
     },
   };
 }

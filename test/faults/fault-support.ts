@@ -21,16 +21,15 @@ export function postFormWith(overrides: EnvOverrides, params: Record<string, str
 }
 
 /**
- * A REPLAY_GUARD namespace whose objects answer each batch with `consume()` (a rejection, a
+ * A REPLAY_GUARD namespace whose objects answer `consume` with `consume()` (a rejection, a
  * promise that never settles, ...). Counts the calls, so a test can tell the guard was reached.
  */
 export function faultyReplayGuard(consume: () => Promise<boolean>): { namespace: unknown; calls: () => number } {
   let calls = 0;
   const stub = {
-    consumeMany: async (items: unknown[]) => {
+    consume: () => {
       calls++;
-      const answer = await consume();
-      return items.map(() => answer);
+      return consume();
     },
   };
   const namespace = {

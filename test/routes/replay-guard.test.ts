@@ -94,7 +94,7 @@ describe("fail closed", () => {
     const unreachable = {
       idFromName: (name: string) => env.REPLAY_GUARD.idFromName(name),
       get: () => ({
-        consumeMany: async () => {
+        consume: async () => {
           consumeCalls++;
           throw new Error("Durable Object unreachable");
         },
