@@ -66,8 +66,8 @@ export class OAuthError extends Error {
   }
 }
 
-/** Headers every token, introspection and revocation response carries (RFC 6749 §5.1). */
-export const NO_STORE_HEADERS = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
+/** Headers every token, introspection and revocation response carries (RFC 6749 §5.1), plus nosniff. */
+export const NO_STORE_HEADERS = { "Cache-Control": "no-store", Pragma: "no-cache", "X-Content-Type-Options": "nosniff" } as const;
 
 export interface ErrorResponseOptions {
   /** The client tried HTTP Basic: a 401 then carries `WWW-Authenticate` (RFC 6749 §5.2). */

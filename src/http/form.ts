@@ -8,6 +8,8 @@ import { OAuthError } from "./errors.js";
 /** The parameters of one form body: one value per name, empty values dropped. */
 export type FormParams = ReadonlyMap<string, string>;
 
+const bodyDecoder = new TextDecoder();
+
 /**
  * Read and parse the request body as an OAuth form.
  * @throws OAuthError invalid_request for another content type, a repeated parameter or bad encoding.
@@ -19,7 +21,7 @@ export async function readOAuthForm(request: Request): Promise<FormParams> {
     throw new OAuthError("invalid_request", "the request body must be application/x-www-form-urlencoded", "form_content_type");
   }
   // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
-  const body = new TextDecoder().decode(await request.arrayBuffer());
+  const body = bodyDecoder.decode(await request.arrayBuffer());
   return parseOAuthForm(body);
 }
 

@@ -43,7 +43,7 @@ export async function callShard<T extends Rpc.DurableObjectBranded | undefined, 
   const shard = fnv1a(key) % shards.count;
   let timer: number | null = null;
   try {
-    const stub = shards.namespace.get(shards.namespace.idFromName(`${shards.prefix}-${shard}`));
+    const stub = shards.namespace.get(shardId(shards, shard));
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${shards.prefix} timed out`)), shards.timeoutMs ?? SHARD_CALL_TIMEOUT_MS);
     });
@@ -54,6 +54,18 @@ export async function callShard<T extends Rpc.DurableObjectBranded | undefined, 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Ids per namespace and object name, computed once per isolate (ids may be kept across requests; stubs may not). */
+const ids = new WeakMap<object, Map<string, DurableObjectId>>();
+
+function shardId<T extends Rpc.DurableObjectBranded | undefined>(shards: ShardSet<T>, shard: number): DurableObjectId {
+  let byName = ids.get(shards.namespace);
+  if (!byName) ids.set(shards.namespace, (byName = new Map()));
+  const name = `${shards.prefix}-${shard}`;
+  let id = byName.get(name);
+  if (!id) byName.set(name, (id = shards.namespace.idFromName(name)));
+  return id;
 }
 
 /** FNV-1a 32-bit: a fast, well-spread shard picker (not a security boundary). */
