@@ -3,6 +3,13 @@
  * applied to a temporary copy of the repository (src/ itself is never touched), so one change can
  * be measured against the baseline in the same run. A replacement whose text is not found fails
  * loudly (src/ moved on: update the variant).
+ *
+ * Most variants below were written against the code of bench commit 30d9540 and the findings in
+ * bench/FINDINGS.md were measured with them there (`git worktree add /tmp/b 30d9540` to rerun).
+ * Since then the replay guard moved onto stores/shards.ts and R3–R6 landed in src/, so
+ * `batched-do`, `cached-ids`, `compact-sign`, `form-decoder`, `no-secure-headers` and the
+ * replay-guard diagnostics no longer apply; `baseline`, `no-do`-style shard-count variants
+ * (`one-shard`, `four-shards`, `shards-64`) still do.
  */
 
 /** name → { about, patches: [{ file, find, replace }], vars? } */
