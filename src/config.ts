@@ -39,7 +39,7 @@ export interface Settings {
   defaultAudience: string | undefined;
   /** `/jwts` availability; `undefined` means "on for loopback, off otherwise". */
   sampleJwtRoute: SampleRouteMode | undefined;
-  /** Number of ReplayGuard Durable Objects the jti space is sharded over. Default 16. */
+  /** Number of ReplayGuard Durable Objects the jti space is sharded over. Default 64 (bench/README.md: fewer shards let concurrent calls pile up on one object and stretch p99). */
   replayGuardShards: number;
   /** `DPOP_NONCE`: `required` makes every DPoP proof carry a fresh server nonce. Default `off`. */
   dpopNonce: DpopNonceMode;
@@ -48,7 +48,8 @@ export interface Settings {
 }
 
 // zod/mini's transform context has no addIssue(): a problem is pushed onto ctx.issues directly.
-const seconds = (name: string, fallback: number, max: number) =>
+/** A whole number from 1 to `max` (seconds, a count or milliseconds, as the setting says), else `fallback` when unset. */
+const wholeNumber = (name: string, fallback: number, max: number) =>
   z.pipe(
     z.optional(z.string()),
     z.transform((v: string | undefined, ctx) => {
@@ -77,15 +78,15 @@ const absoluteUrl = (name: string) =>
 
 const SettingsSchema = z.object({
   ISSUER: absoluteUrl("ISSUER"),
-  ACCESS_TOKEN_TTL: seconds("ACCESS_TOKEN_TTL", 3600, 86_400),
-  ASSERTION_MAX_LIFETIME: seconds("ASSERTION_MAX_LIFETIME", 300, 3600),
-  CLOCK_SKEW: seconds("CLOCK_SKEW", 15, 300),
+  ACCESS_TOKEN_TTL: wholeNumber("ACCESS_TOKEN_TTL", 3600, 86_400),
+  ASSERTION_MAX_LIFETIME: wholeNumber("ASSERTION_MAX_LIFETIME", 300, 3600),
+  CLOCK_SKEW: wholeNumber("CLOCK_SKEW", 15, 300),
   AUDIENCE_MODE: z._default(z.optional(z.enum(["compat", "strict"])), "compat"),
   DEFAULT_AUDIENCE: absoluteUrl("DEFAULT_AUDIENCE"),
   SAMPLE_JWT_ROUTE: z.optional(z.enum(["on", "off", "admin"])),
-  REPLAY_GUARD_SHARDS: seconds("REPLAY_GUARD_SHARDS", 16, 1024),
+  REPLAY_GUARD_SHARDS: wholeNumber("REPLAY_GUARD_SHARDS", 64, 1024),
   DPOP_NONCE: z._default(z.optional(z.enum(["off", "required"])), "off"),
-  REPLAY_GUARD_TIMEOUT_MS: seconds("REPLAY_GUARD_TIMEOUT_MS", REPLAY_GUARD_TIMEOUT_MS, 60_000),
+  REPLAY_GUARD_TIMEOUT_MS: wholeNumber("REPLAY_GUARD_TIMEOUT_MS", REPLAY_GUARD_TIMEOUT_MS, 60_000),
 });
 
 const cache = new WeakMap<object, Settings>();

@@ -194,6 +194,8 @@ export function unbatchedReplayGuardRegistry(namespace: DurableObjectNamespace<R
   },
 
   "shards-64": { about: "REPLAY_GUARD_SHARDS=64", patches: [], vars: { REPLAY_GUARD_SHARDS: "64" } },
+  "shards-16": { about: "REPLAY_GUARD_SHARDS=16", patches: [], vars: { REPLAY_GUARD_SHARDS: "16" } },
+  "shards-256": { about: "REPLAY_GUARD_SHARDS=256", patches: [], vars: { REPLAY_GUARD_SHARDS: "256" } },
 
   "compact-sign": {
     about: "access token signed with jose CompactSign over JSON.stringify(claims) instead of SignJWT (skips the claims builder)",
