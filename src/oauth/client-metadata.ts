@@ -3,18 +3,20 @@
  * Bad input is refused with the field named; keys that are too weak, private key material, and
  * non-HTTPS `jwks_uri`s are refused at registration.
  */
+import { isLoopbackHost } from "../local-dev.js";
+import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
 import * as z from "../zod.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
   isHmacAlg,
+  PRIVATE_JWK_MEMBERS,
   PRIVATE_KEY_JWT_ALGS,
   RSA_MIN_MODULUS_BITS,
   rsaModulusBits,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from "./algorithms.js";
 
-const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /** A public signing JWK of a client. */
@@ -45,12 +47,10 @@ export const ClientJwkSchema = z
     if (jwk.kty === "OKP" && (jwk.crv !== "Ed25519" || !jwk.x)) ctx.addIssue({ code: "custom", message: "an OKP key needs crv Ed25519 and x" });
   }));
 
-const SCOPE_LIST = /^([\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*)?$/;
+/** An empty list or space-separated scope tokens (RFC 6749 §3.3). */
+const SCOPE_LIST = new RegExp(`^(${SCOPE_TOKEN_CHARS}+( ${SCOPE_TOKEN_CHARS}+)*)?$`);
 
 const resourceUri = z.string().check(z.refine((v) => URL.canParse(v) && !v.includes("#"), "must be an absolute URI without a fragment"));
-
-/** Loopback hostnames (URL.hostname form), as in src/local-dev.ts. */
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 // https://, or http:// to a loopback host, which jwksUriProblem() then allows in local dev only.
 const httpsUrl = z.string().check(
@@ -58,7 +58,7 @@ const httpsUrl = z.string().check(
   z.refine((v) => {
     if (!URL.canParse(v)) return false;
     const url = new URL(v);
-    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+    return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
   }, "must be an https:// URL"),
 );
 
@@ -152,6 +152,6 @@ export function jwksUriProblem(uri: string | undefined, localDev: boolean): stri
   if (uri === undefined || !URL.canParse(uri)) return undefined;
   const url = new URL(uri);
   if (url.username !== "" || url.password !== "") return "must not contain credentials";
-  if (LOOPBACK_HOSTS.has(url.hostname) && !localDev) return "must be an https:// URL (a loopback jwks_uri is accepted in local dev only)";
+  if (isLoopbackHost(url.hostname) && !localDev) return "must be an https:// URL (a loopback jwks_uri is accepted in local dev only)";
   return undefined;
 }

@@ -9,9 +9,9 @@
  */
 import type { ClientRecord } from "../stores/clients.js";
 import type { FormParams } from "../http/form.js";
-import { verifyAccessToken, type AccessTokenClaims } from "./access-token.js";
-import { authenticateClient, type ClientAuthSettings } from "./client-auth/index.js";
-import { requireTokenParameter, type TokenLifecycleDependencies } from "./presented-token.js";
+import type { AccessTokenClaims } from "./access-token.js";
+import type { ClientAuthSettings } from "./client-auth/index.js";
+import { authenticateAndReadToken, type TokenLifecycleDependencies } from "./presented-token.js";
 
 /** RFC 7662 §2.2 response. Inactive tokens get `active` and nothing else (§4). */
 export type IntrospectionResponse =
@@ -45,9 +45,7 @@ export async function handleIntrospectionRequest(
   deps: TokenLifecycleDependencies,
   settings: ClientAuthSettings,
 ): Promise<IntrospectionResponse> {
-  const authenticated = await authenticateClient(form, authorization, deps, settings);
-  const token = requireTokenParameter(form);
-  const claims = await verifyAccessToken(token, await deps.signingKeys(), settings.issuer, settings.now);
+  const { authenticated, claims } = await authenticateAndReadToken(form, authorization, deps, settings);
   const visible = claims !== null && (await mayIntrospect(authenticated.client, claims, deps));
   // Fail closed: a token that would be reported active is checked against the revocation list
   // first, and an unreachable list is a 503, never `active: true`.

@@ -6,7 +6,8 @@ import type { FormParams } from "../http/form.js";
 import { OAuthError } from "../http/errors.js";
 import type { RevokedTokens } from "../stores/revocation-list.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
-import type { ClientAuthDependencies } from "./client-auth/index.js";
+import { verifyAccessToken, type AccessTokenClaims } from "./access-token.js";
+import { authenticateClient, type AuthenticatedClient, type ClientAuthDependencies, type ClientAuthSettings } from "./client-auth/index.js";
 
 export interface TokenLifecycleDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
@@ -22,4 +23,21 @@ export function requireTokenParameter(form: FormParams): string {
   const token = form.get("token");
   if (token === undefined) throw new OAuthError("invalid_request", "the token parameter is required", "token_parameter_missing");
   return token;
+}
+
+/**
+ * The first steps both endpoints take, in order: authenticate the caller like the token endpoint
+ * (its assertion jti is not consumed yet: call `authenticated.commit()`), read `token`, and verify
+ * it is a live access token of this server (`claims` null when it is not).
+ */
+export async function authenticateAndReadToken(
+  form: FormParams,
+  authorization: string | null,
+  deps: TokenLifecycleDependencies,
+  settings: ClientAuthSettings,
+): Promise<{ authenticated: AuthenticatedClient; claims: AccessTokenClaims | null }> {
+  const authenticated = await authenticateClient(form, authorization, deps, settings);
+  const token = requireTokenParameter(form);
+  const claims = await verifyAccessToken(token, await deps.signingKeys(), settings.issuer, settings.now);
+  return { authenticated, claims };
 }

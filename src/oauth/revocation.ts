@@ -8,9 +8,8 @@
  * endpoint cannot be used to probe which tokens exist.
  */
 import type { FormParams } from "../http/form.js";
-import { verifyAccessToken } from "./access-token.js";
-import { authenticateClient, type ClientAuthSettings } from "./client-auth/index.js";
-import { requireTokenParameter, type TokenLifecycleDependencies } from "./presented-token.js";
+import type { ClientAuthSettings } from "./client-auth/index.js";
+import { authenticateAndReadToken, type TokenLifecycleDependencies } from "./presented-token.js";
 
 /**
  * Handle one revocation request; resolves when the token, if revocable, is revoked everywhere.
@@ -23,9 +22,7 @@ export async function handleRevocationRequest(
   deps: TokenLifecycleDependencies,
   settings: ClientAuthSettings,
 ): Promise<void> {
-  const authenticated = await authenticateClient(form, authorization, deps, settings);
-  const token = requireTokenParameter(form);
-  const claims = await verifyAccessToken(token, await deps.signingKeys(), settings.issuer, settings.now);
+  const { authenticated, claims } = await authenticateAndReadToken(form, authorization, deps, settings);
   // RFC 7009 §2.1: only the client the token was issued to may revoke it.
   const revocable = claims !== null && claims.client_id === authenticated.client.client_id;
   await authenticated.commit();

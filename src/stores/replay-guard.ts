@@ -12,7 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { ExpiringKeys } from "./expiring-keys.js";
-import { callShard, SHARD_CALL_TIMEOUT_MS, type ShardSet } from "./shards.js";
+import { callShard, type ShardSet } from "./shards.js";
 
 export class ReplayGuard extends DurableObject<Env> {
   readonly #used: ExpiringKeys;
@@ -50,7 +50,7 @@ export interface JtiRegistry {
  * A JtiRegistry over the `REPLAY_GUARD` namespace, sharded over `shards` objects.
  * @param timeoutMs how long to wait for an answer before failing closed (setting REPLAY_GUARD_TIMEOUT_MS).
  */
-export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, shards: number, timeoutMs = SHARD_CALL_TIMEOUT_MS): JtiRegistry {
+export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, shards: number, timeoutMs: number): JtiRegistry {
   const shardSet: ShardSet<ReplayGuard> = {
     namespace,
     prefix: "replay-guard",

@@ -7,7 +7,7 @@
 import { OAuthError } from "../http/errors.js";
 
 /** How long a request waits for a Durable Object shard before failing closed. */
-export const SHARD_CALL_TIMEOUT_MS = 3_000;
+const SHARD_CALL_TIMEOUT_MS = 3_000;
 
 /** The failure a store reports when its shard cannot be reached. */
 export interface ShardUnavailable {

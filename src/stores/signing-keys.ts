@@ -7,7 +7,7 @@
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { ConfigError } from "../config.js";
-import { isAsymmetricAlg, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "../oauth/algorithms.js";
+import { isAsymmetricAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "../oauth/algorithms.js";
 import { memoizeAsync } from "../memo.js";
 
 export interface SigningKeys {
@@ -19,7 +19,6 @@ export interface SigningKeys {
   readonly verificationKeys: ReadonlyMap<string, { alg: AsymmetricAlg; key: CryptoKey }>;
 }
 
-const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
 
 const cache = new Map<string, Promise<SigningKeys>>();
 
@@ -77,7 +76,7 @@ async function importSigningKeys(secretValue: string): Promise<SigningKeys> {
 /** The public half of a JWK with `use: "sig"`, stripped of every private member. */
 export function toPublicJwk(jwk: JWK): JWK {
   const copy: Record<string, unknown> = { ...jwk };
-  for (const member of PRIVATE_MEMBERS) delete copy[member];
+  for (const member of PRIVATE_JWK_MEMBERS) delete copy[member];
   delete copy.key_ops;
   delete copy.ext;
   return { ...copy, use: "sig" } as JWK;

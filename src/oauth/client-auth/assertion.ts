@@ -79,13 +79,14 @@ export async function verifyClientAssertion(
   const key = await resolveAssertionKey(client, alg, header.kid, clientSecret, keySource);
 
   // Rule 5: the signature verifies before any claim is trusted.
-  let payload: Uint8Array;
   try {
-    ({ payload } = await compactVerify(parsed.compact, key, { algorithms: [alg] }));
+    await compactVerify(parsed.compact, key, { algorithms: [alg] });
   } catch {
     throw clientAuthFailed("assertion_signature_invalid");
   }
-  const claims = parseJsonObject(decoder.decode(payload));
+  // The signature covers exactly the payload segment parseClientAssertion() decoded (canonical
+  // base64url, no crit/b64 extension), so those claims are now trusted; not decoded a second time.
+  const claims = parsed.unverifiedClaims;
   if (claims === undefined) throw clientAuthFailed("assertion_payload_invalid");
 
   // Rules 6-8 and the shape of rule 10.

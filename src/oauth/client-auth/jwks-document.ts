@@ -13,12 +13,11 @@
  */
 import type { JWK } from "jose";
 import * as z from "../../zod.js";
-import { PRIVATE_KEY_JWT_ALGS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "../algorithms.js";
+import { PRIVATE_JWK_MEMBERS, PRIVATE_KEY_JWT_ALGS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "../algorithms.js";
 
 /** Most keys accepted in one remote set. */
 export const MAX_REMOTE_JWKS_KEYS = 100;
 
-const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 const B64URL = z.string().check(z.regex(/^[A-Za-z0-9_-]+$/));
 
 const UsableJwkSchema = z

@@ -14,7 +14,8 @@ export interface ClientCredentialsDecision {
 }
 
 /** RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E, separated by single spaces. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+export const SCOPE_TOKEN_CHARS = "[\\x21\\x23-\\x5b\\x5d-\\x7e]";
+const SCOPE_TOKEN = new RegExp(`^${SCOPE_TOKEN_CHARS}+$`);
 
 /**
  * Decide scope and audience.
