@@ -8,8 +8,12 @@
  *
  *   node bench/experiment.mjs baseline no-do timed+no-timeout --rounds=2 --duration=8
  *
- * A `+` combines variants. Prints a Markdown table; raw results go to bench/.out/.
+ * A `+` combines variants. `@<git ref>` builds the code of a commit instead of the working tree
+ * (`node bench/experiment.mjs @HEAD baseline` measures uncommitted changes against the last
+ * commit; `@HEAD~3+shards-16` patches that commit). Prints a Markdown table; raw results go to
+ * bench/.out/.
  */
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +26,7 @@ const argv = process.argv.slice(2);
 const opts = Object.fromEntries(argv.filter((a) => a.startsWith("--")).map((a) => { const [k, v] = a.slice(2).split("="); return [k, v ?? true]; }));
 const names = argv.filter((a) => !a.startsWith("--"));
 if (names.length === 0) {
-  console.log(`usage: node bench/experiment.mjs VARIANT[+VARIANT] … [--rounds=N] [--duration=S] [--warmup=S] [--connections=N] [--no-keepalive] [--nice=N]\n`);
+  console.log(`usage: node bench/experiment.mjs VARIANT[+VARIANT] … (@GITREF[+VARIANT] for a commit's code) [--rounds=N] [--duration=S] [--warmup=S] [--connections=N] [--no-keepalive] [--nice=N]\n`);
   for (const [name, v] of Object.entries(VARIANTS)) console.log(`  ${name.padEnd(20)} ${v.about}`);
   process.exit(0);
 }
@@ -39,9 +43,16 @@ const builds = {};
 try {
   for (const name of names) {
     const dir = join(work, name.replace(/[^\w+-]/g, "_"));
-    for (const entry of ["src", "wrangler.toml", "package.json", "tsconfig.json"]) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+    const [first, ...rest] = name.split("+");
+    const entries = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
+    if (first.startsWith("@")) {
+      mkdirSync(dir, { recursive: true });
+      execFileSync("sh", ["-c", `git -C "$1" archive "$2" ${entries.join(" ")} | tar -x -C "$3"`, "sh", ROOT, first.slice(1), dir]);
+    } else {
+      for (const entry of entries) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+    }
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-    const vars = applyVariants(dir, name.split("+"), { readFileSync, writeFileSync });
+    const vars = applyVariants(dir, first.startsWith("@") ? rest : [first, ...rest], { readFileSync, writeFileSync });
     mkdirSync(join(dir, "out"));
     log(`building ${name} …`);
     builds[name] = { bundle: buildBundle(join(dir, "out"), dir), vars, dir };
