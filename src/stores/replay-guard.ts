@@ -25,9 +25,9 @@ export class ReplayGuard extends DurableObject<Env> {
 
   /**
    * Record `key` as used until `expiresAt` (seconds). Returns true on first use, false on replay.
-   * The only RPC method of this class.
+   * The only RPC method of this class; synchronous, as the insert is (one promise fewer per call).
    */
-  async consume(key: string, expiresAt: number): Promise<boolean> {
+  consume(key: string, expiresAt: number): boolean {
     return this.#used.add(key, expiresAt);
   }
 

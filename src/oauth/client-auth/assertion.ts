@@ -112,13 +112,22 @@ function checkAssertionHeader(header: JWSHeaderParameters, client: ClientRecord,
   return alg as AssertionAlg;
 }
 
-function isCanonicalBase64url(segment: string): boolean {
-  if (!/^[A-Za-z0-9_-]*$/.test(segment) || segment.length % 4 === 1) return false;
-  try {
-    return base64url.encode(base64url.decode(segment)) === segment;
-  } catch {
-    return false;
-  }
+const BASE64URL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const BASE64URL_TEXT = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Whether `segment` is the one base64url spelling of its bytes (RFC 4648 §3.5, §5; RFC 7515 §2):
+ * alphabet only, no padding, a length that is not 1 mod 4, and the unused low bits of a partial
+ * last group zero. Checked arithmetically, without decoding (this runs on every token request).
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  if (!BASE64URL_TEXT.test(segment)) return false;
+  const partial = segment.length % 4;
+  if (partial === 0) return true;
+  if (partial === 1) return false;
+  // Two characters carry one byte (4 spare bits), three carry two bytes (2 spare bits).
+  const last = BASE64URL_CHARS.indexOf(segment[segment.length - 1]!);
+  return (last & (partial === 2 ? 0b1111 : 0b11)) === 0;
 }
 
 function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {

@@ -3,7 +3,8 @@
  */
 import { base64url } from "jose";
 import { describe, expect, it } from "vitest";
-import { MAX_ASSERTION_BYTES, parseClientAssertion } from "../../../src/oauth/client-auth/assertion.js";
+import fc from "fast-check";
+import { isCanonicalBase64url, MAX_ASSERTION_BYTES, parseClientAssertion } from "../../../src/oauth/client-auth/assertion.js";
 import { outcome } from "../reason.js";
 
 const seg = (value: unknown) => base64url.encode(typeof value === "string" ? value : JSON.stringify(value));
@@ -60,5 +61,34 @@ describe("parseClientAssertion", () => {
       `!!!.${PAYLOAD}.c2ln`,
     ];
     for (const compact of notJws) expect(parse(compact), compact).toBe("invalid_client/assertion_not_jws");
+  });
+});
+
+describe("isCanonicalBase64url", () => {
+  /** The definition: decoding and encoding again gives the same text. */
+  const roundTrips = (text: string) => {
+    try {
+      return base64url.encode(base64url.decode(text)) === text;
+    } catch {
+      return false;
+    }
+  };
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+  it("agrees with decode-then-encode for every last character after prefixes of each length", () => {
+    for (const prefix of ["", "Q", "QU", "QUI", "QUJD", "QUJDR", "QUJDRA"]) {
+      for (const last of [...ALPHABET, "=", "+", "/", " ", "."]) {
+        const text = prefix + last;
+        expect(isCanonicalBase64url(text), JSON.stringify(text)).toBe(roundTrips(text));
+      }
+    }
+  });
+
+  it("accepts what jose encodes and refuses padding, whitespace and foreign characters", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => isCanonicalBase64url(base64url.encode(bytes))),
+      { seed: 20261127, numRuns: 300 },
+    );
+    for (const text of ["QQ==", "QQ=", "QU I", "QUI\n", "QUI+", "QUI/", "A"]) expect(isCanonicalBase64url(text), text).toBe(false);
   });
 });
