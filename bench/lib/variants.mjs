@@ -81,6 +81,38 @@ export const VARIANTS = {
     ],
   },
 
+  "direct-token": {
+    about: "diagnostic: POST /oauth2/token handled before Hono (same steps as the route, errors only for OAuthError) — what Hono and the middleware cost on the hot path",
+    patches: [
+      {
+        file: "src/index.ts",
+        find: "export default app satisfies ExportedHandler<Env>;",
+        replace: `import { clientAuthSettings, serverContext } from "./context.js";
+import { NO_STORE_HEADERS, OAuthError, oauthErrorResponse } from "./http/errors.js";
+import { readOAuthForm } from "./http/form.js";
+import { FORM_BODY_LIMIT_BYTES } from "./http/limits.js";
+import { handleTokenRequest } from "./oauth/token-request.js";
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    const length = request.headers.get("content-length");
+    if (request.method !== "POST" || !request.url.endsWith("/oauth2/token") || length === null || Number(length) > FORM_BODY_LIMIT_BYTES || request.headers.has("DPoP")) return app.fetch(request, env, ctx);
+    try {
+      const server = serverContext(env, new URL(request.url));
+      await server.ready();
+      const form = await readOAuthForm(request);
+      const settings = { ...clientAuthSettings(server, "/oauth2/token"), accessTokenTtlSeconds: server.settings.accessTokenTtlSeconds, defaultAudience: server.settings.defaultAudience ?? server.issuer, dpopNonce: server.settings.dpopNonce };
+      const response = await handleTokenRequest(form, request.headers.get("Authorization"), server, settings);
+      return new Response(JSON.stringify(response), { headers: { ...NO_STORE_HEADERS, "Content-Type": "application/json" } });
+    } catch (err) {
+      if (err instanceof OAuthError) return oauthErrorResponse(err);
+      throw err;
+    }
+  },
+} satisfies ExportedHandler<Env>;`,
+      },
+    ],
+  },
+
   "shards-16": { about: "REPLAY_GUARD_SHARDS=16", patches: [], vars: { REPLAY_GUARD_SHARDS: "16" } },
   "shards-64": { about: "REPLAY_GUARD_SHARDS=64 (the default)", patches: [], vars: { REPLAY_GUARD_SHARDS: "64" } },
   "shards-256": { about: "REPLAY_GUARD_SHARDS=256", patches: [], vars: { REPLAY_GUARD_SHARDS: "256" } },
