@@ -113,6 +113,45 @@ export default {
     ],
   },
 
+  "do-fetch": {
+    about: "the replay guard called through the Durable Object's fetch() (key and expiry in headers, 204 first use / 409 replay) instead of JS RPC",
+    patches: [
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "  override async alarm(): Promise<void> {",
+        replace: `  override fetch(request: Request): Response {
+    const key = request.headers.get("x-key");
+    const expiresAt = Number(request.headers.get("x-exp"));
+    if (key === null || !Number.isFinite(expiresAt)) return new Response(null, { status: 400 });
+    return new Response(null, { status: this.#used.add(key, expiresAt) ? 204 : 409 });
+  }
+
+  override async alarm(): Promise<void> {`,
+      },
+      {
+        file: "src/stores/replay-guard.ts",
+        find: "      return callShard(shardSet, key, (stub) => stub.consume(key, expiresAt));",
+        replace: `      return callShard(shardSet, key, async (stub) => {
+        const res = await stub.fetch("https://replay-guard/consume", { method: "POST", headers: { "x-key": key, "x-exp": String(expiresAt) } });
+        if (res.status === 204) return true;
+        if (res.status === 409) return false;
+        throw new Error(\`replay guard answered \${res.status}\`);
+      });`,
+      },
+    ],
+  },
+
+  "insert-or-ignore": {
+    about: "INSERT OR IGNORE and the cursor's rowsWritten instead of ON CONFLICT DO NOTHING RETURNING + toArray()",
+    patches: [
+      {
+        file: "src/stores/expiring-keys.ts",
+        find: "    const rows = this.#ctx.storage.sql\n      .exec(`INSERT INTO ${this.#table} (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING 1`, key, expiresAt)\n      .toArray();\n    if (rows.length === 0) return false;",
+        replace: "    const cursor = this.#ctx.storage.sql.exec(`INSERT OR IGNORE INTO ${this.#table} (key, expires_at) VALUES (?, ?)`, key, expiresAt);\n    cursor.toArray();\n    if (cursor.rowsWritten === 0) return false;",
+      },
+    ],
+  },
+
   "shards-16": { about: "REPLAY_GUARD_SHARDS=16", patches: [], vars: { REPLAY_GUARD_SHARDS: "16" } },
   "shards-64": { about: "REPLAY_GUARD_SHARDS=64 (the default)", patches: [], vars: { REPLAY_GUARD_SHARDS: "64" } },
   "shards-256": { about: "REPLAY_GUARD_SHARDS=256", patches: [], vars: { REPLAY_GUARD_SHARDS: "256" } },
