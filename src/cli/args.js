@@ -136,13 +136,14 @@ export function clientIdArg(args) {
  * A whole number flag.
  * @param {ParsedArgs} args
  * @param {string} name
+ * @param {number} [min] the smallest value accepted (default 1)
  * @returns {number | undefined}
  * @throws {UsageError}
  */
-export function integerFlag(args, name) {
+export function integerFlag(args, name, min = 1) {
   const value = flag(args, name);
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number ≥ 1`);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}`);
   return n;
 }

@@ -18,7 +18,7 @@ import { commandContext, DEFAULT_URL, DEV_ADMIN_TOKEN_FILE } from "./context.js"
 const GLOBAL_FLAGS = { boolean: ["json", "help"], string: ["url", "admin-token"] };
 const COMMAND_FLAGS = {
   boolean: [],
-  string: ["name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current"],
+  string: ["name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for"],
   multiple: ["resource"],
 };
 

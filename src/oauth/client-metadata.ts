@@ -111,6 +111,20 @@ export const UpdateClientSchema = z.strictObject({
   disabled: z.optional(fields.disabled),
 });
 
+/** Longest overlap of an old and a new client secret after a rotation: 30 days. */
+export const MAX_PREVIOUS_SECRET_SECONDS = 30 * 86_400;
+/** Overlap when the rotation request does not say: a day, for clients to pick up the new secret. */
+export const DEFAULT_PREVIOUS_SECRET_SECONDS = 86_400;
+
+/** POST /admin/clients/:client_id/secret (an empty body takes the defaults). */
+export const RotateSecretSchema = z.strictObject({
+  /** How long the old secret keeps working, in seconds; 0 ends it at once (a leaked secret). */
+  previous_secret_valid_for: z._default(
+    z.number().check(z.int(), z.gte(0), z.lte(MAX_PREVIOUS_SECRET_SECONDS)),
+    DEFAULT_PREVIOUS_SECRET_SECONDS,
+  ),
+});
+
 export type CreateClientInput = z.infer<typeof CreateClientSchema>;
 export type UpdateClientInput = z.infer<typeof UpdateClientSchema>;
 

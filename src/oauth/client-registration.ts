@@ -11,7 +11,7 @@ import type { ClientWrites } from "../stores/client-writer.js";
 import { generateClientSecret, type SecretBox } from "../stores/secret-box.js";
 import type { AssertionAlg } from "./algorithms.js";
 import { changeClient, readClient, type AppliedChange } from "./client-changes.js";
-import { checkKeyMaterial, CreateClientSchema, jwksUriProblem, UpdateClientSchema } from "./client-metadata.js";
+import { checkKeyMaterial, CreateClientSchema, jwksUriProblem, RotateSecretSchema, UpdateClientSchema } from "./client-metadata.js";
 
 export interface RegistrationDependencies {
   /** The writer of record: every change and every admin read goes through it. */
@@ -21,8 +21,8 @@ export interface RegistrationDependencies {
   readonly localDev?: boolean;
 }
 
-/** RFC 7591 §3.2.1 client information response: the record, never the sealed secret. */
-export type ClientInformation = Omit<ClientRecord, "client_secret_sealed"> & {
+/** RFC 7591 §3.2.1 client information response: the record, never a sealed secret. */
+export type ClientInformation = Omit<ClientRecord, "client_secret_sealed" | "client_secret_previous_sealed"> & {
   client_id_issued_at: number;
   client_secret?: string;
   client_secret_expires_at?: number;
@@ -83,8 +83,13 @@ export async function updateClient(clientId: string, input: unknown, deps: Regis
   return { info: clientInformation(change.after!), change };
 }
 
-/** Issue a new secret for a secret-based client; the old one stops working at once (per isolate cache). */
-export async function rotateClientSecret(clientId: string, deps: RegistrationDependencies, now: number): Promise<ClientChangeResult> {
+/**
+ * Issue a new secret for a secret-based client. The old one keeps authenticating for
+ * `previous_secret_valid_for` seconds (default a day, 0 = not at all), so clients can switch
+ * without a failed request; an older previous secret is dropped.
+ */
+export async function rotateClientSecret(clientId: string, input: unknown, deps: RegistrationDependencies, now: number): Promise<ClientChangeResult> {
+  const { previous_secret_valid_for: overlapSeconds } = parseOrThrow(RotateSecretSchema, input ?? {});
   const secret = generateClientSecret();
   const sealed = await (await deps.secretBox()).seal(clientId, secret);
   const change = await changeClient(deps.clientWriter, clientId, (current) => {
@@ -92,7 +97,13 @@ export async function rotateClientSecret(clientId: string, deps: RegistrationDep
     if (!usesSecret(record.token_endpoint_auth_method)) {
       throw invalidMetadata("token_endpoint_auth_method", "private_key_jwt clients have no secret; rotate their keys instead");
     }
-    return { ...record, client_secret_sealed: sealed, updated_at: now };
+    const { client_secret_previous_sealed: _dropped, client_secret_previous_expires_at: _until, ...rest } = record;
+    const next: ClientRecord = { ...rest, client_secret_sealed: sealed, updated_at: now };
+    if (overlapSeconds > 0 && record.client_secret_sealed !== undefined) {
+      next.client_secret_previous_sealed = record.client_secret_sealed;
+      next.client_secret_previous_expires_at = now + overlapSeconds;
+    }
+    return next;
   });
   return { info: clientInformation(change.after!, secret), change };
 }
@@ -117,7 +128,7 @@ export function existing(current: ClientRecord | null): ClientRecord {
 }
 
 export function clientInformation(record: ClientRecord, secret?: string): ClientInformation {
-  const { client_secret_sealed, ...visible } = record;
+  const { client_secret_sealed, client_secret_previous_sealed: _previous, ...visible } = record;
   const info: ClientInformation = { ...visible, client_id_issued_at: record.created_at };
   if (secret !== undefined) info.client_secret = secret;
   if (client_secret_sealed !== undefined) info.client_secret_expires_at = 0;

@@ -55,7 +55,9 @@ adminRoutes.delete("/admin/clients/:client_id", async (c) => {
 
 adminRoutes.post("/admin/clients/:client_id/secret", async (c) => {
   const server = c.get("server");
-  const { info, change } = await rotateClientSecret(c.req.param("client_id"), server, server.clock());
+  // The body is optional: without one, the old secret overlaps for the default period.
+  const input = c.req.raw.body === null || c.req.header("Content-Length") === "0" ? undefined : await readJson(c);
+  const { info, change } = await rotateClientSecret(c.req.param("client_id"), input, server, server.clock());
   audit("client_secret_rotated", info.client_id, change);
   return c.json(info, 200, NO_STORE);
 });

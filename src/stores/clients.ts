@@ -36,6 +36,10 @@ export interface ClientRecord {
   updated_at: number;
   /** The client secret sealed by stores/secret-box.ts; absent for private_key_jwt clients. */
   client_secret_sealed?: string;
+  /** After a secret rotation: the previous secret, sealed, still accepted until the time below. */
+  client_secret_previous_sealed?: string;
+  /** Seconds since the epoch at which the previous secret stops authenticating. */
+  client_secret_previous_expires_at?: number;
 }
 
 /** In-isolate cache lifetime for client records (and for "no such client"). */

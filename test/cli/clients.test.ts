@@ -151,14 +151,23 @@ describe("ets clients list / show / disable / enable / delete", () => {
 });
 
 describe("ets clients rotate-secret", () => {
-  it("prints the new secret once; the old one stops working", async () => {
+  it("prints the new secret once; the old one works until the overlap ends (--previous-valid-for, 0 = at once)", async () => {
     const cli = cliHarness();
     const { client_id: id, client_secret: oldSecret } = fields((await cli.ok("clients", "create", "--name", "r", "--auth", "client_secret_basic")).stdout);
-    const { client_secret: newSecret } = fields((await cli.ok("clients", "rotate-secret", id!)).stdout);
+    const rotated = await cli.ok("clients", "rotate-secret", id!, "--previous-valid-for", "600");
+    const { client_secret: newSecret } = fields(rotated.stdout);
     expect(newSecret).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(newSecret).not.toBe(oldSecret);
-    expect((await cli.run("token", "--client-id", id!, "--secret", oldSecret!)).code).toBe(1);
+    expect(rotated.stderr).toMatch(/old secret keeps working until \d{4}-\d\d-\d\dT/);
+    await cli.ok("token", "--client-id", id!, "--secret", oldSecret!);
     await cli.ok("token", "--client-id", id!, "--secret", newSecret!);
+
+    const again = await cli.ok("clients", "rotate-secret", id!, "--previous-valid-for", "0");
+    const { client_secret: newest } = fields(again.stdout);
+    expect(again.stderr).toMatch(/old secret no longer works/);
+    expect((await cli.run("token", "--client-id", id!, "--secret", newSecret!)).code).toBe(1);
+    await cli.ok("token", "--client-id", id!, "--secret", newest!);
+    expect(await cli.run("clients", "rotate-secret", id!, "--previous-valid-for", "-1")).toMatchObject({ code: 2 });
     const forKeyClient = await cli.run("clients", "rotate-secret", fields((await cli.ok("clients", "create", "--name", "k", "--out", "k.json")).stdout).client_id!);
     expect(forKeyClient.code).toBe(1);
     expect(forKeyClient.stderr).toMatch(/400 invalid_client_metadata: token_endpoint_auth_method: private_key_jwt clients have no secret/);

@@ -134,7 +134,7 @@ describe("admin API: audit fields and audit log", () => {
     expect(events.map((e) => e.audit)).toEqual(["client_created", "client_secret_rotated", "client_updated", "client_deleted"]);
     expect(events.every((e) => e.client_id === info.client_id && typeof e.at === "string")).toBe(true);
     expect(events.map((e) => e.version)).toEqual([1, 2, 3, 4]);
-    expect(events[1].changed).toEqual(["client_secret_sealed"]);
+    expect(events[1].changed).toEqual(["client_secret_previous_expires_at", "client_secret_previous_sealed", "client_secret_sealed"]);
     expect(events[2].changed).toEqual(["scope"]);
     for (const line of lines) {
       expect(line).not.toContain(info.client_secret);

@@ -231,16 +231,17 @@ describe("list, get, patch, delete", () => {
 });
 
 describe("secret rotation", () => {
-  it("the old secret stops working, the new one works", async () => {
+  it("with previous_secret_valid_for 0 the old secret stops working at once, the new one works", async () => {
     const { clientId, secret: oldSecret } = await registerSecretClient("client_secret_basic");
     expect((await basicToken(clientId, oldSecret)).status).toBe(200);
 
-    const res = await admin("POST", `/admin/clients/${clientId}/secret`);
+    const res = await admin("POST", `/admin/clients/${clientId}/secret`, { previous_secret_valid_for: 0 });
     expect(res.status).toBe(200);
     const info = await res.json<any>();
     expect(info.client_secret).toEqual(expect.any(String));
     expect(info.client_secret).not.toBe(oldSecret);
 
+    expect(info).not.toHaveProperty("client_secret_previous_expires_at");
     await expectOAuthError(await basicToken(clientId, oldSecret), 401, "invalid_client");
     expect((await basicToken(clientId, info.client_secret)).status).toBe(200);
     expect(await env.CLIENTS.get(`client:${clientId}`)).not.toContain(info.client_secret);

@@ -18,7 +18,7 @@ export const clientCommands = {
   disable: { run: (ctx) => setDisabled(ctx, true), usage: "clients disable ID" },
   enable: { run: (ctx) => setDisabled(ctx, false), usage: "clients enable ID" },
   delete: { run: remove, usage: "clients delete ID" },
-  "rotate-secret": { run: rotateSecret, usage: "clients rotate-secret ID" },
+  "rotate-secret": { run: rotateSecret, usage: "clients rotate-secret ID [--previous-valid-for SECONDS]" },
   "add-key": { run: addKey, usage: "clients add-key ID [--alg ES256] [--out FILE] | --public-key FILE" },
   "remove-key": { run: removeKey, usage: "clients remove-key ID --kid KID" },
 };
@@ -144,10 +144,17 @@ async function remove(ctx) {
 /** @param {CommandContext} ctx */
 async function rotateSecret(ctx) {
   const id = clientIdArg(ctx.args);
-  const info = await ctx.admin("POST", `/admin/clients/${encodeURIComponent(id)}/secret`);
+  const overlap = integerFlag(ctx.args, "previous-valid-for", 0);
+  const body = overlap === undefined ? undefined : { previous_secret_valid_for: overlap };
+  const info = await ctx.admin("POST", `/admin/clients/${encodeURIComponent(id)}/secret`, body);
   if (ctx.json) return ctx.out(JSON.stringify(info, null, 2));
   ctx.out(`client_secret: ${info.client_secret}`);
-  ctx.note("The new secret is shown only now. The old secret stops working as the change propagates (about a minute at most).");
+  const until = info.client_secret_previous_expires_at;
+  ctx.note(
+    until === undefined
+      ? "The new secret is shown only now. The old secret no longer works (as the change propagates, about a minute at most)."
+      : `The new secret is shown only now. The old secret keeps working until ${new Date(until * 1000).toISOString()}: switch the client over before then (wait a minute first, for the change to propagate).`,
+  );
 }
 
 /** @param {CommandContext} ctx */

@@ -6,10 +6,11 @@
  */
 import type { AudienceMode } from "../../config.js";
 import type { FormParams } from "../../http/form.js";
+import { OAuthError } from "../../http/errors.js";
 import type { ClientRecord, ClientRegistry } from "../../stores/clients.js";
 import type { JtiRegistry } from "../../stores/replay-guard.js";
 import type { SecretBox } from "../../stores/secret-box.js";
-import { parseClientAssertion, verifyClientAssertion } from "./assertion.js";
+import { parseClientAssertion, verifyClientAssertion, type VerifiedAssertion } from "./assertion.js";
 import { clientAuthFailed } from "./failures.js";
 import type { ClientKeySource } from "./keys.js";
 import { extractPresentedCredentials, type PresentedCredentials } from "./presented.js";
@@ -71,8 +72,12 @@ export async function authenticateClient(
   if (presented.kind === "client_secret_basic" && form.has("client_id") && form.get("client_id") !== client.client_id) {
     throw clientAuthFailed("basic_client_id_mismatch");
   }
-  const expected = await openSecret(client, deps);
-  if (!(await secretsEqual(presented.secret, expected))) throw clientAuthFailed("secret_mismatch");
+  // Every live secret is compared (no early exit): during a rotation's overlap, old and new both work.
+  let matched = false;
+  for (const expected of await openSecrets(client, deps, settings.now)) {
+    if (await secretsEqual(presented.secret, expected)) matched = true;
+  }
+  if (!matched) throw clientAuthFailed("secret_mismatch");
   return { client, method: client.token_endpoint_auth_method, commit: async () => {} };
 }
 
@@ -99,15 +104,29 @@ async function authenticateWithAssertion(
   const audienceMode = client.audience_mode ?? settings.audienceMode;
   const acceptedAudiences =
     audienceMode === "strict" ? [settings.issuer] : [settings.issuer, settings.endpointUrl, ...(settings.compatAudiences ?? [])];
-  const secret = method === "client_secret_jwt" ? await openSecret(client, deps) : undefined;
-  const verified = await verifyClientAssertion(parsed, client, secret, deps.keySource, {
+  const context = {
     now: settings.now,
     clockSkewSeconds: settings.clockSkewSeconds,
     maxLifetimeSeconds: settings.maxLifetimeSeconds,
     acceptedAudiences,
     formClientId: presented.clientId,
     audienceMode,
-  });
+  };
+  // client_secret_jwt: the assertion's HMAC key is the secret. During a rotation's overlap, a
+  // signature that fails under the new secret is tried under the previous one; any other failure
+  // is final (the claims do not depend on the key).
+  const secrets = method === "client_secret_jwt" ? await openSecrets(client, deps, settings.now) : [undefined];
+  let verified: VerifiedAssertion | undefined;
+  for (const [i, secret] of secrets.entries()) {
+    try {
+      verified = await verifyClientAssertion(parsed, client, secret, deps.keySource, context);
+      break;
+    } catch (err) {
+      const another = i < secrets.length - 1;
+      if (!(another && err instanceof OAuthError && err.reason === "assertion_signature_invalid")) throw err;
+    }
+  }
+  if (verified === undefined) throw clientAuthFailed("assertion_signature_invalid");
 
   let committed = false;
   return {
@@ -130,15 +149,30 @@ async function findActiveClient(deps: ClientAuthDependencies, clientId: string):
   return client;
 }
 
-async function openSecret(client: ClientRecord, deps: ClientAuthDependencies): Promise<string> {
+/**
+ * The secrets that authenticate `client` at `now`: its current secret, then, during the overlap
+ * after a rotation, the previous one.
+ * @throws OAuthError invalid_client when the client has no readable current secret.
+ */
+async function openSecrets(client: ClientRecord, deps: ClientAuthDependencies, now: number): Promise<string[]> {
   if (client.client_secret_sealed === undefined) throw clientAuthFailed("secret_mismatch");
+  const box = await deps.secretBox();
+  const current = await openSealed(box, client.client_id, client.client_secret_sealed);
+  if (current === undefined) throw clientAuthFailed("secret_mismatch");
+  const previousLive = client.client_secret_previous_sealed !== undefined && (client.client_secret_previous_expires_at ?? 0) > now;
+  const previous = previousLive ? await openSealed(box, client.client_id, client.client_secret_previous_sealed!) : undefined;
+  return previous === undefined ? [current] : [current, previous];
+}
+
+/** A sealed secret in plain text, or undefined when it was sealed under another CLIENT_SECRET_KEY. */
+async function openSealed(box: SecretBox, clientId: string, sealed: string): Promise<string | undefined> {
   try {
-    return await (await deps.secretBox()).open(client.client_id, client.client_secret_sealed);
+    return await box.open(clientId, sealed);
   } catch (cause) {
     if (cause instanceof Error && cause.name === "ConfigError") throw cause;
     // A secret sealed under another CLIENT_SECRET_KEY cannot authenticate anyone.
-    console.error(JSON.stringify({ event: "client_secret_unreadable", client_id: client.client_id }));
-    throw clientAuthFailed("secret_mismatch");
+    console.error(JSON.stringify({ event: "client_secret_unreadable", client_id: clientId }));
+    return undefined;
   }
 }
 
