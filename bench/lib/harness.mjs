@@ -179,6 +179,7 @@ export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, 
     timeoutMs: (warmupSeconds + durationSeconds) * 1000 + 90_000,
     input: JSON.stringify({
       label,
+      serverCore: SERVER_CPU,
       origin,
       path,
       host,

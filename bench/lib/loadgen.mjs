@@ -18,7 +18,7 @@ import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Client } from "undici";
 import { tokenRequestFactory } from "./assertion.mjs";
-import { cpuSnapshot } from "./proc.mjs";
+import { cpuCoreTicks, cpuSnapshot } from "./proc.mjs";
 
 const cfg = JSON.parse(readFileSync(0, "utf8"));
 const freshBody = tokenRequestFactory({ clientJwk: cfg.clientJwk, clientId: cfg.clientId, aud: cfg.aud, scope: cfg.scope });
@@ -168,10 +168,12 @@ generationSeconds += generate(bodies, Math.max(10_000, Math.ceil(Math.max(warmRa
 
 // 4. The measured window, with the servers' CPU read at both edges.
 const cpu0 = cpuSnapshot(cfg.serverPids);
+const core0 = cpuCoreTicks(cfg.serverCore ?? 0);
 const self0 = process.cpuUsage();
 const run = await phase(bodies, cfg.durationSeconds, { keepBodies: 1, measured: true });
 const self1 = process.cpuUsage(self0);
 const cpu1 = cpuSnapshot(cfg.serverPids);
+const core1 = cpuCoreTicks(cfg.serverCore ?? 0);
 const cpuPerPid = Object.fromEntries(cfg.serverPids.map((pid) => [pid, cpu1.per[pid] - cpu0.per[pid]]));
 const serverCpuMicros = cpu1.total - cpu0.total;
 
@@ -244,6 +246,9 @@ const result = {
   // closed-loop load that gets much less than 1.0 was starved by other processes on its core.
   serverCpuShare: serverCpuMicros / (run.seconds * 1e6),
   loadgenCpuShare: (self1.user + self1.system) / (run.seconds * 1e6),
+  // Share of the server core's time the hypervisor gave to another guest (steal, /proc/stat):
+  // CPU µs per token read higher, and throughput lower, the more of it there is.
+  serverCoreSteal: core0 && core1 && core1.total > core0.total ? (core1.steal - core0.steal) / (core1.total - core0.total) : undefined,
   assertionsGenerated: warmBodies.length + bodies.length,
   generationSeconds,
   tokens: {

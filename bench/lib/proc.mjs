@@ -70,6 +70,17 @@ export function cpuSnapshot(pids) {
 }
 
 /** The command name (comm) of `pid`. */
+/**
+ * Time accounting of one CPU from /proc/stat, in clock ticks: `steal` is time the hypervisor ran
+ * something else while this virtual CPU wanted to run (a noisy neighbour), `total` all fields.
+ */
+export function cpuCoreTicks(cpu) {
+  const line = readFileSync("/proc/stat", "utf8").split("\n").find((l) => l.startsWith(`cpu${cpu} `));
+  if (!line) return undefined;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  return { steal: ticks[7] ?? 0, total: ticks.slice(0, 8).reduce((a, b) => a + b, 0) };
+}
+
 export function commOf(pid) {
   return readStat(pid).comm;
 }

@@ -186,7 +186,7 @@ export function renderReport(results) {
       : `all ${run.serverPidsCount ?? ""} processes ${int(row.serverMicrosPerToken)}`;
     out.push(`- ${row.label} — ${row.setup}`);
     out.push(
-      `  - ${int(run.ok)} tokens in ${run.seconds.toFixed(2)} s${run.exhausted ? " (assertion pool ran out: window shortened)" : ""}; CPU µs/token: ${breakdown}; p99.9 ${ms(run.latencyMs.p999)} ms, ${int(run.latencyMs.over50ms)} requests over 50 ms; warm-up ${int(run.warmup.rate)} tokens/s; CPU used in the window: servers ${pct(run.serverCpuShare)} of a core${run.serverCpuShare < 0.85 ? " (**starved by other processes, or not CPU-bound**)" : ""}, load generator ${pct(run.loadgenCpuShare)}`,
+      `  - ${int(run.ok)} tokens in ${run.seconds.toFixed(2)} s${run.exhausted ? " (assertion pool ran out: window shortened)" : ""}; CPU µs/token: ${breakdown}; p99.9 ${ms(run.latencyMs.p999)} ms, ${int(run.latencyMs.over50ms)} requests over 50 ms; warm-up ${int(run.warmup.rate)} tokens/s; CPU used in the window: servers ${pct(run.serverCpuShare)} of a core${run.serverCpuShare < 0.85 ? " (**starved by other processes, or not CPU-bound**)" : ""}, load generator ${pct(run.loadgenCpuShare)}${run.serverCoreSteal === undefined ? "" : `; hypervisor steal on the server core ${pct(run.serverCoreSteal)}`}`,
     );
     out.push(`  - ${checksCell(row)}`);
     const why = [];
