@@ -44,6 +44,8 @@ export interface ClientRecord {
 
 /** In-isolate cache lifetime for client records (and for "no such client"). */
 export const CLIENT_CACHE_SECONDS = 10;
+/** How long one request's re-read of an expired record holds the others on the stale one. */
+export const CLIENT_REFRESH_GRACE_MS = 5_000;
 
 const KEY_PREFIX = "client:";
 const clientKey = (clientId: string) => `${KEY_PREFIX}${clientId}`;
@@ -54,6 +56,8 @@ const encoder = new TextEncoder();
 interface CacheEntry {
   record: ClientRecord | null;
   until: number;
+  /** Set while one request re-reads this expired entry (ms since epoch). */
+  refreshingSince?: number;
 }
 
 export interface ClientPage {
@@ -67,22 +71,39 @@ export class ClientRegistry {
   static #caches = new WeakMap<KVNamespace, Map<string, CacheEntry>>();
   readonly #kv: KVNamespace;
   readonly #cache: Map<string, CacheEntry>;
+  readonly #now: () => number;
 
-  constructor(kv: KVNamespace) {
+  /** @param now the clock in ms (tests inject one). */
+  constructor(kv: KVNamespace, now: () => number = Date.now) {
     this.#kv = kv;
+    this.#now = now;
     let cache = ClientRegistry.#caches.get(kv);
     if (!cache) ClientRegistry.#caches.set(kv, (cache = new Map()));
     this.#cache = cache;
   }
 
-  /** The client, or null when unknown. Served from the isolate cache for up to CLIENT_CACHE_SECONDS. */
+  /**
+   * The client, or null when unknown. Served from the isolate cache for up to CLIENT_CACHE_SECONDS.
+   * When an entry expires, the first request re-reads KV and the requests that arrive meanwhile
+   * keep the stale entry (for at most CLIENT_REFRESH_GRACE_MS), so a busy isolate sends one KV read
+   * per client per period, not a burst. No request waits on another's read: workerd does not let
+   * one request use another's I/O, and the re-reading request may be cancelled.
+   */
   async get(clientId: string): Promise<ClientRecord | null> {
-    const now = Date.now();
+    const now = this.#now();
     const hit = this.#cache.get(clientId);
     if (hit && hit.until > now) return hit.record;
-    const record = await this.#read(clientId);
+    if (hit?.refreshingSince !== undefined && now - hit.refreshingSince < CLIENT_REFRESH_GRACE_MS) return hit.record;
+    if (hit) hit.refreshingSince = now;
+    let record: ClientRecord | null;
+    try {
+      record = await this.#read(clientId);
+    } catch (cause) {
+      if (hit) hit.refreshingSince = undefined;
+      throw cause;
+    }
     if (this.#cache.size > 10_000) this.#cache.clear();
-    this.#cache.set(clientId, { record, until: now + CLIENT_CACHE_SECONDS * 1000 });
+    this.#cache.set(clientId, { record, until: this.#now() + CLIENT_CACHE_SECONDS * 1000 });
     return record;
   }
 
@@ -93,7 +114,7 @@ export class ClientRegistry {
 
   async put(record: ClientRecord): Promise<void> {
     await unavailableOnFailure("put", () => this.#kv.put(clientKey(record.client_id), JSON.stringify(record)));
-    this.#cache.set(record.client_id, { record, until: Date.now() + CLIENT_CACHE_SECONDS * 1000 });
+    this.#cache.set(record.client_id, { record, until: this.#now() + CLIENT_CACHE_SECONDS * 1000 });
   }
 
   async delete(clientId: string): Promise<void> {
@@ -103,7 +124,7 @@ export class ClientRegistry {
 
   /** Update this isolate's cache after a change written elsewhere (stores/client-writer.ts). */
   remember(clientId: string, record: ClientRecord | null): void {
-    this.#cache.set(clientId, { record, until: Date.now() + CLIENT_CACHE_SECONDS * 1000 });
+    this.#cache.set(clientId, { record, until: this.#now() + CLIENT_CACHE_SECONDS * 1000 });
   }
 
   /**
