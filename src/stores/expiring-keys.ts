@@ -11,8 +11,13 @@
 
 const SCHEMA_VERSION = 1;
 
-/** Slack added to an alarm so rows that expire together are purged in one run. */
-const PURGE_DELAY_MS = 1_000;
+/**
+ * Slack added to an alarm so rows that expire within a minute of each other are purged in one run.
+ * Under steady traffic a shard then runs its alarm about once a minute, not once a second (each
+ * run is a billed Durable Object invocation); an expired row lives at most this much longer, which
+ * changes no answer (an expired key's token or assertion is refused for its expiry anyway).
+ */
+export const PURGE_DELAY_MS = 60_000;
 
 export class ExpiringKeys {
   readonly #ctx: DurableObjectState;
@@ -57,11 +62,14 @@ export class ExpiringKeys {
     if (next !== null) this.#schedulePurge(next * 1000);
   }
 
-  #schedulePurge(atMs: number): void {
-    // One pending alarm at a time: the earliest needed. Later rows are purged by a later run.
-    if (this.#alarmAt !== 0 && this.#alarmAt <= atMs) return;
-    this.#alarmAt = atMs + PURGE_DELAY_MS;
-    void this.#ctx.storage.setAlarm(this.#alarmAt);
+  #schedulePurge(expiresAtMs: number): void {
+    // One pending alarm at a time, the earliest needed; later rows are purged by a later run. A
+    // row never postpones the alarm: under steady traffic every insert expires later than the one
+    // before, and moving the alarm each time would mean it never fires.
+    const wanted = expiresAtMs + PURGE_DELAY_MS;
+    if (this.#alarmAt !== 0 && this.#alarmAt <= wanted) return;
+    this.#alarmAt = wanted;
+    void this.#ctx.storage.setAlarm(wanted);
   }
 
   #migrate(): void {

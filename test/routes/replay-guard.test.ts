@@ -15,6 +15,7 @@ import {
   TOKEN_URL,
   tokenWithAssertion,
 } from "../helpers.js";
+import { PURGE_DELAY_MS } from "../../src/stores/expiring-keys.js";
 import { callWorker, formInit } from "../support.js";
 
 /** Rows of every replay-guard shard whose key ends with `jti`. */
@@ -64,6 +65,17 @@ describe("single use", () => {
 });
 
 describe("purge alarm", () => {
+  it("is set for the earliest expiry and is not postponed by keys that expire later (steady traffic)", async () => {
+    const stub = env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName("purge-steady"));
+    const now = nowSeconds();
+    for (let i = 0; i < 5; i++) expect((await stub.consume(`k${i}`, now + 60 + i))).toBe(true);
+    const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+    expect(alarm).toBe((now + 60) * 1000 + PURGE_DELAY_MS);
+    // A key that expires sooner brings it forward.
+    expect(await stub.consume("sooner", now + 30)).toBe(true);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).toBe((now + 30) * 1000 + PURGE_DELAY_MS);
+  });
+
   it("deletes expired rows, keeps live ones, and schedules the next purge", async () => {
     const stub = env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName("purge-test"));
     const now = nowSeconds();

@@ -1,5 +1,6 @@
 import { env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { PURGE_DELAY_MS } from "../../src/stores/expiring-keys.js";
 import { REVOCATION_LIST_SHARDS, revocationList } from "../../src/stores/revocation-list.js";
 
 describe("RevocationList Durable Object", () => {
@@ -19,7 +20,7 @@ describe("RevocationList Durable Object", () => {
     await stub.revoke("later", now + 900);
     await stub.revoke("sooner", now + 600);
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-    expect(alarm).toBe((now + 600) * 1000 + 1000);
+    expect(alarm).toBe((now + 600) * 1000 + PURGE_DELAY_MS);
   });
 
   it("purges rows whose token has expired, by alarm, and keeps the others", async () => {
@@ -34,7 +35,7 @@ describe("RevocationList Durable Object", () => {
     expect(await stub.isRevoked("live")).toBe(true);
     // The next purge is scheduled for the remaining row.
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-    expect(alarm).toBe((now + 600) * 1000 + 1000);
+    expect(alarm).toBe((now + 600) * 1000 + PURGE_DELAY_MS);
   });
 
   it("stores its schema version", async () => {
