@@ -152,6 +152,22 @@ export default {
     ],
   },
 
+  "no-crypto": {
+    about: "diagnostic only (accepts forged assertions!): no signature verification and a constant access token — what jose and WebCrypto cost inside workerd",
+    patches: [
+      {
+        file: "src/oauth/client-auth/assertion.ts",
+        find: "    await compactVerify(parsed.compact, key, { algorithms: [alg] });",
+        replace: "    if (key === null) await compactVerify(parsed.compact, key, { algorithms: [alg] });",
+      },
+      {
+        file: "src/oauth/access-token.ts",
+        find: "  const token = await new CompactSign(claimsEncoder.encode(JSON.stringify(claims)))",
+        replace: "  const token = keys.active.kid !== '' ? `eyJ.${btoa(JSON.stringify(claims))}.sig` : await new CompactSign(claimsEncoder.encode(JSON.stringify(claims)))",
+      },
+    ],
+  },
+
   "shards-16": { about: "REPLAY_GUARD_SHARDS=16", patches: [], vars: { REPLAY_GUARD_SHARDS: "16" } },
   "shards-64": { about: "REPLAY_GUARD_SHARDS=64 (the default)", patches: [], vars: { REPLAY_GUARD_SHARDS: "64" } },
   "shards-256": { about: "REPLAY_GUARD_SHARDS=256", patches: [], vars: { REPLAY_GUARD_SHARDS: "256" } },
