@@ -29,7 +29,7 @@ export async function readOAuthForm(request: Request): Promise<FormParams> {
 export function parseOAuthForm(body: string): FormParams {
   const params = new Map<string, string>();
   const seen = new Set<string>();
-  for (const [name, value] of new URLSearchParams(body)) {
+  for (const [name, value] of formPairs(body)) {
     if (seen.has(name)) {
       throw new OAuthError("invalid_request", `parameter '${truncate(name)}' appears more than once`, "form_duplicate_parameter");
     }
@@ -37,6 +37,38 @@ export function parseOAuthForm(body: string): FormParams {
     if (value !== "") params.set(name, value);
   }
   return params;
+}
+
+/**
+ * The name/value pairs of an `application/x-www-form-urlencoded` body, exactly as
+ * `URLSearchParams` reads them (WHATWG URL §5.1), decoded by hand in the usual case: a token
+ * request's four or five pairs cost about a third as much that way as through `URLSearchParams`
+ * and its native iterator. Anything unusual (a leading `?`, a malformed `%` escape, percent-encoded
+ * bytes that are not UTF-8) goes to `URLSearchParams` itself. Equivalence is a property test.
+ */
+export function formPairs(body: string): Iterable<[string, string]> {
+  if (body.startsWith("?")) return new URLSearchParams(body);
+  const pairs: [string, string][] = [];
+  for (const part of body.split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const name = decodeFormComponent(eq === -1 ? part : part.slice(0, eq));
+    const value = decodeFormComponent(eq === -1 ? "" : part.slice(eq + 1));
+    if (name === undefined || value === undefined) return new URLSearchParams(body);
+    pairs.push([name, value]);
+  }
+  return pairs;
+}
+
+/** `+` is a space, then percent-decoding as UTF-8; undefined where decodeURIComponent would throw. */
+function decodeFormComponent(text: string): string | undefined {
+  const spaced = text.includes("+") ? text.replaceAll("+", " ") : text;
+  if (!spaced.includes("%")) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return undefined;
+  }
 }
 
 function truncate(name: string): string {

@@ -2,8 +2,9 @@
  * parseOAuthForm (RFC 6749 §3.2, SPEC §3 rule 1): one value per parameter, empty means omitted.
  * Mirrors src/http/form.ts.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseOAuthForm } from "../../src/http/form.js";
+import { formPairs, parseOAuthForm } from "../../src/http/form.js";
 import { outcome } from "../oauth/reason.js";
 
 describe("parseOAuthForm", () => {
@@ -35,5 +36,29 @@ describe("parseOAuthForm", () => {
 
   it("accepts an empty body (the endpoint then reports what is missing)", () => {
     expect(parseOAuthForm("").size).toBe(0);
+  });
+});
+
+describe("formPairs", () => {
+  const reference = (body: string) => [...new URLSearchParams(body)];
+
+  it("reads bodies exactly as URLSearchParams does (property, seeded)", () => {
+    // Bodies from the characters that matter to the format: separators, '+', '%' with and
+    // without hex digits, a leading '?', ASCII, non-ASCII and characters that encode to several bytes.
+    const piece = fc.constantFrom("&", "=", "+", "%", "%2", "%20", "%2B", "%26", "%3D", "%C3%A9", "%C3", "%E2%82%AC", "%ED%A0%80", "%ZZ", "?", "a", "b", "client_id", "é", "€", "😀", " ", "%00", "%25");
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), (pieces) => {
+        const body = pieces.join("");
+        expect([...formPairs(body)], body).toEqual(reference(body));
+      }),
+      { seed: 20261127, numRuns: 2000 },
+    );
+  });
+
+  it("agrees on a real token request and on the edge cases", () => {
+    const request = "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJjIn0.c2ln&scope=read+write";
+    for (const body of [request, "", "&&", "=", "a", "a=", "=b", "?a=b", "a=b=c", "a=%", "a=%4", "a=%41", "a=%C3%A9", "a=%C3", "a+b=c+d", "%2B=%2b"]) {
+      expect([...formPairs(body)], body).toEqual(reference(body));
+    }
   });
 });
