@@ -62,12 +62,16 @@ export async function handleTokenRequest(
 
   // Both single-use jtis last, in parallel. Should both fail, the client's error is reported, so
   // the answer does not depend on which Durable Object replied first.
-  const [assertionUse, proofUse] = await Promise.allSettled([
-    authenticated.commit(),
-    proof === null ? Promise.resolve() : consumeDpopProof(proof, deps.jtiRegistry, settings.clockSkewSeconds),
-  ]);
-  if (assertionUse.status === "rejected") throw assertionUse.reason;
-  if (proofUse.status === "rejected") throw proofUse.reason;
+  if (proof === null) {
+    await authenticated.commit();
+  } else {
+    const [assertionUse, proofUse] = await Promise.allSettled([
+      authenticated.commit(),
+      consumeDpopProof(proof, deps.jtiRegistry, settings.clockSkewSeconds),
+    ]);
+    if (assertionUse.status === "rejected") throw assertionUse.reason;
+    if (proofUse.status === "rejected") throw proofUse.reason;
+  }
 
   const minted = await mintAccessToken(
     {

@@ -14,6 +14,8 @@ export const OTK_TOKEN_PATH = "/auth/oauth/v2/token";
 
 export const tokenRoutes = new Hono<AppEnv>();
 
+const TOKEN_RESPONSE_HEADERS = { "Content-Type": "application/json", ...NO_STORE_HEADERS };
+
 for (const path of [TOKEN_PATH, OTK_TOKEN_PATH]) {
   tokenRoutes.post(path, limitBody(FORM_BODY_LIMIT_BYTES), async (c) => {
     const server = c.get("server");
@@ -27,10 +29,11 @@ for (const path of [TOKEN_PATH, OTK_TOKEN_PATH]) {
     const dpop = { proof: c.req.raw.headers.get("DPoP"), method: c.req.method, url: c.req.url };
     const response = await handleTokenRequest(form, c.req.header("Authorization") ?? null, server, settings, dpop);
     // RFC 9449 §8.2: hand a DPoP client the current nonce with its token, saving it a round trip later.
-    const headers: Record<string, string> = { ...NO_STORE_HEADERS };
     if (response.token_type === "DPoP" && settings.dpopNonce === "required") {
-      headers["DPoP-Nonce"] = await (await server.dpopNonces()).issue(settings.now);
+      const nonce = await (await server.dpopNonces()).issue(settings.now);
+      return c.json(response, 200, { ...NO_STORE_HEADERS, "DPoP-Nonce": nonce });
     }
-    return c.json(response, 200, headers);
+    // Constant headers straight into the Response: c.json would build a Headers object per token.
+    return new Response(JSON.stringify(response), { headers: TOKEN_RESPONSE_HEADERS });
   });
 }
