@@ -17,8 +17,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { benchSecrets, buildBundle, HOST, ISSUER, LOAD_CPU, log, ROOT, runLoad } from "./lib/harness.mjs";
-import { startOurs } from "./lib/harness.mjs";
+import { benchSecrets, buildBundle, loadOurs, LOAD_CPU, log, ROOT, startOurs } from "./lib/harness.mjs";
 import { canPin, pin } from "./lib/proc.mjs";
 import { applyVariants, VARIANTS } from "./lib/variants.mjs";
 
@@ -65,14 +64,8 @@ try {
       const { bundle, vars, dir } = builds[name];
       const server = await startOurs({ bundle: bundle.path, secrets, pinning, extraBindings: vars, wranglerToml: join(dir, "wrangler.toml") });
       try {
-        const run = await runLoad({
+        const run = await loadOurs(server, {
           label: `${name} (round ${round})`,
-          origin: server.origin,
-          path: "/oauth2/token",
-          host: HOST,
-          jwksPath: "/.well-known/jwks.json",
-          aud: ISSUER,
-          serverPids: server.workerdPids,
           secrets,
           connections,
           warmupSeconds: warmup,

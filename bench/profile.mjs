@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket } from "undici";
-import { benchSecrets, buildBundle, HOST, ISSUER, LOAD_CPU, log, ROOT, runLoad, startOurs } from "./lib/harness.mjs";
+import { benchSecrets, buildBundle, loadOurs, LOAD_CPU, log, ROOT, startOurs } from "./lib/harness.mjs";
 import { canPin, freePort, pin } from "./lib/proc.mjs";
 import { readSourceMap, shortSource } from "./lib/sourcemap.mjs";
 
@@ -59,14 +59,8 @@ try {
   const inspectorPort = await freePort();
   server = await startOurs({ bundle: bundle.path, secrets, pinning, inspectorPort });
   const load = (label, warmupSeconds, durationSeconds) =>
-    runLoad({
+    loadOurs(server, {
       label,
-      origin: server.origin,
-      path: "/oauth2/token",
-      host: HOST,
-      jwksPath: "/.well-known/jwks.json",
-      aud: ISSUER,
-      serverPids: server.workerdPids,
       secrets,
       connections,
       warmupSeconds,

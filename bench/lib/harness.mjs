@@ -171,6 +171,19 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
   };
 }
 
+/** runLoad against this service as started by startOurs(): its token endpoint, JWKS and issuer. */
+export function loadOurs(server, options) {
+  return runLoad({
+    origin: server.origin,
+    path: "/oauth2/token",
+    host: HOST,
+    jwksPath: "/.well-known/jwks.json",
+    aud: ISSUER,
+    serverPids: server.workerdPids,
+    ...options,
+  });
+}
+
 /** Run the load generator (bench/lib/loadgen.mjs) on the load core; resolves its JSON result. */
 export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, secrets, connections, warmupSeconds, durationSeconds, pinning, noKeepAlive = false }) {
   log(`${label}: ${warmupSeconds} s warm-up + ${durationSeconds} s at ${connections} connections …`);
