@@ -157,27 +157,6 @@ describe("admin API: audit fields and audit log", () => {
 });
 
 describe("admin API: listing", () => {
-  it("pages through every client with the cursor, without duplicates", async () => {
-    const prefix = uniqueId("page");
-    const ids = [];
-    for (let i = 0; i < 7; i++) ids.push((await registerSecretClient("client_secret_basic", { client_id: `${prefix}-${i}` })).clientId);
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const res = await admin("GET", `/admin/clients?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-      expect(res.status).toBe(200);
-      const page = await res.json<any>();
-      expect(page.clients.length).toBeLessThanOrEqual(3);
-      expect(page.clients.every((c: any) => c.client_secret === undefined && c.client_secret_sealed === undefined)).toBe(true);
-      seen.push(...page.clients.map((c: any) => c.client_id));
-      cursor = page.next_cursor;
-      pages++;
-    } while (cursor && pages < 50);
-    expect(new Set(seen).size).toBe(seen.length);
-    expect(seen.filter((id) => id.startsWith(prefix)).sort()).toEqual(ids.sort());
-  });
-
   it("never fails with a 5xx on a cursor it did not issue", async () => {
     // Local KV answers an empty page; deployed KV refuses the cursor, which becomes 400 invalid_request.
     const res = await admin("GET", "/admin/clients?cursor=not-a-real-cursor&limit=0");
