@@ -68,7 +68,7 @@ describe("request shape", () => {
 
   it("refuses a request without client authentication", async () => {
     const res = await postForm({ ...CC, client_id: "someone" });
-    expect((await expectOAuthError(res, 400, "invalid_request")).error_description).toMatch(/no client authentication/);
+    expect((await expectOAuthError(res, 401, "invalid_client")).error_description).toMatch(/no client authentication/);
   });
 
   it("refuses two authentication mechanisms in one request", async () => {
