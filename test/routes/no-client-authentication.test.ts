@@ -17,7 +17,7 @@ const ENDPOINTS: [string, Record<string, string>][] = [
 describe("no client authentication at all", () => {
   for (const [url, params] of ENDPOINTS) {
     it(`${new URL(url).pathname}: 401 invalid_client, without and with a client_id`, async () => {
-      for (const extra of [{}, { client_id: "someone" }]) {
+      for (const extra of [{}, { client_id: "someone" }] as Record<string, string>[]) {
         const res = await postForm({ ...params, ...extra }, {}, url);
         expect(res.headers.get("WWW-Authenticate")).toBeNull();
         const body = await expectOAuthError(res, 401, "invalid_client");
