@@ -21,20 +21,26 @@ async function sample(url: string, headers: Record<string, string> = {}, overrid
 describe("GET /jwts signs only for a caller who proved it could sign", () => {
   it("without credentials: the claims, the signing command and a curl with $CLIENT_ASSERTION, never an assertion", async () => {
     const { clientId } = await registerSecretClient("client_secret_jwt");
-    for (const mode of ["on", "admin"]) {
-      const headers: Record<string, string> = mode === "admin" ? {} : {};
-      if (mode === "admin") {
-        // In admin mode the route needs the admin token; without it, 401.
-        await expectOAuthError(await callWorker(`${ISSUER}/jwts?client_id=${clientId}`, {}, { SAMPLE_JWT_ROUTE: "admin" }), 401, "invalid_token");
-        continue;
-      }
-      const body = await sample(`/jwts?client_id=${clientId}`, headers);
-      expect(body).not.toHaveProperty("client_assertion");
-      expect(body.claims).toMatchObject({ iss: clientId, sub: clientId });
-      expect(body.sign_with).toContain(clientId);
-      expect(body.curl).toContain("$CLIENT_ASSERTION");
-      expect(JSON.stringify(body)).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
-    }
+    const body = await sample(`/jwts?client_id=${clientId}`);
+    expect(body).not.toHaveProperty("client_assertion");
+    expect(body.claims).toMatchObject({ iss: clientId, sub: clientId });
+    expect(body.sign_with).toContain(clientId);
+    expect(body.curl).toContain("$CLIENT_ASSERTION");
+    expect(JSON.stringify(body)).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+    // In admin mode the route itself needs the admin token.
+    await expectOAuthError(await callWorker(`${ISSUER}/jwts?client_id=${clientId}`, {}, { SAMPLE_JWT_ROUTE: "admin" }), 401, "invalid_token");
+  });
+
+  it("in local dev, only the demo client is signed for anyone; another client_secret_jwt client is not", async () => {
+    const bare = { ISSUER: undefined, SIGNING_KEYS: undefined, CLIENT_SECRET_KEY: undefined, SAMPLE_JWT_ROUTE: undefined };
+    expect((await sample("http://127.0.0.1:8787/jwts", {}, bare)).client_assertion).toEqual(expect.any(String));
+    const created = await callWorker("http://127.0.0.1:8787/admin/clients", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ client_id: uniqueId("local-sj"), token_endpoint_auth_method: "client_secret_jwt" }),
+    }, bare);
+    const { client_id } = await created.json<any>();
+    expect(await sample(`http://127.0.0.1:8787/jwts?client_id=${client_id}`, {}, bare)).not.toHaveProperty("client_assertion");
   });
 
   it("with the client's own id and secret (HTTP Basic): a signed assertion whose curl works as printed", async () => {
