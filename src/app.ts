@@ -31,9 +31,7 @@ app.use((c, next) => (c.req.method === "POST" && FORM_ENDPOINTS.has(c.req.path) 
 app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "Cache-Control": "no-store" }));
 
 app.use(async (c, next) => {
-  const server = serverContext(c.env, new URL(c.req.url));
-  c.set("server", server);
-  await server.ready();
+  c.set("server", serverContext(c.env, new URL(c.req.url)));
   await next();
 });
 

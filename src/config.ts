@@ -3,6 +3,7 @@
  * `Settings`; a bad value is a `ConfigError` that names the setting. Secrets are resolved by the
  * stores that use them (stores/signing-keys.ts, stores/secret-box.ts), through `requireSecret`.
  */
+import { isLoopbackHostname } from "./core/addresses.js";
 import * as z from "./zod.js";
 
 /** Default of REPLAY_GUARD_TIMEOUT_MS: the wait for the replay guard before failing closed. */
@@ -76,8 +77,34 @@ const absoluteUrl = (name: string) =>
     }),
   );
 
+/**
+ * SPEC §8: the issuer identifier is an origin: `https://host[:port]`, no path, query, fragment or
+ * credentials (and so no trailing '/'); `http://` only to a loopback host, which context.ts then
+ * allows in local dev only.
+ */
+const issuerOrigin = z.pipe(
+  z.optional(z.string()),
+  z.transform((v: string | undefined, ctx) => {
+    if (v === undefined || v.trim() === "") return undefined;
+    const url = URL.canParse(v) ? new URL(v) : undefined;
+    const problem =
+      url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")
+        ? "must be an https:// URL"
+        : url.protocol === "http:" && !isLoopbackHostname(url.hostname)
+          ? "must be https:// (http:// only for a loopback host in local dev)"
+          : v !== url.origin
+            ? `must be an origin without path, query, fragment, credentials or trailing '/' (such as ${url.origin})`
+            : undefined;
+    if (problem !== undefined) {
+      ctx.issues.push({ code: "custom", message: `ISSUER ${problem}`, input: v });
+      return z.NEVER;
+    }
+    return v;
+  }),
+);
+
 const SettingsSchema = z.object({
-  ISSUER: absoluteUrl("ISSUER"),
+  ISSUER: issuerOrigin,
   ACCESS_TOKEN_TTL: wholeNumber("ACCESS_TOKEN_TTL", 3600, 86_400),
   ASSERTION_MAX_LIFETIME: wholeNumber("ASSERTION_MAX_LIFETIME", 300, 3600),
   CLOCK_SKEW: wholeNumber("CLOCK_SKEW", 15, 300),
@@ -105,7 +132,6 @@ export function loadSettings(env: Env): Settings {
     throw new ConfigError(setting, `is invalid: ${issue.message}`);
   }
   const v = parsed.data;
-  if (v.ISSUER?.endsWith("/")) throw new ConfigError("ISSUER", "must not end with '/'");
   const settings: Settings = {
     issuer: v.ISSUER,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL,
@@ -122,11 +148,17 @@ export function loadSettings(env: Env): Settings {
   return settings;
 }
 
+/** Shortest accepted ADMIN_TOKEN (SPEC §8): 32 characters, e.g. `openssl rand -base64 32`. */
+export const ADMIN_TOKEN_MIN_LENGTH = 32;
+
 /** A secret's value, or a ConfigError naming it (the value itself is never logged). */
 export function requireSecret(env: Env, name: "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY"): string {
   const value = env[name];
   if (typeof value !== "string" || value.trim() === "") {
     throw new ConfigError(name, `secret is missing: set it with \`npx wrangler secret put ${name}\``);
+  }
+  if (name === "ADMIN_TOKEN" && value.length < ADMIN_TOKEN_MIN_LENGTH) {
+    throw new ConfigError(name, `must have at least ${ADMIN_TOKEN_MIN_LENGTH} characters (generate one with \`openssl rand -base64 32\`)`);
   }
   return value;
 }

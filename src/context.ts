@@ -2,15 +2,18 @@
  * Everything a request needs, resolved once per isolate and origin: validated settings, the issuer,
  * the stores, and lazy access to secrets. Routes get a `ServerContext`; the oauth layer receives
  * only the parts it uses.
+ *
+ * The deployment's parts are built here; local dev (src/local-dev.ts) is decided once, from the
+ * whole configuration, and decorates them. Nothing else asks which mode it runs in.
  */
 import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
+import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
 import type { ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./oauth/client-auth/keys.js";
 import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
-import { devMaterial, ensureDemoClients, isLoopbackHost } from "./local-dev.js";
 import { clientWriterStore, type ClientWrites } from "./stores/client-writer.js";
-import { ClientRegistry } from "./stores/clients.js";
+import { ClientRegistry, type ClientLookup } from "./stores/clients.js";
 import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
 import { revocationList, type RevokedTokens } from "./stores/revocation-list.js";
 import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
@@ -19,13 +22,15 @@ import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
 
 export interface ServerContext {
   readonly settings: Settings;
-  /** Issuer identifier: ISSUER, or the request origin for loopback requests in local dev. */
+  /** Issuer identifier: ISSUER, or in local dev without it the loopback origin (src/local-dev.ts). */
   readonly issuer: string;
-  /** The request arrived on a loopback host: local-dev conveniences apply. */
-  readonly localDev: boolean;
   readonly sampleRouteMode: SampleRouteMode;
+  /** The client GET /jwts shows without client_id and signs for any caller: local dev's demo client, else none. */
+  readonly sampleDemoClientId: string | undefined;
+  /** Loopback `jwks_uri`s may be registered and fetched (local dev only). */
+  readonly loopbackUrlsAllowed: boolean;
   readonly clock: Clock;
-  readonly clients: ClientRegistry;
+  readonly clients: ClientLookup;
   /** The writer of record for client registrations: every admin change goes through it. */
   readonly clientWriter: ClientWrites;
   readonly jtiRegistry: JtiRegistry;
@@ -38,8 +43,8 @@ export interface ServerContext {
   /** RFC 9449 §8 nonces, keyed by HKDF from CLIENT_SECRET_KEY (oauth/dpop-nonce.ts). */
   dpopNonces(): Promise<DpopNonces>;
   adminToken(): Promise<string>;
-  /** Local dev only: demo clients exist after this resolves. No-op elsewhere. */
-  ready(): Promise<void>;
+  /** GET /admin/local-dev in local dev; undefined (404) everywhere else. */
+  readonly localDevWalkthrough: (() => Promise<LocalDevWalkthrough>) | undefined;
 }
 
 const contexts = new WeakMap<object, Map<string, ServerContext>>();
@@ -78,44 +83,41 @@ export function serverContext(env: Env, url: URL): ServerContext {
 
 function buildContext(env: Env, url: URL): ServerContext {
   const settings = loadSettings(env);
-  const localDev = isLoopbackHost(url.hostname);
-  const issuer = settings.issuer ?? (localDev ? url.origin : undefined);
-  if (issuer === undefined) throw new ConfigError("ISSUER", "is required outside local dev (set it in wrangler.toml [vars])");
-
-  const secret = async (name: "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY"): Promise<string> => {
-    if (env[name] || !localDev) return requireSecret(env, name);
-    const material = await devMaterial(env);
-    if (name === "ADMIN_TOKEN") announceDevAdminToken(material.adminToken);
-    return { ADMIN_TOKEN: material.adminToken, SIGNING_KEYS: material.signingKeys, CLIENT_SECRET_KEY: material.clientSecretKey }[name];
-  };
   const clients = new ClientRegistry(env.CLIENTS);
-  const clientWriter = clientWriterStore(env.CLIENT_WRITER, clients);
-  const secretBox = async () => loadSecretBox(await secret("CLIENT_SECRET_KEY"));
+  const deployed: DeploymentParts = {
+    issuer: settings.issuer,
+    secret: async (name) => requireSecret(env, name),
+    clients,
+    clientWriter: clientWriterStore(env.CLIENT_WRITER, clients),
+    sampleRouteDefault: "off",
+    sampleDemoClientId: undefined,
+    loopbackUrlsAllowed: false,
+    walkthrough: undefined,
+  };
+  const parts = localDevApplies(env, url) ? withLocalDev(env, url, deployed, loadSecretBox) : deployed;
+  const issuer = parts.issuer;
+  if (issuer === undefined) throw new ConfigError("ISSUER", "is required outside local dev (set it in wrangler.toml [vars])");
+  // SPEC §8: http:// (to a loopback host, config.ts) is for local dev only.
+  if (parts === deployed && !issuer.startsWith("https://")) {
+    throw new ConfigError("ISSUER", "must be an https:// origin outside local dev (a Worker with SIGNING_KEYS or CLIENT_SECRET_KEY set is not local dev)");
+  }
 
   return {
     settings,
     issuer,
-    localDev,
-    sampleRouteMode: settings.sampleJwtRoute ?? (localDev ? "on" : "off"),
+    sampleRouteMode: settings.sampleJwtRoute ?? parts.sampleRouteDefault,
+    sampleDemoClientId: parts.sampleDemoClientId,
+    loopbackUrlsAllowed: parts.loopbackUrlsAllowed,
     clock: systemClock,
-    clients,
-    clientWriter,
+    clients: parts.clients,
+    clientWriter: parts.clientWriter,
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
-    // http:// jwks_uri (loopback only) is fetched for local-dev requests only (SPEC §6, §8).
-    keySource: remoteJwksKeySource({ allowLoopbackHttp: localDev }),
-    signingKeys: async () => loadSigningKeys(await secret("SIGNING_KEYS")),
-    secretBox,
-    dpopNonces: async () => loadDpopNonces(await secret("CLIENT_SECRET_KEY")),
-    adminToken: () => secret("ADMIN_TOKEN"),
-    ready: () => (localDev ? ensureDemoClients(env, clientWriter, secretBox) : Promise.resolve()),
+    keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
+    signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),
+    secretBox: async () => loadSecretBox(await parts.secret("CLIENT_SECRET_KEY")),
+    dpopNonces: async () => loadDpopNonces(await parts.secret("CLIENT_SECRET_KEY")),
+    adminToken: () => parts.secret("ADMIN_TOKEN"),
+    localDevWalkthrough: parts.walkthrough,
   };
-}
-
-let announced = false;
-/** Plain `wrangler dev` without ADMIN_TOKEN: show the generated local token once per isolate. */
-function announceDevAdminToken(token: string): void {
-  if (announced) return;
-  announced = true;
-  console.log(`local dev: ADMIN_TOKEN is not set; the generated local admin token is ${token}`);
 }

@@ -1,40 +1,134 @@
 /**
- * Local-development conveniences (SPEC §8): a generated signing key and secret-encryption key kept
- * in the DevSecrets Durable Object, demo clients, the sample route on by default. They switch on
- * only for requests that arrive on a loopback host; Cloudflare's edge never routes a loopback
- * hostname to a deployed Worker, so a deployment missing a secret refuses to work instead.
+ * Local development (SPEC §8), one explicit mode, decided here and nowhere else.
+ *
+ * It applies when the request arrives on a loopback host AND the Worker has no production key
+ * material (neither SIGNING_KEYS nor CLIENT_SECRET_KEY). Overriding ADMIN_TOKEN, ISSUER or
+ * SAMPLE_JWT_ROUTE with `--var` keeps it. A Worker with its secrets, reached with a loopback URL (a
+ * service binding called as `http://localhost/…`, a gateway that rebuilds URLs, `wrangler dev
+ * --ip 0.0.0.0`), is a deployment: none of this applies.
+ *
+ * What it changes, by decorating the deployment's parts (context.ts) rather than by a flag others
+ * branch on:
+ * - the secret source: a configured secret is used as is; a missing one comes from the DevSecrets
+ *   Durable Object (generated once, kept under .wrangler/), and the generated admin token is shown
+ *   once in the log;
+ * - the client registry: the two demo clients exist before the first read;
+ * - the issuer, when ISSUER is unset: the request origin with its loopback host written as
+ *   127.0.0.1, so `localhost`, `127.0.0.1` and `[::1]` are one issuer (same scheme and port);
+ * - values passed down: /jwts on by default, the demo client as its default (signed for anyone),
+ *   loopback `jwks_uri`s accepted, and the walk-through behind GET /admin/local-dev.
  */
+import { isLoopbackHostname } from "./core/addresses.js";
+import type { SampleRouteMode } from "./config.js";
+import { memoizeAsync } from "./memo.js";
 import type { ClientWrites } from "./stores/client-writer.js";
-import type { ClientRecord } from "./stores/clients.js";
+import type { ClientLookup, ClientRecord } from "./stores/clients.js";
 import type { DevMaterial } from "./stores/dev-secrets.js";
 import type { SecretBox } from "./stores/secret-box.js";
 import { toPublicJwk } from "./stores/signing-keys.js";
-import { memoizeAsync } from "./memo.js";
+import type { JWK } from "jose";
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/** True for `127.0.0.1`, `localhost` and `[::1]` (URL.hostname form). */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname);
-}
-
-/** Demo client ids, created on the first loopback request of an isolate when missing. */
+/** Demo client ids, created on the first local-dev request of an isolate when missing. */
 export const DEMO_SECRET_JWT_CLIENT_ID = "demo-client-secret-jwt";
 export const DEMO_PRIVATE_KEY_JWT_CLIENT_ID = "demo-private-key-jwt";
 export const DEMO_SCOPE = "read write";
 
+export type SecretName = "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY";
+
+/** The parts of a server that differ between a deployment and local dev. */
+export interface DeploymentParts {
+  /** ISSUER, or undefined when unset (a deployment then refuses: context.ts). */
+  readonly issuer: string | undefined;
+  secret(name: SecretName): Promise<string>;
+  readonly clients: ClientLookup;
+  readonly clientWriter: ClientWrites;
+  /** SAMPLE_JWT_ROUTE when unset. */
+  readonly sampleRouteDefault: SampleRouteMode;
+  /** The client /jwts shows without client_id, and signs for any caller. */
+  readonly sampleDemoClientId: string | undefined;
+  /** Loopback URLs may be registered and fetched as a client's jwks_uri. */
+  readonly loopbackUrlsAllowed: boolean;
+  /** GET /admin/local-dev: the demo clients' credentials, for `npm start` to print. */
+  readonly walkthrough: (() => Promise<LocalDevWalkthrough>) | undefined;
+}
+
+export interface LocalDevWalkthrough {
+  demo_clients: [
+    { client_id: string; token_endpoint_auth_method: "client_secret_jwt"; client_secret: string },
+    { client_id: string; token_endpoint_auth_method: "private_key_jwt"; private_jwk: JWK },
+  ];
+}
+
+/** The one decision (SPEC §8): a loopback host and no production key material. */
+export function localDevApplies(env: Env, url: URL): boolean {
+  const configured = (name: SecretName) => typeof env[name] === "string" && env[name].trim() !== "";
+  return isLoopbackHostname(url.hostname) && !configured("SIGNING_KEYS") && !configured("CLIENT_SECRET_KEY");
+}
+
+/**
+ * The deployment's parts as local dev changes them. Call only when `localDevApplies`.
+ * @param secretBox opens the CLIENT_SECRET_KEY box through the returned secret source.
+ */
+export function withLocalDev(env: Env, url: URL, deployed: DeploymentParts, secretBox: (secret: string) => Promise<SecretBox>): DeploymentParts {
+  const secret = async (name: SecretName): Promise<string> => {
+    // A configured value (here only ADMIN_TOKEN can be) is used as is, never supplemented.
+    if (typeof env[name] === "string" && env[name].trim() !== "") return deployed.secret(name);
+    const material = await devMaterial(env);
+    if (name === "ADMIN_TOKEN") announceDevAdminToken(material.adminToken);
+    return { ADMIN_TOKEN: material.adminToken, SIGNING_KEYS: material.signingKeys, CLIENT_SECRET_KEY: material.clientSecretKey }[name];
+  };
+  const seeded = () => ensureDemoClients(env, deployed.clientWriter, async () => secretBox(await secret("CLIENT_SECRET_KEY")));
+  return {
+    issuer: deployed.issuer ?? localDevIssuer(url),
+    secret,
+    clients: {
+      get: async (clientId) => (await seeded(), deployed.clients.get(clientId)),
+      list: async (limit, cursor) => (await seeded(), deployed.clients.list(limit, cursor)),
+    },
+    clientWriter: {
+      read: async (clientId) => (await seeded(), deployed.clientWriter.read(clientId)),
+      commit: async (clientId, version, next) => (await seeded(), deployed.clientWriter.commit(clientId, version, next)),
+    },
+    sampleRouteDefault: "on",
+    sampleDemoClientId: DEMO_SECRET_JWT_CLIENT_ID,
+    loopbackUrlsAllowed: true,
+    walkthrough: async () => {
+      const material = await devMaterial(env);
+      return {
+        demo_clients: [
+          { client_id: DEMO_SECRET_JWT_CLIENT_ID, token_endpoint_auth_method: "client_secret_jwt", client_secret: material.demoClientSecret },
+          { client_id: DEMO_PRIVATE_KEY_JWT_CLIENT_ID, token_endpoint_auth_method: "private_key_jwt", private_jwk: material.demoPrivateJwk },
+        ],
+      };
+    },
+  };
+}
+
+/** The request origin with a loopback host written as 127.0.0.1 (same scheme and port). */
+export function localDevIssuer(url: URL): string {
+  return `${url.protocol}//127.0.0.1${url.port ? `:${url.port}` : ""}`;
+}
+
 const materialByNamespace = new WeakMap<object, Promise<DevMaterial>>();
 
 /** The local dev material, fetched once per isolate from the DevSecrets object. */
-export function devMaterial(env: Env): Promise<DevMaterial> {
+function devMaterial(env: Env): Promise<DevMaterial> {
   return memoizeAsync(materialByNamespace, env.DEV_SECRETS, () => env.DEV_SECRETS.get(env.DEV_SECRETS.idFromName("local-dev")).material());
 }
 
-const seeded = new WeakMap<object, Promise<void>>();
+let announced = false;
+/** Plain `wrangler dev` without ADMIN_TOKEN: show the generated local token once per isolate. */
+function announceDevAdminToken(token: string): void {
+  if (announced) return;
+  announced = true;
+  console.log(`local dev: ADMIN_TOKEN is not set; the generated local admin token is ${token}`);
+}
+
+const seededByNamespace = new WeakMap<object, Promise<void>>();
 
 /** Create the two demo clients if they are missing; once per isolate. */
-export function ensureDemoClients(env: Env, clients: ClientWrites, secretBox: () => Promise<SecretBox>): Promise<void> {
-  return memoizeAsync(seeded, env.CLIENTS, () => seedDemoClients(env, clients, secretBox));
+function ensureDemoClients(env: Env, clients: ClientWrites, secretBox: () => Promise<SecretBox>): Promise<void> {
+  return memoizeAsync(seededByNamespace, env.CLIENTS, () => seedDemoClients(env, clients, secretBox));
 }
 
 async function seedDemoClients(env: Env, clients: ClientWrites, secretBox: () => Promise<SecretBox>): Promise<void> {

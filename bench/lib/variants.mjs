@@ -98,7 +98,6 @@ export default {
     if (request.method !== "POST" || !request.url.endsWith("/oauth2/token") || length === null || Number(length) > FORM_BODY_LIMIT_BYTES || request.headers.has("DPoP")) return app.fetch(request, env, ctx);
     try {
       const server = serverContext(env, new URL(request.url));
-      await server.ready();
       const form = await readOAuthForm(request);
       const settings = { ...clientAuthSettings(server, "/oauth2/token"), accessTokenTtlSeconds: server.settings.accessTokenTtlSeconds, defaultAudience: server.settings.defaultAudience ?? server.issuer, dpopNonce: server.settings.dpopNonce };
       const response = await handleTokenRequest(form, request.headers.get("Authorization"), server, settings);

@@ -42,6 +42,16 @@ export function isHmacAlg(alg: unknown): alg is HmacAlg {
   return (CLIENT_SECRET_JWT_ALGS as readonly unknown[]).includes(alg);
 }
 
+/**
+ * Whether two algorithm names are one algorithm: equal, or `EdDSA` and `Ed25519`, which name the
+ * same signature for an Ed25519 key (RFC 9864 §2; SPEC §3 rule 3, §6).
+ */
+export function sameAlgorithm(a: string, b: string): boolean {
+  if (a === b) return true;
+  const ed25519 = (alg: string) => alg === "EdDSA" || alg === "Ed25519";
+  return ed25519(a) && ed25519(b);
+}
+
 /** The JWK `kty` (and `crv` where it matters) that can verify `alg`. */
 export function keyTypeForAlg(alg: AsymmetricAlg): { kty: string; crv?: string } {
   if (alg.startsWith("RS") || alg.startsWith("PS")) return { kty: "RSA" };

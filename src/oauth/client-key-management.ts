@@ -7,9 +7,8 @@
 import * as z from "../zod.js";
 import { OAuthError } from "../http/errors.js";
 import type { ClientRecord } from "../stores/clients.js";
-import { isAsymmetricAlg, keyTypeForAlg } from "./algorithms.js";
 import { changeClient } from "./client-changes.js";
-import { ClientJwkSchema } from "./client-metadata.js";
+import { ClientJwkSchema, keyFitProblem } from "./client-metadata.js";
 import { clientInformation, existing, invalidMetadata, parseOrThrow, type ClientChangeResult, type RegistrationDependencies } from "./client-registration.js";
 
 /** Most keys a client may have registered inline (as the jwks schema allows). */
@@ -30,7 +29,7 @@ export async function addClientKey(clientId: string, input: unknown, deps: Pick<
     const keys = record.jwks!.keys;
     if (keys.some((key) => key.kid === jwk.kid)) throw new OAuthError("conflict", `the client already has a key with kid "${jwk.kid}"`, "client_key_exists");
     if (keys.length >= MAX_CLIENT_KEYS) throw invalidMetadata("jwks", `a client has at most ${MAX_CLIENT_KEYS} keys; remove one first`);
-    const problem = fitProblem(jwk, record.token_endpoint_auth_signing_alg);
+    const problem = keyFitProblem(jwk, record.token_endpoint_auth_signing_alg);
     if (problem) throw invalidMetadata("jwk", problem);
     return { ...record, jwks: { keys: [...keys, jwk] }, updated_at: now };
   });
@@ -59,16 +58,4 @@ function inlineKeyClient(record: ClientRecord): ClientRecord {
   }
   if (record.jwks === undefined) throw invalidMetadata("jwks_uri", "this client publishes its keys at its jwks_uri; change them there");
   return record;
-}
-
-/** A key whose type cannot verify the client's registered alg would never be used: refuse it. */
-function fitProblem(jwk: { kty: string; crv?: string | undefined; alg?: string | undefined }, registeredAlg: string | undefined): string | undefined {
-  if (registeredAlg === undefined || !isAsymmetricAlg(registeredAlg)) return undefined;
-  const { kty, crv } = keyTypeForAlg(registeredAlg);
-  if (jwk.kty !== kty || (crv !== undefined && jwk.crv !== crv)) return `a ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ""} key cannot verify the client's token_endpoint_auth_signing_alg ${registeredAlg}`;
-  const ed = ["EdDSA", "Ed25519"];
-  if (jwk.alg !== undefined && jwk.alg !== registeredAlg && !(ed.includes(jwk.alg) && ed.includes(registeredAlg))) {
-    return `alg ${jwk.alg} differs from the client's token_endpoint_auth_signing_alg ${registeredAlg}`;
-  }
-  return undefined;
 }

@@ -1,9 +1,10 @@
 /**
  * The schema of client registrations sent to the management API (SPEC §6, RFC 7591 §2 names).
- * Bad input is refused with the field named; keys that are too weak, private key material, and
- * non-HTTPS `jwks_uri`s are refused at registration.
+ * Bad input is refused with the field named; keys that are too weak, private key material,
+ * `jwks_uri`s this server would not fetch (core/addresses.ts), two keys with one `kid`, and keys
+ * that cannot verify the registered algorithm are refused at registration.
  */
-import { isLoopbackHost } from "../local-dev.js";
+import { fetchUrlProblem } from "../core/addresses.js";
 import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
 import * as z from "../zod.js";
 import {
@@ -14,6 +15,8 @@ import {
   PRIVATE_KEY_JWT_ALGS,
   RSA_MIN_MODULUS_BITS,
   rsaModulusBits,
+  sameAlgorithm,
+  keyTypeForAlg,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from "./algorithms.js";
 
@@ -52,14 +55,11 @@ const SCOPE_LIST = new RegExp(`^(${SCOPE_TOKEN_CHARS}+( ${SCOPE_TOKEN_CHARS}+)*)
 
 const resourceUri = z.string().check(z.refine((v) => URL.canParse(v) && !v.includes("#"), "must be an absolute URI without a fragment"));
 
-// https://, or http:// to a loopback host, which jwksUriProblem() then allows in local dev only.
+// The URL's shape; whether its address may be fetched is jwksUriProblem()'s question, which needs
+// to know whether loopback URLs are allowed (local dev).
 const httpsUrl = z.string().check(
   z.maxLength(2048),
-  z.refine((v) => {
-    if (!URL.canParse(v)) return false;
-    const url = new URL(v);
-    return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
-  }, "must be an https:// URL"),
+  z.refine((v) => URL.canParse(v) && ["https:", "http:"].includes(new URL(v).protocol), "must be an https:// URL"),
 );
 
 /** Fields an operator may set at creation. */
@@ -132,8 +132,16 @@ export type UpdateClientInput = z.infer<typeof UpdateClientSchema>;
 export interface KeyMaterialFields {
   token_endpoint_auth_method: (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
   token_endpoint_auth_signing_alg?: string | undefined;
-  jwks?: unknown;
+  jwks?: { keys: readonly KeyShape[] } | undefined;
   jwks_uri?: string | undefined;
+}
+
+/** What the cross-field rules read of a JWK. */
+export interface KeyShape {
+  kty?: string | undefined;
+  kid?: string | undefined;
+  crv?: string | undefined;
+  alg?: string | undefined;
 }
 
 /**
@@ -146,7 +154,7 @@ export function checkKeyMaterial(client: KeyMaterialFields): [string, string] | 
   if (client.token_endpoint_auth_method === "private_key_jwt") {
     if ((client.jwks === undefined) === (client.jwks_uri === undefined)) return ["jwks", "private_key_jwt needs exactly one of jwks or jwks_uri"];
     if (alg !== undefined && !isAsymmetricAlg(alg)) return ["token_endpoint_auth_signing_alg", "private_key_jwt needs an asymmetric algorithm"];
-    return undefined;
+    return client.jwks === undefined ? undefined : keySetProblem(client.jwks.keys, alg);
   }
   if (client.jwks !== undefined || client.jwks_uri !== undefined) return ["jwks", `${client.token_endpoint_auth_method} clients authenticate with a secret, not keys`];
   if (client.token_endpoint_auth_method === "client_secret_jwt") {
@@ -158,14 +166,40 @@ export function checkKeyMaterial(client: KeyMaterialFields): [string, string] | 
 }
 
 /**
- * SPEC §6: a `jwks_uri` is https. A loopback host (http or https) is accepted only while the
- * request is itself local dev, since a deployed Worker cannot and must not fetch it.
+ * SPEC §6: inline keys that could all serve: no two with one `kid` (a `kid` picks one key), and
+ * each able to verify the registered alg (a key that cannot would never be used).
+ */
+function keySetProblem(keys: readonly KeyShape[], alg: string | undefined): [string, string] | undefined {
+  const kids = new Set<string>();
+  for (const key of keys) {
+    if (key.kid === undefined) continue;
+    if (kids.has(key.kid)) return ["jwks", `two keys have kid "${key.kid}"; each kid must name one key`];
+    kids.add(key.kid);
+  }
+  for (const key of keys) {
+    const problem = keyFitProblem(key, alg);
+    if (problem) return ["jwks", problem];
+  }
+  return undefined;
+}
+
+/** Why `jwk` cannot verify the registered `alg` (its type, curve or own `alg` differ), or undefined. */
+export function keyFitProblem(jwk: KeyShape, registeredAlg: string | undefined): string | undefined {
+  if (registeredAlg === undefined || !isAsymmetricAlg(registeredAlg)) return undefined;
+  const { kty, crv } = keyTypeForAlg(registeredAlg);
+  if (jwk.kty !== kty || (crv !== undefined && jwk.crv !== crv)) return `a ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ""} key cannot verify the client's token_endpoint_auth_signing_alg ${registeredAlg}`;
+  if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, registeredAlg)) {
+    return `alg ${jwk.alg} differs from the client's token_endpoint_auth_signing_alg ${registeredAlg}`;
+  }
+  return undefined;
+}
+
+/**
+ * SPEC §6: a `jwks_uri` names an address this server may fetch (core/addresses.ts). Loopback
+ * URLs, http or https, only when `loopbackAllowed` (local dev, decided in src/local-dev.ts).
  * @returns the problem, or undefined when the URI is acceptable.
  */
-export function jwksUriProblem(uri: string | undefined, localDev: boolean): string | undefined {
-  if (uri === undefined || !URL.canParse(uri)) return undefined;
-  const url = new URL(uri);
-  if (url.username !== "" || url.password !== "") return "must not contain credentials";
-  if (isLoopbackHost(url.hostname) && !localDev) return "must be an https:// URL (a loopback jwks_uri is accepted in local dev only)";
-  return undefined;
+export function jwksUriProblem(uri: string | undefined, loopbackAllowed: boolean): string | undefined {
+  if (uri === undefined) return undefined;
+  return fetchUrlProblem(uri, { loopbackAllowed });
 }

@@ -17,8 +17,8 @@ export interface RegistrationDependencies {
   /** The writer of record: every change and every admin read goes through it. */
   readonly clientWriter: ClientWrites;
   secretBox(): Promise<SecretBox>;
-  /** The admin request is local dev (loopback): a loopback jwks_uri is acceptable. Default false. */
-  readonly localDev?: boolean;
+  /** A loopback `jwks_uri` is acceptable (local dev only, decided in src/local-dev.ts). Default false. */
+  readonly loopbackUrlsAllowed?: boolean;
 }
 
 /** RFC 7591 §3.2.1 client information response: the record, never a sealed secret. */
@@ -39,6 +39,7 @@ const usesSecret = (method: ClientRecord["token_endpoint_auth_method"]) => metho
 /** Register a client. @throws OAuthError invalid_client_metadata (400) or conflict (409). */
 export async function registerClient(input: unknown, deps: RegistrationDependencies, now: number): Promise<ClientChangeResult> {
   const data = parseOrThrow(CreateClientSchema, input);
+  refuseBothKeySources(data);
   const keyProblem = checkKeyMaterial(data);
   if (keyProblem) throw invalidMetadata(...keyProblem);
   checkJwksUri(data.jwks_uri, deps);
@@ -63,6 +64,7 @@ export async function registerClient(input: unknown, deps: RegistrationDependenc
 /** Apply a PATCH. @throws OAuthError not_found or invalid_client_metadata. */
 export async function updateClient(clientId: string, input: unknown, deps: RegistrationDependencies, now: number): Promise<ClientChangeResult> {
   const patch = parseOrThrow(UpdateClientSchema, input);
+  refuseBothKeySources(patch);
   checkJwksUri(patch.jwks_uri, deps);
   const change = await changeClient(deps.clientWriter, clientId, (current) => {
     const record = existing(current);
@@ -147,8 +149,13 @@ export function invalidMetadata(field: string, problem: string): OAuthError {
   return new OAuthError("invalid_client_metadata", `${field}: ${problem}`, "client_metadata_invalid");
 }
 
-function checkJwksUri(uri: string | undefined, deps: Pick<RegistrationDependencies, "localDev">): void {
-  const problem = jwksUriProblem(uri, deps.localDev ?? false);
+/** SPEC §6: one way to find a client's keys, in a create as in a PATCH (which then replaces the other). */
+function refuseBothKeySources(input: { jwks?: unknown; jwks_uri?: unknown }): void {
+  if (input.jwks !== undefined && input.jwks_uri !== undefined) throw invalidMetadata("jwks_uri", "jwks and jwks_uri were both given; send one of them");
+}
+
+function checkJwksUri(uri: string | undefined, deps: Pick<RegistrationDependencies, "loopbackUrlsAllowed">): void {
+  const problem = jwksUriProblem(uri, deps.loopbackUrlsAllowed ?? false);
   if (problem) throw invalidMetadata("jwks_uri", problem);
 }
 

@@ -6,6 +6,7 @@ import { SignJWT } from "jose";
 import type { AudienceMode } from "../config.js";
 import type { ClientRecord } from "../stores/clients.js";
 import { isHmacAlg, type AssertionAlg } from "./algorithms.js";
+import { CLIENT_AUTH_JWT_TYP } from "./client-auth/assertion.js";
 
 /** Lifetime of the sample assertion (SPEC §7: now + 2 min). */
 export const SAMPLE_ASSERTION_LIFETIME_SECONDS = 120;
@@ -13,7 +14,7 @@ export const SAMPLE_ASSERTION_LIFETIME_SECONDS = 120;
 export interface SampleAssertion {
   header: { alg: AssertionAlg; typ: string; kid?: string };
   claims: { iss: string; sub: string; aud: string; exp: number; jti: string };
-  /** Present when the server could sign it (client_secret_jwt). */
+  /** Present when the server signed it (client_secret_jwt, for a caller who could sign it: SPEC §7). */
   client_assertion?: string;
 }
 
@@ -37,7 +38,8 @@ export async function buildSampleAssertion(
   const defaultAlg: AssertionAlg = client.token_endpoint_auth_method === "client_secret_jwt" ? "HS256" : "ES256";
   const alg = client.token_endpoint_auth_signing_alg ?? client.jwks?.keys[0]?.alg as AssertionAlg | undefined ?? defaultAlg;
   const kid = client.token_endpoint_auth_method === "private_key_jwt" ? client.jwks?.keys[0]?.kid : undefined;
-  const header = { alg, typ: mode === "strict" ? "client-authentication+jwt" : "JWT", ...(kid ? { kid } : {}) };
+  // The explicit typ is accepted in both audience modes and is what the CLI and src/client sign with.
+  const header = { alg, typ: CLIENT_AUTH_JWT_TYP, ...(kid ? { kid } : {}) };
   if (clientSecret === undefined || !isHmacAlg(alg)) return { header, claims };
   const client_assertion = await new SignJWT(claims).setProtectedHeader(header).sign(new TextEncoder().encode(clientSecret));
   return { header, claims, client_assertion };

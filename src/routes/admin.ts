@@ -8,7 +8,6 @@ import type { AppEnv } from "../http/app-types.js";
 import { requireAdminToken } from "../http/admin-auth.js";
 import { OAuthError } from "../http/errors.js";
 import { ADMIN_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
-import { DEMO_PRIVATE_KEY_JWT_CLIENT_ID, DEMO_SECRET_JWT_CLIENT_ID, devMaterial } from "../local-dev.js";
 import type { AppliedChange } from "../oauth/client-changes.js";
 import { addClientKey, removeClientKey } from "../oauth/client-key-management.js";
 import { clientInformation, deleteClient, registerClient, requireClient, rotateClientSecret, updateClient } from "../oauth/client-registration.js";
@@ -99,22 +98,11 @@ function audit(event: string, clientId: string, change: AppliedChange, details: 
 }
 
 /**
- * Local dev only (loopback host): the demo clients and the demo private key, so `npm start` can
- * print a working walk-through. A deployed Worker answers 404.
+ * Local dev only (src/local-dev.ts): the demo clients and the demo private key, so `npm start` can
+ * print a working walk-through. Everywhere else 404.
  */
 adminRoutes.get("/admin/local-dev", async (c) => {
   const server = c.get("server");
-  if (!server.localDev) throw new OAuthError("not_found", "no such endpoint", "route_not_found");
-  const material = await devMaterial(c.env);
-  return c.json(
-    {
-      issuer: server.issuer,
-      demo_clients: [
-        { client_id: DEMO_SECRET_JWT_CLIENT_ID, token_endpoint_auth_method: "client_secret_jwt", client_secret: material.demoClientSecret },
-        { client_id: DEMO_PRIVATE_KEY_JWT_CLIENT_ID, token_endpoint_auth_method: "private_key_jwt", private_jwk: material.demoPrivateJwk },
-      ],
-    },
-    200,
-    NO_STORE,
-  );
+  if (server.localDevWalkthrough === undefined) throw new OAuthError("not_found", "no such endpoint", "route_not_found");
+  return c.json({ issuer: server.issuer, ...(await server.localDevWalkthrough()) }, 200, NO_STORE);
 });

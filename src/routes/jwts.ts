@@ -2,14 +2,21 @@
  * GET /jwts: the OAuth Toolkit sample-assertion route (SPEC §7). Prints the claim set a client
  * should sign and a ready `curl` for the token endpoint. `SAMPLE_JWT_ROUTE` decides whether it
  * is on (default in local dev), off (default deployed: 404) or behind the admin token.
+ *
+ * It signs a sample with a client's secret only for a caller who could sign it anyway: the admin
+ * token, that client's own id and secret with HTTP Basic, or anyone for local dev's demo client.
+ * Everyone else gets the claims and the command that signs them.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-types.js";
-import { requireAdminToken } from "../http/admin-auth.js";
+import { presentsAdminToken, requireAdminToken } from "../http/admin-auth.js";
 import { OAuthError } from "../http/errors.js";
-import { DEMO_SECRET_JWT_CLIENT_ID } from "../local-dev.js";
-import { JWT_BEARER_ASSERTION_TYPE } from "../oauth/client-auth/presented.js";
+import { clientSecretMatches, triedBasicAuth } from "../oauth/client-auth/index.js";
+import { clientAuthFailed } from "../oauth/client-auth/failures.js";
+import { JWT_BEARER_ASSERTION_TYPE, parseBasicCredentials } from "../oauth/client-auth/presented.js";
 import { buildSampleAssertion } from "../oauth/sample-assertion.js";
+import type { ServerContext } from "../context.js";
+import type { ClientRecord } from "../stores/clients.js";
 import { OTK_TOKEN_PATH, TOKEN_PATH } from "./token.js";
 
 export const jwtsRoutes = new Hono<AppEnv>();
@@ -26,46 +33,77 @@ jwtsRoutes.get(
   },
   async (c) => {
     const server = c.get("server");
-    const clientId = c.req.query("client_id") ?? (server.localDev ? DEMO_SECRET_JWT_CLIENT_ID : undefined);
+    const authorization = c.req.header("Authorization") ?? null;
+    const basic = triedBasicAuth(authorization) ? parseBasicCredentials(authorization!.trim()) : undefined;
+    const queried = c.req.query("client_id");
+    if (basic !== undefined && queried !== undefined && queried !== basic.clientId) {
+      throw new OAuthError("invalid_request", "client_id differs from the client of the HTTP Basic credentials", "sample_client_id_mismatch");
+    }
+    const clientId = queried ?? basic?.clientId ?? server.sampleDemoClientId;
     if (clientId === undefined) throw new OAuthError("invalid_request", "client_id is required", "sample_client_id_missing");
     const client = await server.clients.get(clientId);
+    if (basic !== undefined && (client === null || client.disabled)) throw clientAuthFailed("unknown_or_disabled_client");
     if (client === null) throw new OAuthError("not_found", "no such client", "sample_client_unknown");
     if (client.disabled) throw new OAuthError("invalid_request", "this client is disabled; its assertions would be refused", "sample_client_disabled");
     const method = client.token_endpoint_auth_method;
     if (method !== "private_key_jwt" && method !== "client_secret_jwt") {
       throw new OAuthError("invalid_request", `this client uses ${method}, not a client assertion`, "sample_client_not_jwt");
     }
+
+    let secret: string | undefined;
+    if (basic !== undefined) {
+      if (!(await clientSecretMatches(client, basic.secret, server, server.clock()))) throw clientAuthFailed("secret_mismatch");
+      secret = basic.secret;
+    } else if (method === "client_secret_jwt" && (client.client_id === server.sampleDemoClientId || (await presentsAdminToken(c)))) {
+      secret = await currentSecret(server, client);
+    }
+
     const path = c.req.query("token_endpoint") === OTK_TOKEN_PATH ? OTK_TOKEN_PATH : TOKEN_PATH;
     const tokenEndpointUrl = `${server.issuer}${path}`;
-    const secret =
-      method === "client_secret_jwt" && client.client_secret_sealed
-        ? await (await server.secretBox()).open(client.client_id, client.client_secret_sealed)
-        : undefined;
-    const sample = await buildSampleAssertion(client, secret, {
+    const sample = await buildSampleAssertion(client, method === "client_secret_jwt" ? secret : undefined, {
       issuer: server.issuer,
       tokenEndpointUrl,
       audienceMode: server.settings.audienceMode,
       now: server.clock(),
     });
-    const assertionArg = sample.client_assertion ?? "$CLIENT_ASSERTION";
     const curl = [
       `curl -s -X POST ${shellQuote(tokenEndpointUrl)}`,
       `--data-urlencode ${shellQuote("grant_type=client_credentials")}`,
       `--data-urlencode ${shellQuote(`client_id=${client.client_id}`)}`,
       `--data-urlencode ${shellQuote(`client_assertion_type=${JWT_BEARER_ASSERTION_TYPE}`)}`,
-      sample.client_assertion ? `--data-urlencode ${shellQuote(`client_assertion=${assertionArg}`)}` : `--data-urlencode "client_assertion=$CLIENT_ASSERTION"`,
+      sample.client_assertion ? `--data-urlencode ${shellQuote(`client_assertion=${sample.client_assertion}`)}` : `--data-urlencode "client_assertion=$CLIENT_ASSERTION"`,
       ...(client.scope ? [`--data-urlencode ${shellQuote(`scope=${client.scope}`)}`] : []),
     ].join(" ");
     const body: Record<string, unknown> = { header: sample.header, claims: sample.claims };
     if (sample.client_assertion) body.client_assertion = sample.client_assertion;
-    else {
-      // The server never holds a private_key_jwt client's private key: the client signs.
-      body.sign_with = `CLIENT_ASSERTION=$(npm run -s cli -- assertion --client-id ${shellQuote(client.client_id)} --key <private-jwk-file> --aud ${shellQuote(sample.claims.aud)})`;
-    }
+    else body.sign_with = signingCommand(client, sample.header.alg, sample.claims.aud);
     body.curl = curl;
     return c.json(body, 200, NO_STORE);
   },
 );
+
+/** The client's current secret in plain text. @throws OAuthError conflict when it was sealed under another CLIENT_SECRET_KEY. */
+async function currentSecret(server: ServerContext, client: ClientRecord): Promise<string | undefined> {
+  if (client.client_secret_sealed === undefined) return undefined;
+  const box = await server.secretBox();
+  try {
+    return await box.open(client.client_id, client.client_secret_sealed);
+  } catch {
+    throw new OAuthError(
+      "conflict",
+      "this client's secret cannot be opened with the current CLIENT_SECRET_KEY (was the key changed?); rotate the client's secret",
+      "sample_client_secret_unreadable",
+    );
+  }
+}
+
+/** The CLI command that signs the printed claims; the client signs, the server never sees the key. */
+function signingCommand(client: ClientRecord, alg: string, aud: string): string {
+  const common = `assertion --client-id ${shellQuote(client.client_id)} --alg ${alg} --aud ${shellQuote(aud)}`;
+  return client.token_endpoint_auth_method === "private_key_jwt"
+    ? `CLIENT_ASSERTION=$(npm run -s cli -- ${common} --key <private-jwk-file>)`
+    : `CLIENT_ASSERTION=$(ETS_CLIENT_SECRET="$CLIENT_SECRET" npm run -s cli -- ${common})`;
+}
 
 /** POSIX single-quoting: safe for any value, including client ids with quotes or spaces. */
 function shellQuote(value: string): string {

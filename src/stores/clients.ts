@@ -66,6 +66,9 @@ export interface ClientPage {
   next_cursor?: string;
 }
 
+/** What readers of registrations need (routes, client authentication); local dev decorates it. */
+export type ClientLookup = Pick<ClientRegistry, "get" | "list">;
+
 export class ClientRegistry {
   /** Per KV namespace, one cache per isolate. */
   static #caches = new WeakMap<KVNamespace, Map<string, CacheEntry>>();

@@ -1,7 +1,8 @@
 /**
  * Local development material (SPEC §5, §8), generated once and kept in a Durable Object, so every
  * isolate of `wrangler dev` signs with the same key and sees the same demo clients. Only ever
- * reached for requests on a loopback host (see src/local-dev.ts); a deployed Worker never uses it.
+ * reached in local dev (src/local-dev.ts: a loopback request and no SIGNING_KEYS or
+ * CLIENT_SECRET_KEY); a Worker with its secrets never uses it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";

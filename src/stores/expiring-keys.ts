@@ -7,6 +7,11 @@
  * `add` is one synchronous `INSERT … ON CONFLICT DO NOTHING RETURNING`, so, with the object's input
  * gate serialising requests, two concurrent adds of one key cannot both win; an alarm purges
  * expired rows so storage does not grow without bound.
+ *
+ * Single use must survive purges (SPEC §3 rule 10): the claim checks of a request use a `now` taken
+ * when it started, and its insert may reach the object later, after an alarm. So expiries are
+ * stored as whole seconds rounded up, and a row is purged only once it has been expired for
+ * PURGE_GRACE_SECONDS: a presentation that passed its checks always finds its first use.
  */
 
 const SCHEMA_VERSION = 1;
@@ -19,17 +24,28 @@ const SCHEMA_VERSION = 1;
  */
 export const PURGE_DELAY_MS = 60_000;
 
+/**
+ * How long a row is kept after its expiry before a purge may delete it: longer than any request
+ * can take between its claim checks and its insert (the replay guard's own timeout is at most 60 s).
+ */
+export const PURGE_GRACE_SECONDS = 60;
+
 export class ExpiringKeys {
   readonly #ctx: DurableObjectState;
   readonly #table: string;
+  readonly #nowMs: () => number;
   /** When the next purge alarm is set (ms since epoch), or 0 for none; mirrors storage. */
   #alarmAt = 0;
 
-  /** @param table SQL table name (a fixed identifier, never user input). */
-  constructor(ctx: DurableObjectState, table: string) {
+  /**
+   * @param table SQL table name (a fixed identifier, never user input).
+   * @param nowMs the clock of purges, milliseconds since the epoch (tests move it). Default `Date.now`.
+   */
+  constructor(ctx: DurableObjectState, table: string, nowMs: () => number = () => Date.now()) {
     if (!/^[a-z_]+$/.test(table)) throw new TypeError(`bad table name ${table}`);
     this.#ctx = ctx;
     this.#table = table;
+    this.#nowMs = nowMs;
   }
 
   /** Create or migrate the schema and read the pending alarm. Call inside `blockConcurrencyWhile`. */
@@ -38,13 +54,14 @@ export class ExpiringKeys {
     this.#alarmAt = (await this.#ctx.storage.getAlarm()) ?? 0;
   }
 
-  /** Add `key` until `expiresAt` (seconds). True if it was new, false if already present. */
+  /** Add `key` until `expiresAt` (seconds, rounded up). True if it was new, false if already present. */
   add(key: string, expiresAt: number): boolean {
+    const until = Math.ceil(expiresAt);
     const rows = this.#ctx.storage.sql
-      .exec(`INSERT INTO ${this.#table} (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING 1`, key, expiresAt)
+      .exec(`INSERT INTO ${this.#table} (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING 1`, key, until)
       .toArray();
     if (rows.length === 0) return false;
-    this.#schedulePurge(expiresAt * 1000);
+    this.#schedulePurge(until);
     return true;
   }
 
@@ -53,20 +70,21 @@ export class ExpiringKeys {
     return this.#ctx.storage.sql.exec(`SELECT 1 FROM ${this.#table} WHERE key = ?`, key).toArray().length > 0;
   }
 
-  /** The owner's `alarm()`: delete expired rows and schedule the next purge. */
+  /** The owner's `alarm()`: delete rows expired for longer than the grace, schedule the next purge. */
   purge(): void {
-    const now = Date.now() / 1000;
-    this.#ctx.storage.sql.exec(`DELETE FROM ${this.#table} WHERE expires_at < ?`, now);
+    const now = this.#nowMs() / 1000;
+    this.#ctx.storage.sql.exec(`DELETE FROM ${this.#table} WHERE expires_at < ?`, now - PURGE_GRACE_SECONDS);
     const next = this.#ctx.storage.sql.exec<{ next: number | null }>(`SELECT MIN(expires_at) AS next FROM ${this.#table}`).one().next;
     this.#alarmAt = 0;
-    if (next !== null) this.#schedulePurge(next * 1000);
+    if (next !== null) this.#schedulePurge(next);
   }
 
-  #schedulePurge(expiresAtMs: number): void {
+  /** @param expiresAt a row's expiry in whole seconds; the purge that may delete it runs after the grace. */
+  #schedulePurge(expiresAt: number): void {
     // One pending alarm at a time, the earliest needed; later rows are purged by a later run. A
     // row never postpones the alarm: under steady traffic every insert expires later than the one
     // before, and moving the alarm each time would mean it never fires.
-    const wanted = expiresAtMs + PURGE_DELAY_MS;
+    const wanted = (expiresAt + PURGE_GRACE_SECONDS) * 1000 + PURGE_DELAY_MS;
     if (this.#alarmAt !== 0 && this.#alarmAt <= wanted) return;
     this.#alarmAt = wanted;
     void this.#ctx.storage.setAlarm(wanted);

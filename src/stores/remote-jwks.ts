@@ -2,11 +2,13 @@
  * The ClientKeySource of the running service (SPEC §3 rule 4, §6): a client's inline `jwks`, or
  * the JWK Set at its `jwks_uri`, fetched under strict limits and cached.
  *
- * - HTTPS only; plain `http://` only to a loopback host and only for local-dev requests.
+ * - Only URLs core/addresses.ts allows: https to a public host; loopback (http or https) only in
+ *   local dev. Checked before the cache is consulted and before any fetch.
  * - At most JWKS_MAX_BYTES (enforced while streaming, whatever Content-Length says), at most
  *   JWKS_FETCH_TIMEOUT_MS for the whole exchange, `redirect: "manual"` (a 3xx is a failure: no hop
  *   to another host): see bounded-fetch.ts.
- * - Cached in the isolate and in the Cache API for JWKS_CACHE_TTL_SECONDS. An unknown `kid`
+ * - Cached in the isolate and in the Cache API for JWKS_CACHE_TTL_SECONDS; a set read back from
+ *   the Cache API is validated again as when it was fetched (another version may have written it). An unknown `kid`
  *   triggers a refetch at most every JWKS_REFETCH_MIN_INTERVAL_SECONDS per client (and per isolate),
  *   so a flood of assertions with made-up kids cannot turn the server into a fetch amplifier.
  * - After a failed fetch the failure is remembered for JWKS_FAILURE_BACKOFF_SECONDS.
@@ -14,7 +16,7 @@
  *   log line naming the problem, never a 500. Expired sets are not served stale: fail closed.
  */
 import type { JWK } from "jose";
-import { isLoopbackHost } from "../local-dev.js";
+import { fetchUrlProblem } from "../core/addresses.js";
 import { clientAuthFailed } from "../oauth/client-auth/failures.js";
 import { parseRemoteJwks } from "../oauth/client-auth/jwks-document.js";
 import { inlineKeySource, type ClientKeySource } from "../oauth/client-auth/keys.js";
@@ -38,8 +40,8 @@ const MAX_ENTRIES = 1_000;
 const CACHE_KEY_ORIGIN = "https://client-jwks.cache.invalid";
 
 export interface RemoteJwksOptions {
-  /** `http://` to loopback hosts is allowed: true only for requests that are themselves local dev. */
-  readonly allowLoopbackHttp: boolean;
+  /** Loopback URLs (http or https) may be fetched: local dev only (decided in src/local-dev.ts). */
+  readonly loopbackUrlsAllowed: boolean;
   /** Outbound fetch. Default: the global `fetch`, looked up at call time. */
   readonly fetch?: FetchLike;
   /** Milliseconds since the epoch. Default `Date.now`. */
@@ -85,6 +87,12 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
     async keysOf(client, refresh) {
       if (client.jwks_uri === undefined) return inlineKeySource.keysOf(client, refresh);
       const uri = client.jwks_uri;
+      // SPEC §6: a record that got into KV around the admin API is held to the same address rules.
+      const addressProblem = fetchUrlProblem(uri, { loopbackAllowed: options.loopbackUrlsAllowed });
+      if (addressProblem !== undefined) {
+        console.error(JSON.stringify({ event: "client_jwks_unavailable", client_id: client.client_id, problem: "address_not_allowed" }));
+        throw clientAuthFailed("assertion_jwks_uri_not_allowed");
+      }
       const id = `${client.client_id}\n${uri}`;
       let entry = entries.get(id);
       if (!entry) {
@@ -111,7 +119,7 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
         }
         current.attemptedAt = now;
         try {
-          const keys = await fetchJwks(uri, options.allowLoopbackHttp, fetchImpl, limits);
+          const keys = await fetchJwks(uri, fetchImpl, limits);
           Object.assign(current, { keys, expiresAt: now + JWKS_CACHE_TTL_SECONDS * 1000, failedAt: undefined, failure: undefined });
           await writeShared(sharedCache, client, uri, keys, now);
           return keys;
@@ -131,18 +139,7 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
   };
 }
 
-/** Whether `uri` may be fetched: https (not to a loopback host outside local dev), or http to loopback in local dev. */
-export function jwksUriAllowed(uri: string, allowLoopbackHttp: boolean): boolean {
-  if (!URL.canParse(uri)) return false;
-  const url = new URL(uri);
-  const loopback = isLoopbackHost(url.hostname);
-  if (url.username !== "" || url.password !== "") return false;
-  if (url.protocol === "https:") return !loopback || allowLoopbackHttp;
-  return url.protocol === "http:" && loopback && allowLoopbackHttp;
-}
-
-async function fetchJwks(uri: string, allowLoopbackHttp: boolean, fetchImpl: FetchLike, limits: FetchLimits): Promise<readonly JWK[]> {
-  if (!jwksUriAllowed(uri, allowLoopbackHttp)) throw new JwksFetchFailure("uri_not_allowed");
+async function fetchJwks(uri: string, fetchImpl: FetchLike, limits: FetchLimits): Promise<readonly JWK[]> {
   let text: string;
   try {
     text = await fetchTextBounded(uri, fetchImpl, { ...limits, accept: "application/jwk-set+json, application/json" });
@@ -165,9 +162,10 @@ async function readShared(cache: () => Promise<Cache | null>, client: ClientReco
     const hit = await store?.match(sharedKey(client, uri));
     if (!hit) return null;
     const fetchedAt = Number(hit.headers.get("X-Fetched-At"));
-    const body = (await hit.json()) as { keys?: JWK[] };
-    if (!Number.isFinite(fetchedAt) || now - fetchedAt >= JWKS_CACHE_TTL_SECONDS * 1000 || now < fetchedAt || !Array.isArray(body.keys)) return null;
-    return { keys: body.keys, fetchedAt };
+    if (!Number.isFinite(fetchedAt) || now - fetchedAt >= JWKS_CACHE_TTL_SECONDS * 1000 || now < fetchedAt) return null;
+    // SPEC §6: the same rules as a fresh fetch; anything else means "fetch".
+    const parsed = parseRemoteJwks(await hit.text());
+    return parsed.ok ? { keys: parsed.keys, fetchedAt } : null;
   } catch {
     return null; // The Cache API is an optimisation: any trouble means "fetch".
   }

@@ -127,7 +127,9 @@ describe("rule 3: alg and header parameters", () => {
     const es256 = await generateKeyPair("ES256", { extractable: true });
     const es384 = await generateKeyPair("ES384", { extractable: true });
     const clientId = uniqueId("pinned");
-    await registerClient({
+    // Registration now refuses a key that cannot verify the registered alg (SPEC §6); a record from
+    // before that rule is written straight into KV, and the token endpoint still holds the line.
+    await putClientRecord({
       client_id: clientId,
       token_endpoint_auth_method: "private_key_jwt",
       token_endpoint_auth_signing_alg: "ES256",

@@ -21,6 +21,9 @@ import { callWorker, formInit, parseCurl } from "../support.js";
 
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
+/** HTTP Basic with a client's own id and secret: what makes /jwts sign (SPEC §7). */
+const asClient = (clientId: string, secret: string) => ({ headers: { Authorization: `Basic ${btoa(`${clientId}:${encodeURIComponent(secret)}`)}` } });
+
 /** Run a curl printed by /jwts against the Worker, with `$CLIENT_ASSERTION` substituted if given. */
 async function runCurl(curl: string, clientAssertion?: string, run = call): Promise<Response> {
   const { url, form } = parseCurl(curl);
@@ -90,14 +93,14 @@ describe("SIGNING_KEYS with two keys", () => {
 
 describe("GET /jwts", () => {
   it("for a client_secret_jwt client: header, claims, a signed client_assertion and a curl that works as printed", async () => {
-    const { clientId } = await registerSecretClient("client_secret_jwt");
+    const { clientId, secret } = await registerSecretClient("client_secret_jwt");
     const before = nowSeconds();
-    const res = await call(`/jwts?client_id=${clientId}`);
+    const res = await call(`/jwts?client_id=${clientId}`, asClient(clientId, secret));
     const after = nowSeconds();
     expect(res.status).toBe(200);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     const sample = await res.json<any>();
-    expect(sample.header).toMatchObject({ alg: "HS256" });
+    expect(sample.header).toEqual({ alg: "HS256", typ: "client-authentication+jwt" });
     expect(sample.claims).toMatchObject({ iss: clientId, sub: clientId, aud: TOKEN_URL });
     expect(sample.claims.exp).toBeGreaterThanOrEqual(before + 120);
     expect(sample.claims.exp).toBeLessThanOrEqual(after + 120);
@@ -122,16 +125,16 @@ describe("GET /jwts", () => {
   });
 
   it("for a strict-mode client: aud is the issuer and typ client-authentication+jwt, and the curl works", async () => {
-    const { clientId } = await registerSecretClient("client_secret_jwt", { audience_mode: "strict" });
-    const sample = await (await call(`/jwts?client_id=${clientId}`)).json<any>();
+    const { clientId, secret } = await registerSecretClient("client_secret_jwt", { audience_mode: "strict" });
+    const sample = await (await call(`/jwts?client_id=${clientId}`, asClient(clientId, secret))).json<any>();
     expect(sample.claims.aud).toBe(ISSUER);
     expect(sample.header.typ).toBe("client-authentication+jwt");
     expect((await runCurl(sample.curl)).status).toBe(200);
   });
 
   it("for the OTK token path: aud and curl use that path", async () => {
-    const { clientId } = await registerSecretClient("client_secret_jwt");
-    const sample = await (await call(`/jwts?client_id=${clientId}&token_endpoint=/auth/oauth/v2/token`)).json<any>();
+    const { clientId, secret } = await registerSecretClient("client_secret_jwt");
+    const sample = await (await call(`/jwts?client_id=${clientId}&token_endpoint=/auth/oauth/v2/token`, asClient(clientId, secret))).json<any>();
     expect(sample.claims.aud).toBe(OTK_TOKEN_URL);
     expect(parseCurl(sample.curl).url).toBe(OTK_TOKEN_URL);
     expect((await runCurl(sample.curl)).status).toBe(200);

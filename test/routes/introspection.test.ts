@@ -123,10 +123,10 @@ describe("POST /oauth2/introspect (RFC 7662)", () => {
   });
 
   describe("client authentication", () => {
-    it("without any client authentication is invalid_request (400)", async () => {
+    it("without any client authentication is invalid_client (401, SPEC §2)", async () => {
       const client = await registerKeyClient("ES256");
       const res = await postForm({ token: await bearerToken(client) }, {}, INTROSPECT_URL);
-      await expectOAuthError(res, 400, "invalid_request");
+      await expectOAuthError(res, 401, "invalid_client");
     });
 
     it("with a bad assertion is invalid_client (401)", async () => {

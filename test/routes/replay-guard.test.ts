@@ -15,7 +15,7 @@ import {
   TOKEN_URL,
   tokenWithAssertion,
 } from "../helpers.js";
-import { PURGE_DELAY_MS } from "../../src/stores/expiring-keys.js";
+import { PURGE_DELAY_MS, PURGE_GRACE_SECONDS } from "../../src/stores/expiring-keys.js";
 import { callWorker, formInit } from "../support.js";
 
 /** Rows of every replay-guard shard whose key ends with `jti`. */
@@ -70,10 +70,10 @@ describe("purge alarm", () => {
     const now = nowSeconds();
     for (let i = 0; i < 5; i++) expect((await stub.consume(`k${i}`, now + 60 + i))).toBe(true);
     const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
-    expect(alarm).toBe((now + 60) * 1000 + PURGE_DELAY_MS);
+    expect(alarm).toBe((now + 60 + PURGE_GRACE_SECONDS) * 1000 + PURGE_DELAY_MS);
     // A key that expires sooner brings it forward.
     expect(await stub.consume("sooner", now + 30)).toBe(true);
-    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).toBe((now + 30) * 1000 + PURGE_DELAY_MS);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).toBe((now + 30 + PURGE_GRACE_SECONDS) * 1000 + PURGE_DELAY_MS);
   });
 
   it("deletes expired rows, keeps live ones, and schedules the next purge", async () => {
@@ -81,7 +81,7 @@ describe("purge alarm", () => {
     const now = nowSeconds();
     expect(await stub.consume("live", now + 3600)).toBe(true);
     await runInDurableObject(stub, (_, state) => {
-      state.storage.sql.exec("INSERT INTO used (key, expires_at) VALUES (?, ?), (?, ?)", "expired-1", now - 120, "expired-2", now - 1);
+      state.storage.sql.exec("INSERT INTO used (key, expires_at) VALUES (?, ?), (?, ?)", "expired-1", now - 120 - PURGE_GRACE_SECONDS, "expired-2", now - 1 - PURGE_GRACE_SECONDS);
     });
 
     expect(await runDurableObjectAlarm(stub)).toBe(true);

@@ -98,10 +98,10 @@ describe("POST /oauth2/revoke (RFC 7009)", () => {
   });
 
   describe("refusals", () => {
-    it("without client authentication: invalid_request, and nothing is revoked", async () => {
+    it("without client authentication: invalid_client (401, SPEC §2), and nothing is revoked", async () => {
       const client = await registerKeyClient("ES256");
       const token = await bearerToken(client);
-      await expectOAuthError(await postForm({ token }, {}, REVOKE_URL), 400, "invalid_request");
+      await expectOAuthError(await postForm({ token }, {}, REVOKE_URL), 401, "invalid_client");
       expect((await introspection(client, token)).active).toBe(true);
     });
 

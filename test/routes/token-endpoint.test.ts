@@ -68,7 +68,7 @@ describe("request shape", () => {
 
   it("refuses a request without client authentication", async () => {
     const res = await postForm({ ...CC, client_id: "someone" });
-    expect((await expectOAuthError(res, 400, "invalid_request")).error_description).toMatch(/no client authentication/);
+    expect((await expectOAuthError(res, 401, "invalid_client")).error_description).toMatch(/no client authentication/);
   });
 
   it("refuses two authentication mechanisms in one request", async () => {
@@ -154,8 +154,8 @@ describe("client_secret_basic and client_secret_post", () => {
     expect(JSON.stringify(body)).not.toContain(wrong);
   });
 
-  it("refuses client_secret_post without client_id", async () => {
-    await expectOAuthError(await postForm({ ...CC, client_secret: "s" }), 400, "invalid_request");
+  it("refuses client_secret_post without client_id: no client is named (invalid_client)", async () => {
+    await expectOAuthError(await postForm({ ...CC, client_secret: "s" }), 401, "invalid_client");
   });
 });
 
@@ -330,7 +330,7 @@ describe("Cache-Control: no-store", () => {
       postForm(`grant_type=client_credentials&p=${"x".repeat(20_000)}`),
       call(TOKEN_URL, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }),
     ]);
-    expect(responses.map((r) => r.status)).toEqual([200, 401, 400, 400, 401, 400, 413, 400]);
+    expect(responses.map((r) => r.status)).toEqual([200, 401, 400, 401, 401, 400, 413, 400]);
     for (const res of responses) expect(res.headers.get("Cache-Control")).toBe("no-store");
   });
 });

@@ -6,7 +6,6 @@ import {
   JWKS_CACHE_TTL_SECONDS,
   JWKS_FAILURE_BACKOFF_SECONDS,
   JWKS_REFETCH_MIN_INTERVAL_SECONDS,
-  jwksUriAllowed,
   remoteJwksKeySource,
   type RemoteJwksOptions,
 } from "../../src/stores/remote-jwks.js";
@@ -32,7 +31,7 @@ function remoteClient(uri = `https://keys${++counter}.example/jwks.json`): Clien
 function setup(options: Partial<RemoteJwksOptions> = {}) {
   const host = jwksHost();
   const clock = { ms: 1_700_000_000_000 };
-  const source = remoteJwksKeySource({ allowLoopbackHttp: false, fetch: host.fetch, nowMs: () => clock.ms, sharedCache: async () => null, ...options });
+  const source = remoteJwksKeySource({ loopbackUrlsAllowed: false, fetch: host.fetch, nowMs: () => clock.ms, sharedCache: async () => null, ...options });
   const advance = (seconds: number) => (clock.ms += seconds * 1000);
   return { host, clock, source, advance };
 }
@@ -145,6 +144,30 @@ describe("remote jwks_uri key source", () => {
   });
 });
 
+describe("remote jwks_uri: what comes back from the Cache API is validated again (SPEC §6)", () => {
+  const poisoned: Array<[string, (publicJwk: Record<string, unknown>) => unknown]> = [
+    ["private key material", (jwk) => ({ keys: [{ ...jwk, d: "AAAA" }] })],
+    ["a key without kid", (jwk) => ({ keys: [{ ...jwk, kid: undefined }] })],
+    ["not a JWK Set", () => ({ keys: "nope" })],
+    ["an RSA key under 2048 bits", () => ({ keys: [{ kty: "RSA", kid: "weak", n: "AQAB", e: "AQAB" }] })],
+  ];
+  for (const [what, body] of poisoned) {
+    it(`a cached set with ${what} is not used: the set is fetched again`, async () => {
+      const cache = await caches.open(`jwks-poison-${crypto.randomUUID()}`);
+      const { host, source, clock } = setup({ sharedCache: async () => cache });
+      const client = remoteClient();
+      const key = await clientKeyPair();
+      const cacheKey = `https://client-jwks.cache.invalid/v1/${encodeURIComponent(client.client_id)}?uri=${encodeURIComponent(client.jwks_uri!)}`;
+      await cache.put(cacheKey, new Response(JSON.stringify(body(key.publicJwk as Record<string, unknown>)), {
+        headers: { "Content-Type": "application/json", "Cache-Control": "max-age=300", "X-Fetched-At": String(clock.ms) },
+      }));
+      host.serveKeys(client.jwks_uri!, [key.publicJwk]);
+      expect(await source.keysOf(client, false)).toEqual([key.publicJwk]);
+      expect(host.requests).toEqual([client.jwks_uri]);
+    });
+  }
+});
+
 describe("remote jwks_uri: hostile or broken hosts", () => {
   const cases: Array<[string, () => Response, string]> = [
     ["invalid JSON", () => new Response("{not json"), "assertion_jwks_invalid"],
@@ -220,23 +243,15 @@ describe("remote jwks_uri: hostile or broken hosts", () => {
     expect(await failure(source.keysOf(client, false))).toBe("assertion_jwks_invalid");
   });
 
-  it("fetches http:// only from loopback hosts and only for local dev", async () => {
-    expect(jwksUriAllowed("https://keys.example/jwks.json", false)).toBe(true);
-    expect(jwksUriAllowed("http://keys.example/jwks.json", true)).toBe(false);
-    expect(jwksUriAllowed("http://127.0.0.1:9000/jwks.json", false)).toBe(false);
-    expect(jwksUriAllowed("https://localhost/jwks.json", false)).toBe(false);
-    expect(jwksUriAllowed("http://127.0.0.1:9000/jwks.json", true)).toBe(true);
-    expect(jwksUriAllowed("http://[::1]:9000/jwks.json", true)).toBe(true);
-    expect(jwksUriAllowed("https://user:pw@keys.example/jwks.json", false)).toBe(false);
-
+  it("fetches loopback URLs only in local dev (the address rules: test/core/addresses.test.ts)", async () => {
     const deployed = setup();
     vi.spyOn(console, "error").mockImplementation(() => {});
     const client = remoteClient("http://127.0.0.1:9000/jwks.json");
     deployed.host.serveKeys(client.jwks_uri!, [(await clientKeyPair()).publicJwk]);
-    expect(await failure(deployed.source.keysOf(client, false))).toBe("assertion_jwks_unavailable");
+    expect(await failure(deployed.source.keysOf(client, false))).toBe("assertion_jwks_uri_not_allowed");
     expect(deployed.host.requests).toEqual([]);
 
-    const local = setup({ allowLoopbackHttp: true });
+    const local = setup({ loopbackUrlsAllowed: true });
     local.host.serveKeys(client.jwks_uri!, [(await clientKeyPair()).publicJwk]);
     expect(await local.source.keysOf(client, false)).toHaveLength(1);
   });
@@ -247,7 +262,7 @@ describe("remote jwks_uri: hostile or broken hosts", () => {
     let seen: RequestInit | undefined;
     const inner = host.fetch;
     host.serveKeys(client.jwks_uri!, [(await clientKeyPair()).publicJwk]);
-    const spying = remoteJwksKeySource({ allowLoopbackHttp: false, sharedCache: async () => null, fetch: (input, init) => ((seen = init), inner(input, init)) });
+    const spying = remoteJwksKeySource({ loopbackUrlsAllowed: false, sharedCache: async () => null, fetch: (input, init) => ((seen = init), inner(input, init)) });
     await spying.keysOf(client, false);
     expect(seen).toMatchObject({ method: "GET", redirect: "manual" });
     expect(seen?.signal).toBeInstanceOf(AbortSignal);

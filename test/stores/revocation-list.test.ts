@@ -1,6 +1,6 @@
 import { env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PURGE_DELAY_MS } from "../../src/stores/expiring-keys.js";
+import { PURGE_DELAY_MS, PURGE_GRACE_SECONDS } from "../../src/stores/expiring-keys.js";
 import { REVOCATION_LIST_SHARDS, revocationList } from "../../src/stores/revocation-list.js";
 
 describe("RevocationList Durable Object", () => {
@@ -20,7 +20,7 @@ describe("RevocationList Durable Object", () => {
     await stub.revoke("later", now + 900);
     await stub.revoke("sooner", now + 600);
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-    expect(alarm).toBe((now + 600) * 1000 + PURGE_DELAY_MS);
+    expect(alarm).toBe((now + 600 + PURGE_GRACE_SECONDS) * 1000 + PURGE_DELAY_MS);
   });
 
   it("purges rows whose token has expired, by alarm, and keeps the others", async () => {
@@ -28,14 +28,14 @@ describe("RevocationList Durable Object", () => {
     const now = Math.floor(Date.now() / 1000);
     // Rows written straight to the table, so no alarm fires on its own while the test runs.
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("INSERT INTO revoked (key, expires_at) VALUES ('expired', ?), ('live', ?)", now - 10, now + 600);
+      state.storage.sql.exec("INSERT INTO revoked (key, expires_at) VALUES ('expired', ?), ('live', ?)", now - 10 - PURGE_GRACE_SECONDS, now + 600);
     });
     await runInDurableObject(stub, (instance) => instance.alarm());
     expect(await stub.isRevoked("expired")).toBe(false);
     expect(await stub.isRevoked("live")).toBe(true);
     // The next purge is scheduled for the remaining row.
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-    expect(alarm).toBe((now + 600) * 1000 + PURGE_DELAY_MS);
+    expect(alarm).toBe((now + 600 + PURGE_GRACE_SECONDS) * 1000 + PURGE_DELAY_MS);
   });
 
   it("stores its schema version", async () => {

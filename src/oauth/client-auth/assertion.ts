@@ -6,7 +6,7 @@
 import { base64url, compactVerify, type JWSHeaderParameters } from "jose";
 import type { AudienceMode } from "../../config.js";
 import type { ClientRecord } from "../../stores/clients.js";
-import { isAsymmetricAlg, isHmacAlg, type AssertionAlg } from "../algorithms.js";
+import { isAsymmetricAlg, isHmacAlg, sameAlgorithm, type AssertionAlg } from "../algorithms.js";
 import { checkAssertionClaims, type ClaimRules } from "./assertion-claims.js";
 import { clientAuthFailed } from "./failures.js";
 import { resolveAssertionKey, type ClientKeySource } from "./keys.js";
@@ -98,7 +98,7 @@ function checkAssertionHeader(header: JWSHeaderParameters, client: ClientRecord,
   const alg = header.alg;
   const allowed = client.token_endpoint_auth_method === "private_key_jwt" ? isAsymmetricAlg(alg) : isHmacAlg(alg);
   if (!allowed) throw clientAuthFailed("assertion_alg_not_allowed");
-  if (client.token_endpoint_auth_signing_alg !== undefined && alg !== client.token_endpoint_auth_signing_alg) {
+  if (client.token_endpoint_auth_signing_alg !== undefined && !sameAlgorithm(alg as string, client.token_endpoint_auth_signing_alg)) {
     throw clientAuthFailed("assertion_alg_not_registered");
   }
   // RFC 7515 §4.1.11: this server implements no crit extension, so any crit is unknown.

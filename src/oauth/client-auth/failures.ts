@@ -1,12 +1,11 @@
 /**
  * Every way client authentication can fail, each with its own stable reason and public text
- * (SPEC §2, §3). Request-shape problems are `invalid_request` (400); failures to authenticate are
- * `invalid_client` (401). Texts name the rule, never the secret or the assertion.
+ * (SPEC §2, §3). Request-shape problems are `invalid_request` (400); no client authentication at
+ * all and every failure to authenticate are `invalid_client` (401). Texts name the rule, never the secret or the assertion.
  */
 import { OAuthError } from "../../http/errors.js";
 
 const MALFORMED_REQUEST = {
-  no_client_authentication: "no client authentication: send a client_assertion, HTTP Basic credentials or client_secret",
   multiple_client_authentication: "more than one client authentication mechanism was used; use exactly one",
   assertion_type_missing: "client_assertion_type is required with client_assertion",
   assertion_type_invalid: "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -15,6 +14,9 @@ const MALFORMED_REQUEST = {
 } as const;
 
 const FAILED_AUTHENTICATION = {
+  // RFC 6749 §5.2 lists "no client authentication included" under invalid_client (SPEC §2).
+  no_client_authentication: "no client authentication: send a client_assertion, HTTP Basic credentials or client_secret",
+  secret_without_client_id: "client_secret was sent without client_id: no client is named",
   // Who the client is, and how it must authenticate.
   unknown_or_disabled_client: "client authentication failed: unknown or disabled client",
   client_id_undeterminable: "client_assertion does not identify the client: send client_id or set sub",
@@ -35,6 +37,7 @@ const FAILED_AUTHENTICATION = {
   assertion_key_too_weak: "the client's matching RSA key is shorter than 2048 bits",
   assertion_secret_too_short: "the client secret is shorter than the HMAC output of the client_assertion alg",
   assertion_jwks_unavailable: "the client's jwks_uri could not be fetched (network error, timeout, redirect, non-200 status or larger than the size limit)",
+  assertion_jwks_uri_not_allowed: "the client's jwks_uri names an address this server does not fetch (loopback, private, link-local or non-public IP, localhost, trailing dot, or not https)",
   assertion_jwks_invalid: "the client's jwks_uri returned no usable JWK Set (not a JWK Set, private key material, or no usable signing key)",
   assertion_signature_invalid: "client_assertion signature verification failed",
   assertion_payload_invalid: "client_assertion payload is not a JSON object",

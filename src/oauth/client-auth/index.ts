@@ -72,13 +72,22 @@ export async function authenticateClient(
   if (presented.kind === "client_secret_basic" && form.has("client_id") && form.get("client_id") !== client.client_id) {
     throw clientAuthFailed("basic_client_id_mismatch");
   }
-  // Every live secret is compared (no early exit): during a rotation's overlap, old and new both work.
-  let matched = false;
-  for (const expected of await openSecrets(client, deps, settings.now)) {
-    if (await secretsEqual(presented.secret, expected)) matched = true;
-  }
-  if (!matched) throw clientAuthFailed("secret_mismatch");
+  if (!(await clientSecretMatches(client, presented.secret, deps, settings.now))) throw clientAuthFailed("secret_mismatch");
   return { client, method: client.token_endpoint_auth_method, commit: async () => {} };
+}
+
+/**
+ * Whether `secret` is a live secret of `client`, compared in constant time with every live secret
+ * (no early exit): during a rotation's overlap, old and new both work. Also serves GET /jwts
+ * (SPEC §7: a caller who proves the client's secret may have its sample signed).
+ * @throws OAuthError invalid_client when the client has no readable current secret.
+ */
+export async function clientSecretMatches(client: ClientRecord, secret: string, deps: Pick<ClientAuthDependencies, "secretBox">, now: number): Promise<boolean> {
+  let matched = false;
+  for (const expected of await openSecrets(client, deps, now)) {
+    if (await secretsEqual(secret, expected)) matched = true;
+  }
+  return matched;
 }
 
 async function authenticateWithAssertion(
@@ -154,7 +163,7 @@ async function findActiveClient(deps: ClientAuthDependencies, clientId: string):
  * after a rotation, the previous one.
  * @throws OAuthError invalid_client when the client has no readable current secret.
  */
-async function openSecrets(client: ClientRecord, deps: ClientAuthDependencies, now: number): Promise<string[]> {
+async function openSecrets(client: ClientRecord, deps: Pick<ClientAuthDependencies, "secretBox">, now: number): Promise<string[]> {
   if (client.client_secret_sealed === undefined) throw clientAuthFailed("secret_mismatch");
   const box = await deps.secretBox();
   const current = await openSealed(box, client.client_id, client.client_secret_sealed);

@@ -9,6 +9,7 @@ import {
   HMAC_MIN_SECRET_BYTES,
   isHmacAlg,
   keyTypeForAlg,
+  sameAlgorithm,
   RSA_MIN_MODULUS_BITS,
   rsaModulusBits,
   type AssertionAlg,
@@ -75,17 +76,11 @@ function matchingKeys(keys: readonly JWK[], alg: AsymmetricAlg, kid: string | un
   return keys.filter((jwk) => {
     if (kid !== undefined && jwk.kid !== kid) return false;
     if (jwk.kty !== kty || (crv !== undefined && jwk.crv !== crv)) return false;
-    if (jwk.alg !== undefined && !algCompatible(jwk.alg, alg)) return false;
+    if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, alg)) return false;
     if (jwk.use !== undefined && jwk.use !== "sig") return false;
     if (jwk.key_ops !== undefined && !jwk.key_ops.includes("verify")) return false;
     return true;
   });
-}
-
-/** An Ed25519 key registered for `EdDSA` also verifies `Ed25519` and vice versa (SPEC §3 rule 3). */
-function algCompatible(registered: string, used: AsymmetricAlg): boolean {
-  if (registered === used) return true;
-  return (registered === "EdDSA" || registered === "Ed25519") && (used === "EdDSA" || used === "Ed25519");
 }
 
 async function importCached(jwk: JWK, alg: AsymmetricAlg): Promise<CryptoKey> {

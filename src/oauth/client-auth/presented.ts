@@ -3,7 +3,7 @@
  * before any client is looked up. Exactly one mechanism is allowed (SPEC §3).
  */
 import type { FormParams } from "../../http/form.js";
-import { malformedClientAuth } from "./failures.js";
+import { clientAuthFailed, malformedClientAuth } from "./failures.js";
 
 /** RFC 7523 §2.2 client assertion type. */
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -16,7 +16,8 @@ export type PresentedCredentials =
 
 /**
  * Extract the one presented mechanism.
- * @throws OAuthError invalid_request when none, two, or a malformed one is presented.
+ * @throws OAuthError invalid_client when none is presented (RFC 6749 §5.2), invalid_request when
+ *   two or a malformed one are.
  */
 export function extractPresentedCredentials(form: FormParams, authorization: string | null): PresentedCredentials {
   const basic = authorization !== null && /^basic(\s|$)/i.test(authorization.trim()) ? authorization.trim() : null;
@@ -26,13 +27,13 @@ export function extractPresentedCredentials(form: FormParams, authorization: str
 
   const presented = [basic !== null, assertion !== undefined || assertionType !== undefined, postSecret !== undefined];
   const count = presented.filter(Boolean).length;
-  if (count === 0) throw malformedClientAuth("no_client_authentication");
+  if (count === 0) throw clientAuthFailed("no_client_authentication");
   if (count > 1) throw malformedClientAuth("multiple_client_authentication");
 
   if (basic !== null) return { kind: "client_secret_basic", ...parseBasicCredentials(basic) };
   if (postSecret !== undefined) {
     const clientId = form.get("client_id");
-    if (clientId === undefined) throw malformedClientAuth("no_client_authentication");
+    if (clientId === undefined) throw clientAuthFailed("secret_without_client_id");
     return { kind: "client_secret_post", clientId, secret: postSecret };
   }
   if (assertionType === undefined) throw malformedClientAuth("assertion_type_missing");
@@ -41,8 +42,12 @@ export function extractPresentedCredentials(form: FormParams, authorization: str
   return { kind: "client_assertion", clientId: form.get("client_id"), assertion };
 }
 
-/** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
-function parseBasicCredentials(header: string): { clientId: string; secret: string } {
+/**
+ * RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64.
+ * @param header the whole `Basic …` Authorization value.
+ * @throws OAuthError invalid_request when malformed.
+ */
+export function parseBasicCredentials(header: string): { clientId: string; secret: string } {
   const encoded = header.slice(5).trim();
   let decoded: string;
   try {

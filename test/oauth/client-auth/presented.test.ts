@@ -27,13 +27,13 @@ describe("extractPresentedCredentials", () => {
   });
 
   it("ignores other Authorization schemes", () => {
-    expect(outcome(() => extractPresentedCredentials(form({}), "Bearer abc"))).toBe("invalid_request/no_client_authentication");
+    expect(outcome(() => extractPresentedCredentials(form({}), "Bearer abc"))).toBe("invalid_client/no_client_authentication");
     expect(extractPresentedCredentials(form(ASSERTION), "Bearer abc")).toMatchObject({ kind: "client_assertion" });
   });
 
   it("client_secret_post needs client_id", () => {
     expect(extractPresentedCredentials(form({ client_id: "c", client_secret: "s" }), null)).toEqual({ kind: "client_secret_post", clientId: "c", secret: "s" });
-    expect(outcome(() => extractPresentedCredentials(form({ client_secret: "s" }), null))).toBe("invalid_request/no_client_authentication");
+    expect(outcome(() => extractPresentedCredentials(form({ client_secret: "s" }), null))).toBe("invalid_client/secret_without_client_id");
   });
 
   it("a client assertion, with or without client_id", () => {
@@ -50,7 +50,7 @@ describe("extractPresentedCredentials", () => {
   });
 
   it("refuses no mechanism and more than one", () => {
-    expect(outcome(() => extractPresentedCredentials(form({ client_id: "c" }), null))).toBe("invalid_request/no_client_authentication");
+    expect(outcome(() => extractPresentedCredentials(form({ client_id: "c" }), null))).toBe("invalid_client/no_client_authentication");
     const two: [Record<string, string>, string | null][] = [
       [ASSERTION, basic("c:s")],
       [{ client_id: "c", client_secret: "s" }, basic("c:s")],
