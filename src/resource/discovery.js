@@ -10,6 +10,8 @@ import { Rejection } from "./errors.js";
 
 /** How long fetched metadata is used before it is read again. */
 export const METADATA_MAX_AGE_MS = 10 * 60 * 1000;
+/** After a failed refresh, the last good metadata is used this long before the next attempt. */
+export const METADATA_RETRY_MS = 30 * 1000;
 /** Cap on each metadata or introspection answer; a real one is a few KiB. */
 export const MAX_DOCUMENT_BYTES = 64 * 1024;
 /** Time limit of each fetch to the issuer. */
@@ -81,10 +83,16 @@ export async function issuerMetadata(issuer, fetchImpl, nowMs) {
   if (entry.metadata !== undefined && nowMs - entry.fetchedAt < METADATA_MAX_AGE_MS) return entry.metadata;
   // One fetch at a time per issuer; callers during a fetch share it.
   entry.pending ??= fetchMetadata(issuer, doFetch).finally(() => (entry.pending = undefined));
-  const metadata = await entry.pending;
-  entry.metadata = metadata;
-  entry.fetchedAt = nowMs;
-  return metadata;
+  try {
+    entry.metadata = await entry.pending;
+    entry.fetchedAt = nowMs;
+  } catch (err) {
+    // A refresh that fails keeps the last good metadata (its keys are still checked one by one
+    // through the JWKS) and is tried again after METADATA_RETRY_MS; with none, fail closed.
+    if (entry.metadata === undefined) throw err;
+    entry.fetchedAt = nowMs - METADATA_MAX_AGE_MS + METADATA_RETRY_MS;
+  }
+  return entry.metadata;
 }
 
 /**

@@ -92,6 +92,12 @@ describe("verifyAccessToken: RFC 9068 §4 checks, one failure each", () => {
     }
   });
 
+  it("sub, client_id and jti must be strings", async () => {
+    for (const claim of ["sub", "client_id", "jti"]) {
+      await expectRejected(verifyAccessToken(await forgeServerToken({ aud: RESOURCE, [claim]: 42 }), options()), 401, "invalid_token", /lacks a string sub, client_id or jti/);
+    }
+  });
+
   it("scopes: every required scope must be granted, else 403 insufficient_scope naming them in the challenge", async () => {
     const token = await mintToken(await registerResourceClient(), { scope: "read" });
     const err = await expectRejected(verifyAccessToken(resourceRequest(token), options({ scopes: ["read", "write"] })), 403, "insufficient_scope", /lacks the scope write/);
@@ -152,6 +158,24 @@ describe("verifyAccessToken: the issuer's metadata and keys", () => {
     }
     expect(fetchImpl.calls.get("/.well-known/oauth-authorization-server")).toBe(1);
     expect(fetchImpl.calls.get("/.well-known/jwks.json")).toBe(1);
+  });
+
+  it("refreshes metadata after 10 minutes; a failed refresh keeps the last good metadata, retried after 30 s", async () => {
+    let issuerDown = false;
+    const fetchImpl = workerFetch((url) => (issuerDown && url.pathname.startsWith("/.well-known/oauth-authorization-server") ? new Response("down", { status: 502 }) : undefined));
+    const token = await mintToken(await registerResourceClient());
+    const start = nowSeconds();
+    const at = (seconds: number) => options({ fetch: fetchImpl, now: () => start + seconds });
+    await verifyAccessToken(token, at(0));
+    await verifyAccessToken(token, at(599));
+    expect(fetchImpl.calls.get("/.well-known/oauth-authorization-server")).toBe(1);
+    issuerDown = true;
+    await expect(verifyAccessToken(token, at(601))).resolves.toBeTruthy();
+    await verifyAccessToken(token, at(620));
+    expect(fetchImpl.calls.get("/.well-known/oauth-authorization-server")).toBe(2);
+    issuerDown = false;
+    await verifyAccessToken(token, at(632));
+    expect(fetchImpl.calls.get("/.well-known/oauth-authorization-server")).toBe(3);
   });
 
   it("an unreachable issuer is 503 temporarily_unavailable, never an accepted token", async () => {
