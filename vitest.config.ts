@@ -20,6 +20,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // test/node/ runs in Node (vitest.node.config.ts), not inside workerd.
+    exclude: ["test/node/**"],
     // .ci/run sets VITEST_JSON_REPORT to get a machine-readable summary beside the usual output.
     reporters: process.env.VITEST_JSON_REPORT ? ["default", "json"] : ["default"],
     outputFile: process.env.VITEST_JSON_REPORT ? { json: process.env.VITEST_JSON_REPORT } : undefined,
