@@ -3,6 +3,7 @@
  * RFC 9728 protected resource metadata: the document that names this service as the resource's
  * authorization server (what an MCP client reads first), and where to serve it.
  */
+import { DPOP_ALGS } from "./dpop.js";
 
 /**
  * @typedef {object} ProtectedResourceOptions
@@ -14,8 +15,6 @@
  * @property {boolean} [dpopBoundAccessTokensRequired]
  */
 
-/** DPoP algorithms this verifier checks (RFC 9728 §2 `dpop_signing_alg_values_supported`). */
-const DPOP_SIGNING_ALGS = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA", "Ed25519"];
 
 /**
  * The RFC 9728 §2 document.
@@ -33,7 +32,8 @@ export function protectedResourceMetadata(options) {
     ...(options.scopesSupported !== undefined ? { scopes_supported: [...options.scopesSupported] } : {}),
     ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),
     ...(options.resourceDocumentation !== undefined ? { resource_documentation: options.resourceDocumentation } : {}),
-    dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS,
+    // The DPoP algorithms this verifier checks.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
     ...(options.dpopBoundAccessTokensRequired === true ? { dpop_bound_access_tokens_required: true } : {}),
   };
 }
