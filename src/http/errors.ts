@@ -14,6 +14,7 @@ export type OAuthErrorCode =
   | "invalid_grant"
   | "unauthorized_client"
   | "unsupported_grant_type"
+  | "unsupported_response_type"
   | "invalid_scope"
   | "invalid_target"
   | "invalid_dpop_proof"
@@ -32,6 +33,7 @@ const STATUS: Record<OAuthErrorCode, number> = {
   invalid_grant: 400,
   unauthorized_client: 400,
   unsupported_grant_type: 400,
+  unsupported_response_type: 400,
   invalid_scope: 400,
   invalid_target: 400,
   invalid_dpop_proof: 400,

@@ -1,14 +1,23 @@
 /**
- * GET /.well-known/oauth-authorization-server (RFC 8414) and GET /.well-known/jwks.json.
+ * GET /.well-known/oauth-authorization-server (RFC 8414), GET /.well-known/jwks.json, and the
+ * authorization endpoint that only says this server has none to offer.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-types.js";
+import { OAuthError } from "../http/errors.js";
 import { CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from "../oauth/algorithms.js";
 import { INTROSPECTION_PATH } from "./introspect.js";
 import { REVOCATION_PATH } from "./revoke.js";
 import { TOKEN_PATH } from "./token.js";
 
 export const discoveryRoutes = new Hono<AppEnv>();
+
+/**
+ * Published as `authorization_endpoint` although no response type is supported: RFC 8414 §2 lets a
+ * client_credentials-only server omit it, but the MCP TypeScript SDK's metadata schema requires it
+ * (README, "Choices"). `response_types_supported` stays empty, so no client is told it can work.
+ */
+export const AUTHORIZATION_PATH = "/oauth2/authorize";
 
 /** Public metadata may be cached briefly; key rotation publishes keys well ahead of use (README). */
 const PUBLIC_CACHE = { "Cache-Control": "public, max-age=300" };
@@ -19,9 +28,11 @@ discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
   return c.json(
     {
       issuer,
+      authorization_endpoint: `${issuer}${AUTHORIZATION_PATH}`,
       token_endpoint: `${issuer}${TOKEN_PATH}`,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
       grant_types_supported: ["client_credentials"],
+      // RFC 8414 §2: required; empty because the authorization endpoint supports no response type.
       response_types_supported: [],
       token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
       token_endpoint_auth_signing_alg_values_supported: [...PRIVATE_KEY_JWT_ALGS, ...CLIENT_SECRET_JWT_ALGS],
@@ -45,4 +56,10 @@ discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
 discoveryRoutes.get("/.well-known/jwks.json", async (c) => {
   const keys = await c.get("server").signingKeys();
   return c.json(keys.publicJwks, 200, PUBLIC_CACHE);
+});
+
+// RFC 6749 §4.1.2.1: with no redirect URI registered for anyone, the error is answered here, never
+// redirected; GET and POST alike (§3.1), whatever the parameters.
+discoveryRoutes.on(["GET", "POST"], AUTHORIZATION_PATH, () => {
+  throw new OAuthError("unsupported_response_type", "this server issues tokens through client_credentials only (no authorization endpoint flows)");
 });
