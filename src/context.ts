@@ -16,6 +16,9 @@ import { revocationList, type RevokedTokens } from "./stores/revocation-list.js"
 import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
+import type { TrustedIssuerRecord } from "./core/federation.js";
+import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js";
+import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
 
 export interface ServerContext {
   readonly settings: Settings;
@@ -31,6 +34,9 @@ export interface ServerContext {
   readonly jtiRegistry: JtiRegistry;
   /** Revoked access token jtis (RFC 7009), read by introspection. */
   readonly revocations: RevokedTokens;
+  /** Trusted issuers of federated client authentication (SPEC §9) and their writer of record. */
+  readonly trustedIssuers: TrustedIssuerRegistry;
+  readonly trustedIssuerWriter: RecordWrites<TrustedIssuerRecord>;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
   signingKeys(): Promise<SigningKeys>;
@@ -91,6 +97,7 @@ function buildContext(env: Env, url: URL): ServerContext {
   const clients = new ClientRegistry(env.CLIENTS);
   const clientWriter = clientWriterStore(env.CLIENT_WRITER, clients);
   const secretBox = async () => loadSecretBox(await secret("CLIENT_SECRET_KEY"));
+  const trustedIssuers = new TrustedIssuerRegistry(env.CLIENTS);
 
   return {
     settings,
@@ -100,6 +107,8 @@ function buildContext(env: Env, url: URL): ServerContext {
     clock: systemClock,
     clients,
     clientWriter,
+    trustedIssuers,
+    trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
     // http:// jwks_uri (loopback only) is fetched for local-dev requests only (SPEC §6, §8).

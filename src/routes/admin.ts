@@ -12,6 +12,7 @@ import { DEMO_PRIVATE_KEY_JWT_CLIENT_ID, DEMO_SECRET_JWT_CLIENT_ID, devMaterial 
 import type { AppliedChange } from "../oauth/client-changes.js";
 import { addClientKey, removeClientKey } from "../oauth/client-key-management.js";
 import { clientInformation, deleteClient, registerClient, requireClient, rotateClientSecret, updateClient } from "../oauth/client-registration.js";
+import { federationAdminRoutes } from "./admin-federation.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -19,6 +20,8 @@ const NO_STORE = { "Cache-Control": "no-store" };
 const MAX_PAGE_SIZE = 100;
 
 adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES));
+// Trusted issuers, federated credentials and explain (SPEC §9), behind the same admin token.
+adminRoutes.route("/", federationAdminRoutes);
 
 adminRoutes.post("/admin/clients", async (c) => {
   const server = c.get("server");
