@@ -6,6 +6,7 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../http/app-types.js";
 import { OAuthError } from "../http/errors.js";
+import { addFederatedCredential, removeFederatedCredential } from "../oauth/federation/credential-management.js";
 import { createTrustedIssuer, deleteTrustedIssuer, requireTrustedIssuer, updateTrustedIssuer } from "../oauth/federation/trusted-issuer-registration.js";
 
 export const federationAdminRoutes = new Hono<AppEnv>();
@@ -59,4 +60,31 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
 /** One structured line per admin action: never a token, key or secret. */
 function audit(event: string, details: Record<string, unknown>): void {
   console.log(JSON.stringify({ audit: event, ...details, at: new Date().toISOString() }));
+}
+
+// Federated credentials of one client, added and removed like its keys.
+federationAdminRoutes.post("/admin/clients/:client_id/federated-credentials", async (c) => {
+  const server = c.get("server");
+  const { info, change } = await addFederatedCredential(c.req.param("client_id"), await readClientJson(c), server, server.clock());
+  const name = change.after?.federated_credentials?.at(-1)?.name;
+  audit("federated_credential_added", { client_id: info.client_id, version: change.version, credential: name });
+  return c.json(info, 201, NO_STORE);
+});
+
+federationAdminRoutes.delete("/admin/clients/:client_id/federated-credentials/:name", async (c) => {
+  const server = c.get("server");
+  const name = c.req.param("name");
+  const { info, change } = await removeFederatedCredential(c.req.param("client_id"), name, server, server.clock());
+  audit("federated_credential_removed", { client_id: info.client_id, version: change.version, credential: name });
+  return c.json(info, 200, NO_STORE);
+});
+
+/** Client fields are RFC 7591 metadata: a bad body is `invalid_client_metadata`, as in routes/admin.ts. */
+async function readClientJson(c: Context<AppEnv>): Promise<unknown> {
+  try {
+    return await readJson(c);
+  } catch (err) {
+    if (err instanceof OAuthError) throw new OAuthError("invalid_client_metadata", err.description, err.reason);
+    throw err;
+  }
 }
