@@ -19,6 +19,8 @@ import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
 import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
+import { issuerKeySource } from "./stores/issuer-keys.js";
+import type { IssuerKeySource } from "./oauth/federation/federated-assertion.js";
 
 export interface ServerContext {
   readonly settings: Settings;
@@ -37,6 +39,8 @@ export interface ServerContext {
   /** Trusted issuers of federated client authentication (SPEC §9) and their writer of record. */
   readonly trustedIssuers: TrustedIssuerRegistry;
   readonly trustedIssuerWriter: RecordWrites<TrustedIssuerRecord>;
+  /** Trusted issuers' public keys (discovery, jwks_uri, inline jwks, SPIFFE bundle endpoint). */
+  readonly issuerKeys: IssuerKeySource;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
   signingKeys(): Promise<SigningKeys>;
@@ -113,6 +117,8 @@ function buildContext(env: Env, url: URL): ServerContext {
     revocations: revocationList(env.REVOCATION_LIST),
     // http:// jwks_uri (loopback only) is fetched for local-dev requests only (SPEC §6, §8).
     keySource: remoteJwksKeySource({ allowLoopbackHttp: localDev }),
+    // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
+    issuerKeys: issuerKeySource({ allowLoopbackHttp: localDev }),
     signingKeys: async () => loadSigningKeys(await secret("SIGNING_KEYS")),
     secretBox,
     dpopNonces: async () => loadDpopNonces(await secret("CLIENT_SECRET_KEY")),
