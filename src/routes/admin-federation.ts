@@ -1,12 +1,15 @@
 /**
  * The federation part of the management API (SPEC §9), mounted inside routes/admin.ts behind the
  * admin bearer token: `/admin/trusted-issuers[/:issuer]` (the issuer URL-encoded in the path).
- * Each change is one audit log line without key material.
+ * `/admin/clients/:id/federated-credentials[/:name]` and `/admin/clients/:id/federation/explain`.
+ * Each change (and each explain) is one audit log line without key material or tokens.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../http/app-types.js";
 import { OAuthError } from "../http/errors.js";
 import { addFederatedCredential, removeFederatedCredential } from "../oauth/federation/credential-management.js";
+import { requireClient } from "../oauth/client-registration.js";
+import { explainFederatedAssertion } from "../oauth/federation/explain.js";
 import { createTrustedIssuer, deleteTrustedIssuer, requireTrustedIssuer, updateTrustedIssuer } from "../oauth/federation/trusted-issuer-registration.js";
 
 export const federationAdminRoutes = new Hono<AppEnv>();
@@ -88,3 +91,18 @@ async function readClientJson(c: Context<AppEnv>): Promise<unknown> {
     throw err;
   }
 }
+
+// Which credential a token would match, consuming nothing and issuing nothing (SPEC §9).
+federationAdminRoutes.post("/admin/clients/:client_id/federation/explain", async (c) => {
+  const server = c.get("server");
+  const clientId = c.req.param("client_id");
+  const client = await requireClient(clientId, server);
+  const answer = await explainFederatedAssertion(await readClientJson(c), client, server, {
+    now: server.clock(),
+    clockSkewSeconds: server.settings.clockSkewSeconds,
+    issuer: server.issuer,
+  });
+  // An admin action: logged with the outcome, never the token.
+  audit("federation_explained", { client_id: clientId, issuer: answer.issuer?.slice(0, 400) ?? null, matched: answer.matched });
+  return c.json(answer, 200, NO_STORE);
+});
