@@ -5,7 +5,7 @@
  */
 import { decodeJwt } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { admin, expectOAuthError, ISSUER, JWT_BEARER, nowSeconds, postForm, registerClient, uniqueId } from "../helpers.js";
+import { admin, call, expectOAuthError, ISSUER, JWT_BEARER, nowSeconds, postForm, registerClient, uniqueId } from "../helpers.js";
 import { jwksHost, type JwksHost } from "../jwks-host.js";
 import { fakeIssuer, gitlabClaims, kubernetesClaims, spiffeClaims } from "./fake-issuers.js";
 
@@ -144,5 +144,12 @@ describe("single use under concurrency, and the other endpoints", () => {
     const body = await (await exchange(clientId, await cluster.sign(kubernetesClaims(issuer, { exp })))).json<any>();
     expect(decodeJwt(body.access_token).exp).toBeLessThanOrEqual(exp);
     expect(body.expires_in).toBeLessThanOrEqual(90);
+  });
+});
+
+describe("discovery metadata", () => {
+  it("still advertises private_key_jwt (federated clients use it)", async () => {
+    const metadata = await (await call("/.well-known/oauth-authorization-server")).json<any>();
+    expect(metadata.token_endpoint_auth_methods_supported).toContain("private_key_jwt");
   });
 });
