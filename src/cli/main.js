@@ -20,7 +20,7 @@ const GLOBAL_FLAGS = { boolean: ["json", "help"], string: ["url", "admin-token"]
 const COMMAND_FLAGS = {
   boolean: ["discovery", "shared", "allow-default-service-account"],
   string: ["name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for",
-    "preset", "issuer", "jwks-file", "spiffe-bundle-endpoint", "max-token-lifetime", "jti-policy", "subject", "subject-pattern", "audience", "token-file"],
+    "preset", "issuer", "jwks-file", "spiffe-bundle-endpoint", "max-token-lifetime", "jti-policy", "subject", "subject-pattern", "audience", "token-file", "credential-name"],
   multiple: ["resource", "allowed-alg", "immutable-claim", "claim"],
 };
 

@@ -50,6 +50,20 @@ describe("ets clients add-federated-credential and ets federation explain", () =
     expect((await cli.run("clients", "add-federated-credential", client_id!, "--name", "x", "--issuer", issuer)).code).toBe(2);
   });
 
+  it("creates a client with only a federated credential in one command", async () => {
+    const cli = cliHarness();
+    const github = await fakeIssuer("RS256");
+    cli.files.set("gh.jwks.json", { text: JSON.stringify({ keys: [github.publicJwk] }), mode: 0o644 });
+    await cli.run("trusted-issuers", "add", "--preset", "github-actions", "--jwks-file", "gh.jwks.json");
+    const clientId = uniqueId("ci");
+    const created = await cli.ok("clients", "create-federated", "--name", "ci", "--client-id", clientId, "--scope", "deploy", "--credential-name", "main", "--issuer", GITHUB_ISSUER, "--subject", "repo:acme/api:ref:refs/heads/main", "--claim", "repository_id=123456");
+    expect(fields(created.stdout)).toMatchObject({ client_id: clientId, federated_credentials: "main" });
+    expect(cli.files.size).toBe(1); // no key file written
+    const res = await postForm({ grant_type: "client_credentials", client_id: clientId, client_assertion_type: JWT_BEARER, client_assertion: await github.sign(githubClaims()) });
+    expect(await res.json()).toMatchObject({ scope: "deploy" });
+    await cli.ok("trusted-issuers", "remove", GITHUB_ISSUER);
+  });
+
   it("pins a GitHub credential with --claim", async () => {
     const cli = cliHarness();
     const github = await fakeIssuer("RS256");

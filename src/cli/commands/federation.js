@@ -25,6 +25,10 @@ export const trustedIssuerCommands = {
 
 /** @type {Record<string, Command>} */
 export const federatedCredentialCommands = {
+  "create-federated": {
+    run: createFederated,
+    usage: "clients create-federated --name N [--client-id ID] [--scope 'a b'] --credential-name C --issuer URL (--subject S | --subject-pattern P) [--claim NAME=VALUE]… [--allow-default-service-account]",
+  },
   "add-federated-credential": {
     run: addCredential,
     usage: "clients add-federated-credential ID --name N --issuer URL (--subject S | --subject-pattern P) [--claim NAME=VALUE]… [--audience URL] [--allow-default-service-account]",
@@ -102,12 +106,49 @@ async function removeIssuer(ctx) {
   ctx.note("Credentials that name it now fail with 'its issuer (iss) is not a trusted issuer'.");
 }
 
+/**
+ * A client with no key of its own: a workload's identity is its only credential.
+ * @param {CommandContext} ctx
+ */
+async function createFederated(ctx) {
+  const { args } = ctx;
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  /** @type {Record<string, unknown>} */
+  const metadata = {
+    client_id: flag(args, "client-id") ?? crypto.randomUUID(),
+    client_name: requiredFlag(args, "name"),
+    token_endpoint_auth_method: "private_key_jwt",
+    federated_credentials: [credentialFromFlags(ctx, requiredFlag(args, "credential-name"))],
+  };
+  const scope = flag(args, "scope");
+  if (scope !== undefined) metadata.scope = scope;
+  const info = await ctx.admin("POST", "/admin/clients", metadata);
+  if (ctx.json) return ctx.out(JSON.stringify(info, null, 2));
+  ctx.out(`client_id: ${info.client_id}`);
+  ctx.out(`federated_credentials: ${info.federated_credentials.map((/** @type {any} */ c) => c.name).join(" ")}`);
+  ctx.note("No secret or key was created: the workload sends its issuer's token as client_assertion with this client_id.");
+}
+
 /** @param {CommandContext} ctx */
 async function addCredential(ctx) {
   const id = clientIdArg(ctx.args);
+  const credential = credentialFromFlags(ctx, requiredFlag(ctx.args, "name"));
+  const info = await ctx.admin("POST", `/admin/clients/${encodeURIComponent(id)}/federated-credentials`, credential);
+  if (ctx.json) return ctx.out(JSON.stringify(info, null, 2));
+  ctx.out(`federated_credentials: ${info.federated_credentials.map((/** @type {any} */ c) => c.name).join(" ")}`);
+  ctx.note(`Test a token before the pipeline runs: ets federation explain --client-id ${id} --token-file token.jwt`);
+}
+
+/**
+ * The credential described by --issuer, --subject / --subject-pattern, --claim, --audience.
+ * @param {CommandContext} ctx
+ * @param {string} name
+ * @returns {Record<string, unknown>}
+ */
+function credentialFromFlags(ctx, name) {
   const { args } = ctx;
   /** @type {Record<string, unknown>} */
-  const credential = { name: requiredFlag(args, "name"), issuer: requiredFlag(args, "issuer") };
+  const credential = { name, issuer: requiredFlag(args, "issuer") };
   const subject = flag(args, "subject");
   const pattern = flag(args, "subject-pattern");
   if ((subject === undefined) === (pattern === undefined)) throw new UsageError("give exactly one of --subject or --subject-pattern");
@@ -124,10 +165,7 @@ async function addCredential(ctx) {
   }
   if (Object.keys(claims).length > 0) credential.claims = claims;
   if (args.flags["allow-default-service-account"] === true) credential.allow_default_service_account = true;
-  const info = await ctx.admin("POST", `/admin/clients/${encodeURIComponent(id)}/federated-credentials`, credential);
-  if (ctx.json) return ctx.out(JSON.stringify(info, null, 2));
-  ctx.out(`federated_credentials: ${info.federated_credentials.map((/** @type {any} */ c) => c.name).join(" ")}`);
-  ctx.note(`Test a token before the pipeline runs: ets federation explain --client-id ${id} --token-file token.jwt`);
+  return credential;
 }
 
 /** @param {CommandContext} ctx */
