@@ -19,6 +19,11 @@ import { revocationList, type RevokedTokens } from "./stores/revocation-list.js"
 import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
+import type { TrustedIssuerRecord } from "./core/federation.js";
+import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js";
+import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
+import { issuerKeySource } from "./stores/issuer-keys.js";
+import type { IssuerKeySource } from "./oauth/federation/federated-assertion.js";
 
 export interface ServerContext {
   readonly settings: Settings;
@@ -36,6 +41,11 @@ export interface ServerContext {
   readonly jtiRegistry: JtiRegistry;
   /** Revoked access token jtis (RFC 7009), read by introspection. */
   readonly revocations: RevokedTokens;
+  /** Trusted issuers of federated client authentication (SPEC §9) and their writer of record. */
+  readonly trustedIssuers: TrustedIssuerRegistry;
+  readonly trustedIssuerWriter: RecordWrites<TrustedIssuerRecord>;
+  /** Trusted issuers' public keys (discovery, jwks_uri, inline jwks, SPIFFE bundle endpoint). */
+  readonly issuerKeys: IssuerKeySource;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
   signingKeys(): Promise<SigningKeys>;
@@ -101,6 +111,7 @@ function buildContext(env: Env, url: URL): ServerContext {
   if (parts === deployed && !issuer.startsWith("https://")) {
     throw new ConfigError("ISSUER", "must be an https:// origin outside local dev (a Worker with SIGNING_KEYS or CLIENT_SECRET_KEY set is not local dev)");
   }
+  const trustedIssuers = new TrustedIssuerRegistry(env.CLIENTS);
 
   return {
     settings,
@@ -119,5 +130,9 @@ function buildContext(env: Env, url: URL): ServerContext {
     dpopNonces: async () => loadDpopNonces(await parts.secret("CLIENT_SECRET_KEY")),
     adminToken: () => parts.secret("ADMIN_TOKEN"),
     localDevWalkthrough: parts.walkthrough,
+    trustedIssuers,
+    trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
+    // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
+    issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
   };
 }

@@ -9,6 +9,7 @@
 import { CliError, parseArgs, UsageError } from "./args.js";
 import { clientCommands } from "./commands/clients.js";
 import { credentialCommands } from "./commands/credentials.js";
+import { federatedCredentialCommands, federationCommands, trustedIssuerCommands } from "./commands/federation.js";
 import { signingKeyCommands } from "./commands/signing-keys.js";
 import { commandContext, DEFAULT_URL, DEV_ADMIN_TOKEN_FILE } from "./context.js";
 
@@ -17,13 +18,14 @@ import { commandContext, DEFAULT_URL, DEV_ADMIN_TOKEN_FILE } from "./context.js"
 
 const GLOBAL_FLAGS = { boolean: ["json", "help"], string: ["url", "admin-token"] };
 const COMMAND_FLAGS = {
-  boolean: [],
-  string: ["name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for"],
-  multiple: ["resource"],
+  boolean: ["discovery", "shared", "allow-default-service-account"],
+  string: ["name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for",
+    "preset", "issuer", "jwks-file", "spiffe-bundle-endpoint", "max-token-lifetime", "jti-policy", "subject", "subject-pattern", "audience", "token-file", "credential-name"],
+  multiple: ["resource", "allowed-alg", "immutable-claim", "claim"],
 };
 
 /** @type {Record<string, Record<string, Command>>} */
-const GROUPS = { clients: clientCommands, keys: signingKeyCommands };
+const GROUPS = { clients: { ...clientCommands, ...federatedCredentialCommands }, keys: signingKeyCommands, "trusted-issuers": trustedIssuerCommands, federation: federationCommands };
 /** @type {Record<string, Command>} */
 const TOP_LEVEL = credentialCommands;
 

@@ -6,7 +6,7 @@
  */
 import { OAuthError } from "../http/errors.js";
 import type { ClientRecord } from "../stores/clients.js";
-import type { ClientWrites } from "../stores/client-writer.js";
+import type { ClientWrites, RecordWrites } from "../stores/client-writer.js";
 
 /** Compare-and-set rounds before giving up with 503 (each round another change won). */
 export const MAX_CHANGE_ATTEMPTS = 32;
@@ -20,9 +20,9 @@ const MAX_CLIENT_ID_LENGTH = 256;
  */
 export type ClientMutation = (current: ClientRecord | null) => ClientRecord | null;
 
-export interface AppliedChange {
-  readonly before: ClientRecord | null;
-  readonly after: ClientRecord | null;
+export interface AppliedChange<T = ClientRecord> {
+  readonly before: T | null;
+  readonly after: T | null;
   /** The record's version in the writer after this change. */
   readonly version: number;
   /** Names of the fields whose value changed (values are not reported: some are secret). */
@@ -35,14 +35,23 @@ export interface AppliedChange {
  */
 export async function changeClient(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
   if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new OAuthError("not_found", "no client with that client_id", "client_not_found");
-  let current = await writer.read(clientId);
+  return changeRecord(writer, clientId, mutate, "client");
+}
+
+/**
+ * Apply `mutate` to the current record `id` of any kind written through a writer of record
+ * (clients, trusted issuers), retrying on concurrent changes.
+ * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
+ */
+export async function changeRecord<T extends object>(writer: RecordWrites<T>, id: string, mutate: (current: T | null) => T | null, what: string): Promise<AppliedChange<T>> {
+  let current = await writer.read(id);
   for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
     const next = mutate(current.record);
-    const outcome = await writer.commit(clientId, current.version, next);
+    const outcome = await writer.commit(id, current.version, next);
     if (outcome.ok) return { before: current.record, after: next, version: outcome.version, changed: changedFields(current.record, next) };
     current = outcome.current;
   }
-  throw new OAuthError("temporarily_unavailable", "too many concurrent changes to this client; retry", "client_change_contended");
+  throw new OAuthError("temporarily_unavailable", `too many concurrent changes to this ${what}; retry`, `${what.replace(/ /g, "_")}_change_contended`);
 }
 
 /** The current record as the writer of record knows it (read-your-writes), or null. */
@@ -51,7 +60,7 @@ export async function readClient(writer: ClientWrites, clientId: string): Promis
   return (await writer.read(clientId)).record;
 }
 
-function changedFields(before: ClientRecord | null, after: ClientRecord | null): string[] {
+function changedFields(before: object | null, after: object | null): string[] {
   const a = (before ?? {}) as Record<string, unknown>;
   const b = (after ?? {}) as Record<string, unknown>;
   const names = new Set([...Object.keys(a), ...Object.keys(b)]);

@@ -7,6 +7,7 @@
 import { fetchUrlProblem } from "../core/addresses.js";
 import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
 import * as z from "../zod.js";
+import { FederatedCredentialsSchema } from "./federation/credential-schema.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
@@ -76,6 +77,7 @@ const fields = {
   dpop_bound_access_tokens: z.boolean(),
   introspection_allowed: z.boolean(),
   disabled: z.boolean(),
+  federated_credentials: FederatedCredentialsSchema,
 };
 
 export const CreateClientSchema = z.strictObject({
@@ -93,6 +95,7 @@ export const CreateClientSchema = z.strictObject({
   dpop_bound_access_tokens: z._default(fields.dpop_bound_access_tokens, false),
   introspection_allowed: z.optional(fields.introspection_allowed),
   disabled: z._default(fields.disabled, false),
+  federated_credentials: z.optional(fields.federated_credentials),
 });
 
 /** PATCH: any field but client_id and token_endpoint_auth_method; `null` clears an optional one. */
@@ -109,6 +112,7 @@ export const UpdateClientSchema = z.strictObject({
   dpop_bound_access_tokens: z.optional(fields.dpop_bound_access_tokens),
   introspection_allowed: z.optional(fields.introspection_allowed),
   disabled: z.optional(fields.disabled),
+  federated_credentials: z.optional(z.nullable(fields.federated_credentials)),
 });
 
 /** Longest overlap of an old and a new client secret after a rotation: 30 days. */
@@ -134,6 +138,7 @@ export interface KeyMaterialFields {
   token_endpoint_auth_signing_alg?: string | undefined;
   jwks?: { keys: readonly KeyShape[] } | undefined;
   jwks_uri?: string | undefined;
+  federated_credentials?: readonly unknown[] | undefined;
 }
 
 /** What the cross-field rules read of a JWK. */
@@ -151,12 +156,16 @@ export interface KeyShape {
  */
 export function checkKeyMaterial(client: KeyMaterialFields): [string, string] | undefined {
   const alg = client.token_endpoint_auth_signing_alg;
+  const federated = (client.federated_credentials?.length ?? 0) > 0;
   if (client.token_endpoint_auth_method === "private_key_jwt") {
-    if ((client.jwks === undefined) === (client.jwks_uri === undefined)) return ["jwks", "private_key_jwt needs exactly one of jwks or jwks_uri"];
+    // SPEC §9: a client with federated credentials needs no key of its own.
+    const keySources = (client.jwks === undefined ? 0 : 1) + (client.jwks_uri === undefined ? 0 : 1);
+    if (keySources > 1 || (keySources === 0 && !federated)) return ["jwks", "private_key_jwt needs exactly one of jwks or jwks_uri (or federated_credentials)"];
     if (alg !== undefined && !isAsymmetricAlg(alg)) return ["token_endpoint_auth_signing_alg", "private_key_jwt needs an asymmetric algorithm"];
     return client.jwks === undefined ? undefined : keySetProblem(client.jwks.keys, alg);
   }
   if (client.jwks !== undefined || client.jwks_uri !== undefined) return ["jwks", `${client.token_endpoint_auth_method} clients authenticate with a secret, not keys`];
+  if (federated) return ["federated_credentials", "are for private_key_jwt clients only"];
   if (client.token_endpoint_auth_method === "client_secret_jwt") {
     if (alg !== undefined && !isHmacAlg(alg)) return ["token_endpoint_auth_signing_alg", "client_secret_jwt needs HS256, HS384 or HS512"];
   } else if (alg !== undefined) {

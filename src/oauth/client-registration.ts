@@ -12,8 +12,9 @@ import { generateClientSecret, type SecretBox } from "../stores/secret-box.js";
 import type { AssertionAlg } from "./algorithms.js";
 import { changeClient, readClient, type AppliedChange } from "./client-changes.js";
 import { checkKeyMaterial, CreateClientSchema, jwksUriProblem, RotateSecretSchema, UpdateClientSchema } from "./client-metadata.js";
+import { checkFederatedCredentials, type CredentialCheckDependencies } from "./federation/credential-checks.js";
 
-export interface RegistrationDependencies {
+export interface RegistrationDependencies extends CredentialCheckDependencies {
   /** The writer of record: every change and every admin read goes through it. */
   readonly clientWriter: ClientWrites;
   secretBox(): Promise<SecretBox>;
@@ -43,6 +44,7 @@ export async function registerClient(input: unknown, deps: RegistrationDependenc
   const keyProblem = checkKeyMaterial(data);
   if (keyProblem) throw invalidMetadata(...keyProblem);
   checkJwksUri(data.jwks_uri, deps);
+  await checkFederatedCredentials(data.federated_credentials, deps);
   const clientId = data.client_id ?? crypto.randomUUID();
 
   const secret = usesSecret(data.token_endpoint_auth_method) ? generateClientSecret() : undefined;
@@ -66,6 +68,7 @@ export async function updateClient(clientId: string, input: unknown, deps: Regis
   const patch = parseOrThrow(UpdateClientSchema, input);
   refuseBothKeySources(patch);
   checkJwksUri(patch.jwks_uri, deps);
+  await checkFederatedCredentials(patch.federated_credentials ?? undefined, deps);
   const change = await changeClient(deps.clientWriter, clientId, (current) => {
     const record = existing(current);
     const next: Record<string, unknown> = { ...record };

@@ -12,6 +12,7 @@ import { authenticateClient, type ClientAuthDependencies, type ClientAuthSetting
 import { checkTokenRequestDpop, consumeDpopProof, type DpopHttpRequest } from "./dpop.js";
 import type { DpopNonces } from "./dpop-nonce.js";
 import { decideClientCredentials } from "./grants/client-credentials.js";
+import { clientAuthFailed } from "./client-auth/failures.js";
 
 export interface TokenRequestDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
@@ -59,6 +60,10 @@ export async function handleTokenRequest(
   const proof = await checkTokenRequestDpop(dpop, client, { now: settings.now, clockSkewSeconds: settings.clockSkewSeconds, nonces });
   const decision = decideClientCredentials(form, client, settings.defaultAudience);
   const keys = await deps.signingKeys();
+  // SPEC §9: an access token never outlives the external token it was issued for.
+  const ttl = client.access_token_ttl ?? settings.accessTokenTtlSeconds;
+  const lifetimeSeconds = authenticated.notAfter === undefined ? ttl : Math.min(ttl, authenticated.notAfter - settings.now);
+  if (lifetimeSeconds < 1) throw clientAuthFailed("federated_token_expiring");
 
   // Both single-use jtis last, in parallel. Should both fail, the client's error is reported, so
   // the answer does not depend on which Durable Object replied first.
@@ -79,12 +84,17 @@ export async function handleTokenRequest(
       clientId: client.client_id,
       audience: decision.audience,
       scopes: decision.scopes,
-      lifetimeSeconds: client.access_token_ttl ?? settings.accessTokenTtlSeconds,
+      lifetimeSeconds,
       now: settings.now,
       dpopJkt: proof?.jkt,
     },
     keys,
   );
+  if (authenticated.federated !== undefined) {
+    // SPEC §9 audit: who the workload was (never the external token or the access token itself).
+    const { issuer, subject, credential } = authenticated.federated;
+    console.log(JSON.stringify({ audit: "federated_token_issued", client_id: client.client_id, issuer, subject, credential, token_jti: minted.jti, exp: settings.now + lifetimeSeconds }));
+  }
   const response: TokenResponse = { access_token: minted.token, token_type: proof === null ? "Bearer" : "DPoP", expires_in: minted.expiresIn };
   if (decision.scopes.length > 0) response.scope = decision.scopes.join(" ");
   return response;

@@ -11,6 +11,7 @@ import { ADMIN_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
 import type { AppliedChange } from "../oauth/client-changes.js";
 import { addClientKey, removeClientKey } from "../oauth/client-key-management.js";
 import { clientInformation, deleteClient, registerClient, requireClient, rotateClientSecret, updateClient } from "../oauth/client-registration.js";
+import { federationAdminRoutes } from "./admin-federation.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -18,6 +19,8 @@ const NO_STORE = { "Cache-Control": "no-store" };
 const MAX_PAGE_SIZE = 100;
 
 adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES));
+// Trusted issuers, federated credentials and explain (SPEC §9), behind the same admin token.
+adminRoutes.route("/", federationAdminRoutes);
 
 adminRoutes.post("/admin/clients", async (c) => {
   const server = c.get("server");

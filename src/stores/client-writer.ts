@@ -13,22 +13,48 @@
  *
  * The change itself (validation, merging) is computed by the caller (oauth/client-registration.ts)
  * and retried on conflict, so this object holds no OAuth rules.
+ *
+ * The same class is the writer of record of trusted issuers (SPEC §9): a record kind plus its id
+ * name one object (`trusted_issuer:<issuer>`; client ids cannot contain `:`), and `readRecord` /
+ * `commitRecord` pick the KV store of that kind. `read` / `commit` are the client kind.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { TrustedIssuerRecord } from "../core/federation.js";
 import { OAuthError } from "../http/errors.js";
 import { ClientRegistry, type ClientRecord } from "./clients.js";
+import { TrustedIssuerRegistry } from "./trusted-issuers.js";
 
 const SCHEMA_VERSION = 1;
 
-/** A client record (null: absent or deleted) and the version it has in the writer. */
-export interface VersionedClient {
-  readonly version: number;
-  readonly record: ClientRecord | null;
+/** The kinds of record written through a writer object, and their types. */
+export interface WrittenRecords {
+  client: ClientRecord;
+  trusted_issuer: TrustedIssuerRecord;
 }
+export type RecordKind = keyof WrittenRecords;
 
-export type CommitOutcome =
+/** A record (null: absent or deleted) and the version it has in the writer. */
+export interface Versioned<T> {
+  readonly version: number;
+  readonly record: T | null;
+}
+export type VersionedClient = Versioned<ClientRecord>;
+
+export type Outcome<T> =
   | { readonly ok: true; readonly version: number }
-  | { readonly ok: false; readonly current: VersionedClient };
+  | { readonly ok: false; readonly current: Versioned<T> };
+export type CommitOutcome = Outcome<ClientRecord>;
+
+/** The object (and row) name of a record: the client_id itself for clients, `<kind>:<id>` otherwise. */
+const recordName = (kind: RecordKind, id: string) => (kind === "client" ? id : `${kind}:${id}`);
+
+/** The KV side of one record kind. */
+interface RecordTable<T> {
+  getFresh(id: string): Promise<T | null>;
+  put(id: string, record: T): Promise<void>;
+  delete(id: string): Promise<void>;
+  owns(id: string, record: T): boolean;
+}
 
 export class ClientWriter extends DurableObject<Env> {
   /** Commits run one after another, across the awaits of their KV writes. */
@@ -39,49 +65,71 @@ export class ClientWriter extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => this.#migrate());
   }
 
-  /** The current record and its version. */
+  /** The current client record and its version. */
   async read(clientId: string): Promise<VersionedClient> {
-    const row = this.#row(clientId);
-    if (row) return row;
-    // Never written through this object (created before it existed): KV is the record.
-    return { version: 0, record: await new ClientRegistry(this.env.CLIENTS).getFresh(clientId) };
+    return this.readRecord("client", clientId);
   }
 
   /**
-   * Store `next` (null deletes) if the record is still at `expectedVersion`.
+   * Store `next` (null deletes) if the client record is still at `expectedVersion`.
    * @returns ok with the new version, or the current record when another change came first.
    * @throws when KV cannot be written (nothing changed then).
    */
   commit(clientId: string, expectedVersion: number, next: ClientRecord | null): Promise<CommitOutcome> {
-    const run = this.#queue.then(() => this.#commit(clientId, expectedVersion, next));
+    return this.commitRecord("client", clientId, expectedVersion, next);
+  }
+
+  /** The current record of `kind` named `id`, and its version. */
+  async readRecord<K extends RecordKind>(kind: K, id: string): Promise<Versioned<WrittenRecords[K]>> {
+    const row = this.#row<WrittenRecords[K]>(recordName(kind, id));
+    if (row) return row;
+    // Never written through this object (created before it existed): KV is the record.
+    return { version: 0, record: await this.#table(kind).getFresh(id) };
+  }
+
+  /** `commit` for a record of any kind. */
+  commitRecord<K extends RecordKind>(kind: K, id: string, expectedVersion: number, next: WrittenRecords[K] | null): Promise<Outcome<WrittenRecords[K]>> {
+    const run = this.#queue.then(() => this.#commit(kind, id, expectedVersion, next));
     this.#queue = run.catch(() => {});
     return run;
   }
 
-  async #commit(clientId: string, expectedVersion: number, next: ClientRecord | null): Promise<CommitOutcome> {
-    const row = this.#row(clientId);
+  async #commit<K extends RecordKind>(kind: K, id: string, expectedVersion: number, next: WrittenRecords[K] | null): Promise<Outcome<WrittenRecords[K]>> {
+    const name = recordName(kind, id);
+    const row = this.#row<WrittenRecords[K]>(name);
     const version = row?.version ?? 0;
-    if (version !== expectedVersion) return { ok: false, current: row ?? (await this.read(clientId)) };
-    if (next !== null && next.client_id !== clientId) throw new Error("record does not belong to this client_id");
-    const kv = new ClientRegistry(this.env.CLIENTS);
-    if (next === null) await kv.delete(clientId);
-    else await kv.put(next);
+    if (version !== expectedVersion) return { ok: false, current: row ?? (await this.readRecord(kind, id)) };
+    const table = this.#table(kind);
+    if (next !== null && !table.owns(id, next)) throw new Error(`record does not belong to this ${kind}`);
+    if (next === null) await table.delete(id);
+    else await table.put(id, next);
     this.ctx.storage.sql.exec(
       "INSERT INTO client (slot, client_id, version, record) VALUES (1, ?, ?, ?) ON CONFLICT (slot) DO UPDATE SET version = excluded.version, record = excluded.record",
-      clientId,
+      name,
       version + 1,
       next === null ? null : JSON.stringify(next),
     );
     return { ok: true, version: version + 1 };
   }
 
-  #row(clientId: string): VersionedClient | null {
+  #table<K extends RecordKind>(kind: K): RecordTable<WrittenRecords[K]> {
+    if (kind === "client") {
+      const kv = new ClientRegistry(this.env.CLIENTS);
+      const table: RecordTable<ClientRecord> = { getFresh: (id) => kv.getFresh(id), put: (_id, r) => kv.put(r), delete: (id) => kv.delete(id), owns: (id, r) => r.client_id === id };
+      return table as RecordTable<WrittenRecords[K]>;
+    }
+    const kv = new TrustedIssuerRegistry(this.env.CLIENTS);
+    const table: RecordTable<TrustedIssuerRecord> = { getFresh: (id) => kv.getFresh(id), put: (_id, r) => kv.put(r), delete: (id) => kv.delete(id), owns: (id, r) => r.issuer === id };
+    return table as RecordTable<WrittenRecords[K]>;
+  }
+
+  #row<T>(name: string): Versioned<T> | null {
     const row = this.ctx.storage.sql
       .exec<{ client_id: string; version: number; record: string | null }>("SELECT client_id, version, record FROM client WHERE slot = 1")
       .toArray()[0];
     if (!row) return null;
-    if (row.client_id !== clientId) throw new Error("client writer addressed with another client_id");
-    return { version: row.version, record: row.record === null ? null : (JSON.parse(row.record) as ClientRecord) };
+    if (row.client_id !== name) throw new Error("record writer addressed with another name");
+    return { version: row.version, record: row.record === null ? null : (JSON.parse(row.record) as T) };
   }
 
   #migrate(): void {
@@ -95,42 +143,53 @@ export class ClientWriter extends DurableObject<Env> {
   }
 }
 
-/** What the registration logic needs from the writer. */
-export interface ClientWrites {
+/** What the registration logic needs from the writer of one record kind. */
+export interface RecordWrites<T> {
   /** @throws OAuthError 503 when the writer cannot be reached. */
-  read(clientId: string): Promise<VersionedClient>;
+  read(id: string): Promise<Versioned<T>>;
   /**
-   * Compare-and-set; on success the isolate's client cache is updated at once.
+   * Compare-and-set; on success the isolate's cache is updated at once.
    * @throws OAuthError 503 when the writer or KV cannot be reached (the change was not applied).
    */
-  commit(clientId: string, expectedVersion: number, next: ClientRecord | null): Promise<CommitOutcome>;
+  commit(id: string, expectedVersion: number, next: T | null): Promise<Outcome<T>>;
 }
+export type ClientWrites = RecordWrites<ClientRecord>;
 
 /** ClientWrites over the `CLIENT_WRITER` namespace, one object per client_id. */
 export function clientWriterStore(namespace: DurableObjectNamespace<ClientWriter>, registry: ClientRegistry): ClientWrites {
-  const stub = (clientId: string) => namespace.get(namespace.idFromName(clientId));
+  return recordWriterStore(namespace, "client", registry);
+}
+
+/** RecordWrites of `kind` over the `CLIENT_WRITER` namespace, one object per record. */
+export function recordWriterStore<K extends RecordKind>(
+  namespace: DurableObjectNamespace<ClientWriter>,
+  kind: K,
+  cache: { remember(id: string, record: WrittenRecords[K] | null): void },
+): RecordWrites<WrittenRecords[K]> {
+  const stub = (id: string) => namespace.get(namespace.idFromName(recordName(kind, id)));
   return {
-    async read(clientId) {
+    async read(id) {
       try {
-        return (await stub(clientId).read(clientId)) as VersionedClient;
+        return (await stub(id).readRecord(kind, id)) as Versioned<WrittenRecords[K]>;
       } catch (cause) {
-        throw unavailable(cause);
+        throw unavailable(kind, cause);
       }
     },
-    async commit(clientId, expectedVersion, next) {
-      let outcome: CommitOutcome;
+    async commit(id, expectedVersion, next) {
+      let outcome: Outcome<WrittenRecords[K]>;
       try {
-        outcome = (await stub(clientId).commit(clientId, expectedVersion, next)) as CommitOutcome;
+        outcome = (await stub(id).commitRecord(kind, id, expectedVersion, next)) as Outcome<WrittenRecords[K]>;
       } catch (cause) {
-        throw unavailable(cause);
+        throw unavailable(kind, cause);
       }
-      if (outcome.ok) registry.remember(clientId, next);
+      if (outcome.ok) cache.remember(id, next);
       return outcome;
     },
   };
 }
 
-function unavailable(cause: unknown): OAuthError {
-  console.error(JSON.stringify({ event: "client_writer_unavailable", message: String(cause) }));
-  return new OAuthError("temporarily_unavailable", "the client registry could not be updated; retry shortly", "client_writer_unavailable");
+function unavailable(kind: RecordKind, cause: unknown): OAuthError {
+  console.error(JSON.stringify({ event: "client_writer_unavailable", kind, message: String(cause) }));
+  const store = kind === "client" ? "client registry" : "trusted issuer store";
+  return new OAuthError("temporarily_unavailable", `the ${store} could not be updated; retry shortly`, kind === "client" ? "client_writer_unavailable" : "trusted_issuer_writer_unavailable");
 }

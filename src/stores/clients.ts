@@ -11,6 +11,8 @@ import type { JWK } from "jose";
 import { OAuthError } from "../http/errors.js";
 import type { AudienceMode } from "../config.js";
 import type { AssertionAlg, TokenEndpointAuthMethod } from "../oauth/algorithms.js";
+import type { FederatedCredential } from "../core/federation.js";
+import { CLIENT_KEY_PREFIX as KEY_PREFIX, clientKey, fitsKv } from "./kv-keys.js";
 
 /** The stored client record: RFC 7591 metadata names plus this service's own fields. */
 export interface ClientRecord {
@@ -40,6 +42,8 @@ export interface ClientRecord {
   client_secret_previous_sealed?: string;
   /** Seconds since the epoch at which the previous secret stops authenticating. */
   client_secret_previous_expires_at?: number;
+  /** Workload identities that may authenticate as this client (SPEC §9). */
+  federated_credentials?: FederatedCredential[];
 }
 
 /** In-isolate cache lifetime for client records (and for "no such client"). */
@@ -47,11 +51,6 @@ export const CLIENT_CACHE_SECONDS = 10;
 /** How long one request's re-read of an expired record holds the others on the stale one. */
 export const CLIENT_REFRESH_GRACE_MS = 5_000;
 
-const KEY_PREFIX = "client:";
-const clientKey = (clientId: string) => `${KEY_PREFIX}${clientId}`;
-/** Workers KV refuses longer keys (UTF-8 bytes) with an error, not a miss. */
-const KV_MAX_KEY_BYTES = 512;
-const encoder = new TextEncoder();
 
 interface CacheEntry {
   record: ClientRecord | null;
@@ -151,7 +150,7 @@ export class ClientRegistry {
     const key = clientKey(clientId);
     // A key KV cannot hold names no client: unknown, not an outage (a 256-character non-ASCII
     // client_id used to be a 503; found by test/fuzz/token-form.test.ts).
-    if (encoder.encode(key).length > KV_MAX_KEY_BYTES) return null;
+    if (!fitsKv(key)) return null;
     const text = await unavailableOnFailure("get", () => this.#kv.get(key, "text"));
     if (text === null) return null;
     let record: unknown;

@@ -8,7 +8,7 @@ import { OAuthError } from "../../http/errors.js";
 const MALFORMED_REQUEST = {
   multiple_client_authentication: "more than one client authentication mechanism was used; use exactly one",
   assertion_type_missing: "client_assertion_type is required with client_assertion",
-  assertion_type_invalid: "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+  assertion_type_invalid: "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer (or ...:jwt-spiffe for a SPIFFE JWT-SVID)",
   assertion_missing: "client_assertion is required with client_assertion_type",
   basic_header_malformed: "the Authorization header is not valid HTTP Basic credentials",
 } as const;
@@ -59,6 +59,36 @@ const FAILED_AUTHENTICATION = {
   assertion_jti_missing: "client_assertion jti is missing",
   assertion_jti_too_long: "client_assertion jti is longer than 256 characters",
   assertion_replayed: "client_assertion jti has already been used (assertions are single use)",
+  // Federated client authentication (SPEC §9): a trusted issuer's token, in the order checked.
+  federated_issuer_unknown: "federated client_assertion: its issuer (iss) is not a trusted issuer",
+  federated_no_credential: "federated client_assertion: the client has no federated credential for this issuer",
+  federated_spiffe_type_mismatch: "client_assertion_type jwt-spiffe is only for a JWT-SVID from a trusted SPIFFE issuer",
+  federated_alg_not_allowed: "federated client_assertion alg is not one of the trusted issuer's allowed_algs",
+  federated_keys_unavailable: "the trusted issuer's keys could not be fetched (discovery, jwks_uri or bundle endpoint: network error, timeout, redirect, non-200 status or too large)",
+  federated_keys_invalid: "the trusted issuer published no usable keys (invalid discovery document, issuer mismatch in it, or no usable JWK Set)",
+  federated_key_not_found: "no key of the trusted issuer matches the federated client_assertion kid and alg",
+  federated_signature_invalid: "federated client_assertion signature verification failed",
+  federated_iss_mismatch: "federated client_assertion iss differs from the trusted issuer",
+  federated_exp_missing: "federated client_assertion exp is missing or not a number",
+  federated_expired: "federated client_assertion has expired (exp is in the past)",
+  federated_exp_too_far: "federated client_assertion exp is further in the future than the issuer's max_token_lifetime",
+  federated_iat_invalid: "federated client_assertion iat is not a number",
+  federated_iat_future: "federated client_assertion iat is in the future",
+  federated_exp_before_iat: "federated client_assertion exp is not after iat",
+  federated_lifetime_too_long: "federated client_assertion lifetime (exp - iat) exceeds the issuer's max_token_lifetime",
+  federated_nbf_invalid: "federated client_assertion nbf is not a number",
+  federated_nbf_future: "federated client_assertion is not yet valid (nbf is in the future)",
+  federated_aud_mismatch: "federated client_assertion aud does not contain the credential's audience (this server's issuer identifier)",
+  federated_sub_mismatch: "federated client_assertion sub differs from the credential's subject",
+  federated_sub_pattern_mismatch: "federated client_assertion sub does not match the credential's subject_pattern",
+  federated_claim_mismatch: "federated client_assertion claim differs from the credential's pinned value",
+  federated_no_credential_matched: "no federated credential of this client matches the client_assertion (POST /admin/clients/:id/federation/explain shows which rule failed for each)",
+  federated_jti_missing: "federated client_assertion has no jti, and the trusted issuer's tokens are single use",
+  federated_jti_too_long: "federated client_assertion jti is longer than 256 characters",
+  federated_jti_replayed: "federated client_assertion jti has already been used (this issuer's tokens are single use)",
+  federated_token_expiring: "federated client_assertion expires now: no access token can be shorter-lived than it",
+  // Only in explain answers: a credential of the client that names another issuer.
+  federated_credential_other_issuer: "the credential names another issuer than the client_assertion's",
 } as const;
 
 export type MalformedRequestReason = keyof typeof MALFORMED_REQUEST;
@@ -72,6 +102,11 @@ export function malformedClientAuth(reason: MalformedRequestReason): OAuthError 
 /** 401 invalid_client for a client that did not authenticate. */
 export function clientAuthFailed(reason: ClientAuthFailureReason): OAuthError {
   return new OAuthError("invalid_client", FAILED_AUTHENTICATION[reason], reason);
+}
+
+/** 401 invalid_client for a pinned claim that differs; the text names the claim, never its value. */
+export function pinnedClaimFailed(claim: string): OAuthError {
+  return new OAuthError("invalid_client", `${FAILED_AUTHENTICATION.federated_claim_mismatch}: ${claim}`, "federated_claim_mismatch");
 }
 
 /** Every public description, for tests that check they are distinct. */

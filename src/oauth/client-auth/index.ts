@@ -15,8 +15,10 @@ import { clientAuthFailed } from "./failures.js";
 import type { ClientKeySource } from "./keys.js";
 import { extractPresentedCredentials, type PresentedCredentials } from "./presented.js";
 import { secretsEqual } from "./secret.js";
+import { federatedJtiScope } from "../../core/federation.js";
+import { verifyFederatedAssertion, type FederationDependencies } from "../federation/federated-assertion.js";
 
-export interface ClientAuthDependencies {
+export interface ClientAuthDependencies extends FederationDependencies {
   readonly clients: Pick<ClientRegistry, "get">;
   readonly jtiRegistry: JtiRegistry;
   readonly keySource: ClientKeySource;
@@ -47,6 +49,10 @@ export interface AuthenticatedClient {
    * @throws OAuthError invalid_client on replay, 503 temporarily_unavailable if the guard is down.
    */
   commit(): Promise<void>;
+  /** A federated client (SPEC §9): who the workload was, for the audit line. */
+  readonly federated?: { readonly issuer: string; readonly subject: string | undefined; readonly credential: string };
+  /** Seconds since the epoch after which nothing issued on this authentication may live (the external token's exp). */
+  readonly notAfter?: number;
 }
 
 /** Whether the request tried HTTP Basic (its 401 then carries WWW-Authenticate). */
@@ -103,8 +109,16 @@ async function authenticateWithAssertion(
   // compare it with the claims here (this can only refuse; the claims are checked again once verified).
   const named = [parsed.unverifiedClaims?.iss, parsed.unverifiedClaims?.sub].filter((v) => typeof v === "string");
   if (presented.clientId !== undefined && named.length > 0 && !named.includes(presented.clientId)) {
+    // SPEC §9: not the client's own assertion, but perhaps a trusted issuer's token for one of its
+    // federated credentials. Any other client (unknown, disabled, no credentials) fails as before.
+    const client = presented.clientId.length <= 256 ? await deps.clients.get(presented.clientId) : null;
+    if (client !== null && !client.disabled && (client.federated_credentials?.length ?? 0) > 0) {
+      return authenticateFederated(parsed, client, presented.spiffe === true, deps, settings);
+    }
     throw clientAuthFailed("assertion_client_id_mismatch");
   }
+  // The jwt-spiffe assertion type is for federated JWT-SVIDs only.
+  if (presented.spiffe === true) throw clientAuthFailed("federated_spiffe_type_mismatch");
 
   const client = await findActiveClient(deps, claimedId);
   const method = client.token_endpoint_auth_method;
@@ -147,6 +161,41 @@ async function authenticateWithAssertion(
       // SPEC §3 rule 10: remember (client_id, jti) until exp + skew, then it is expired anyway.
       const firstUse = await deps.jtiRegistry.consumeOnce(client.client_id, verified.jti, verified.exp + settings.clockSkewSeconds);
       if (!firstUse) throw clientAuthFailed("assertion_replayed");
+    },
+  };
+}
+
+/**
+ * SPEC §9: the assertion is a trusted issuer's token for one of the client's federated credentials.
+ * Its jti, for a single_use issuer, is consumed by commit() under the issuer's scope: one token is
+ * single use across every client that trusts that issuer.
+ */
+async function authenticateFederated(
+  parsed: ReturnType<typeof parseClientAssertion>,
+  client: ClientRecord,
+  spiffeAssertionType: boolean,
+  deps: ClientAuthDependencies,
+  settings: ClientAuthSettings,
+): Promise<AuthenticatedClient> {
+  if (client.token_endpoint_auth_method !== "private_key_jwt") throw clientAuthFailed("auth_method_not_registered");
+  const verified = await verifyFederatedAssertion(parsed, client, deps, {
+    now: settings.now,
+    clockSkewSeconds: settings.clockSkewSeconds,
+    issuer: settings.issuer,
+    spiffeAssertionType,
+  });
+  const { issuer, token } = verified;
+  let committed = false;
+  return {
+    client,
+    method: client.token_endpoint_auth_method,
+    federated: { issuer: issuer.issuer, subject: token.subject, credential: verified.credential.name },
+    notAfter: token.exp,
+    async commit() {
+      if (committed || token.jti === undefined) return;
+      committed = true;
+      const firstUse = await deps.jtiRegistry.consumeOnce(federatedJtiScope(issuer.issuer), token.jti, token.exp + settings.clockSkewSeconds);
+      if (!firstUse) throw clientAuthFailed("federated_jti_replayed");
     },
   };
 }

@@ -71,7 +71,7 @@ export async function resolveAssertionKey(
 }
 
 /** Keys usable for `alg`: same kty/crv, compatible `alg`/`use`/`key_ops`, and `kid` when given. */
-function matchingKeys(keys: readonly JWK[], alg: AsymmetricAlg, kid: string | undefined): JWK[] {
+export function matchingKeys(keys: readonly JWK[], alg: AsymmetricAlg, kid: string | undefined): JWK[] {
   const { kty, crv } = keyTypeForAlg(alg);
   return keys.filter((jwk) => {
     if (kid !== undefined && jwk.kid !== kid) return false;
@@ -83,7 +83,7 @@ function matchingKeys(keys: readonly JWK[], alg: AsymmetricAlg, kid: string | un
   });
 }
 
-async function importCached(jwk: JWK, alg: AsymmetricAlg): Promise<CryptoKey> {
+export async function importCached(jwk: JWK, alg: AsymmetricAlg): Promise<CryptoKey> {
   let byAlg = importedKeys.get(jwk);
   if (!byAlg) importedKeys.set(jwk, (byAlg = new Map()));
   const pending = memoizeAsync(byAlg, alg, async () => {

@@ -3,6 +3,7 @@
  * before any client is looked up. Exactly one mechanism is allowed (SPEC §3).
  */
 import type { FormParams } from "../../http/form.js";
+import { JWT_SPIFFE_ASSERTION_TYPE } from "../../core/federation.js";
 import { clientAuthFailed, malformedClientAuth } from "./failures.js";
 
 /** RFC 7523 §2.2 client assertion type. */
@@ -12,7 +13,13 @@ export type PresentedCredentials =
   | { kind: "client_secret_basic"; clientId: string; secret: string }
   | { kind: "client_secret_post"; clientId: string; secret: string }
   /** private_key_jwt or client_secret_jwt: which one is decided by the client's registration. */
-  | { kind: "client_assertion"; clientId: string | undefined; assertion: string };
+  | {
+      kind: "client_assertion";
+      clientId: string | undefined;
+      assertion: string;
+      /** `…:jwt-spiffe` (draft-ietf-oauth-spiffe-client-auth): a JWT-SVID, federated only (SPEC §9). */
+      spiffe?: boolean;
+    };
 
 /**
  * Extract the one presented mechanism.
@@ -37,8 +44,9 @@ export function extractPresentedCredentials(form: FormParams, authorization: str
     return { kind: "client_secret_post", clientId, secret: postSecret };
   }
   if (assertionType === undefined) throw malformedClientAuth("assertion_type_missing");
-  if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw malformedClientAuth("assertion_type_invalid");
+  if (assertionType !== JWT_BEARER_ASSERTION_TYPE && assertionType !== JWT_SPIFFE_ASSERTION_TYPE) throw malformedClientAuth("assertion_type_invalid");
   if (assertion === undefined) throw malformedClientAuth("assertion_missing");
+  if (assertionType === JWT_SPIFFE_ASSERTION_TYPE) return { kind: "client_assertion", clientId: form.get("client_id"), assertion, spiffe: true };
   return { kind: "client_assertion", clientId: form.get("client_id"), assertion };
 }
 

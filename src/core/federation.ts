@@ -1,0 +1,63 @@
+/**
+ * The vocabulary of federated client authentication (SPEC §9), shared by every layer: the trusted
+ * issuer record (stored by stores/trusted-issuers.ts), the federated credential on a client record,
+ * and the fixed lists both are validated against. Types and constants only, no rules.
+ */
+import type { JWK } from "jose";
+import type { AsymmetricAlg } from "../oauth/algorithms.js";
+
+/** Presets for the well-known issuers (oauth/federation/presets.ts fills in their settings). */
+export const TRUSTED_ISSUER_PRESETS = ["github-actions", "gitlab", "kubernetes", "spiffe"] as const;
+export type TrustedIssuerPreset = (typeof TRUSTED_ISSUER_PRESETS)[number];
+
+/** `single_use`: each `jti` is accepted once per issuer; `reuse`: a token may be presented until it expires. */
+export const JTI_POLICIES = ["single_use", "reuse"] as const;
+export type JtiPolicy = (typeof JTI_POLICIES)[number];
+
+/** A trusted external issuer, stored in KV under `trusted-issuer:<issuer>` (SPEC §9). */
+export interface TrustedIssuerRecord {
+  /** The exact `iss` of its tokens; for SPIFFE also `spiffe://<trust-domain>` (tokens without `iss`). */
+  issuer: string;
+  preset?: TrustedIssuerPreset;
+  /** Keys found through OpenID discovery: `<issuer>/.well-known/openid-configuration` → `jwks_uri`. */
+  discovery?: boolean;
+  jwks_uri?: string;
+  jwks?: { keys: JWK[] };
+  /** A SPIFFE bundle endpoint: a JWK Set whose `use: "jwt-svid"` keys verify JWT-SVIDs. */
+  spiffe_bundle_endpoint?: string;
+  /** Algorithms its tokens may use (asymmetric only). */
+  allowed_algs: AsymmetricAlg[];
+  /** Longest accepted token lifetime in seconds: `exp − iat`, and `exp − now`. Default 3600. */
+  max_token_lifetime: number;
+  /** A multi-tenant issuer (GitHub, GitLab.com): its credentials must pin an immutable claim. */
+  shared: boolean;
+  /** For a shared issuer: the claims that identify a tenant and can never be re-registered by another. */
+  immutable_claims?: string[];
+  jti_policy: JtiPolicy;
+  /** Seconds since the epoch. */
+  created_at: number;
+  updated_at: number;
+}
+
+/** One workload identity allowed to act as the client (SPEC §9 `federated_credentials`). */
+export interface FederatedCredential {
+  /** Unique within the client. */
+  name: string;
+  /** A trusted issuer's `issuer`. */
+  issuer: string;
+  /** Exactly one of `subject` (exact) and `subject_pattern` (`*` within one `:`/`/` segment). */
+  subject?: string;
+  subject_pattern?: string;
+  /** Required in the token's `aud`; must be this server's issuer identifier (the default). */
+  audience?: string;
+  /** Claims that must equal these values (compared as strings). */
+  claims?: Record<string, string>;
+  /** Kubernetes only: admit a `system:serviceaccount:<ns>:default` subject. */
+  allow_default_service_account?: boolean;
+}
+
+/** RFC 7523 client assertion type for JWT-SVIDs (draft-ietf-oauth-spiffe-client-auth). */
+export const JWT_SPIFFE_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe";
+
+/** The replay-guard scope of a federated `jti`: single use per issuer, across clients (SPEC §9, §10). */
+export const federatedJtiScope = (issuer: string) => `federated:${issuer}`;

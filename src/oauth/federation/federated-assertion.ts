@@ -1,0 +1,162 @@
+/**
+ * Federated client authentication (SPEC §9): a client assertion issued to a workload by a trusted
+ * external issuer (GitHub Actions, GitLab CI, Kubernetes, SPIFFE, any OIDC issuer), checked
+ * against the client's federated credentials for that issuer. In order: find the trusted issuer by
+ * `iss` (a JWT-SVID without `iss` by its sub's trust domain) → the client's credentials for it →
+ * assertion type → alg allowed for the issuer → key by `kid` → signature → issuer rules (iss, exp,
+ * iat, nbf, lifetime cap, jti policy) → each credential's rules (aud, sub / pattern, pinned
+ * claims). The single-use `jti` is consumed by the caller, last (client-auth/index.ts).
+ *
+ * `evaluateFederatedAssertion` answers for every credential (the explain endpoint uses it);
+ * `verifyFederatedAssertion` turns that into a match or the rule that failed.
+ */
+import { compactVerify, type JWK } from "jose";
+import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
+import { OAuthError } from "../../http/errors.js";
+import type { ClientRecord } from "../../stores/clients.js";
+import type { TrustedIssuers } from "../../stores/trusted-issuers.js";
+import { isAsymmetricAlg, type AsymmetricAlg } from "../algorithms.js";
+import type { ParsedAssertion } from "../client-auth/assertion.js";
+import { clientAuthFailed } from "../client-auth/failures.js";
+import { importCached, matchingKeys } from "../client-auth/keys.js";
+import { checkCredentialClaims, checkIssuerClaims, type CheckedFederatedToken, type FederatedClaimRules } from "./federated-claims.js";
+import { isSpiffeIssuer } from "./trusted-issuer-metadata.js";
+
+/** Where trusted issuers' public keys come from (stores/issuer-keys.ts). */
+export interface IssuerKeySource {
+  /**
+   * @param refresh no key matched a `kid`: refetch a remote set if allowed.
+   * @throws OAuthError invalid_client when the keys cannot be had.
+   */
+  keysOf(issuer: TrustedIssuerRecord, refresh: boolean): Promise<readonly JWK[]>;
+}
+
+export interface FederationDependencies {
+  readonly trustedIssuers: TrustedIssuers;
+  readonly issuerKeys: IssuerKeySource;
+}
+
+export interface FederationSettings extends FederatedClaimRules {
+  /** This server's issuer identifier: a credential's default audience. */
+  readonly issuer: string;
+  /** The request used `…:jwt-spiffe` (allowed only for a SPIFFE issuer's JWT-SVID). */
+  readonly spiffeAssertionType: boolean;
+}
+
+export interface CredentialOutcome {
+  readonly credential: FederatedCredential;
+  /** Why it does not match; undefined when it matches. */
+  readonly failure?: OAuthError;
+}
+
+export interface FederatedEvaluation {
+  readonly issuer?: TrustedIssuerRecord;
+  /** A failure before any credential could be tried (unknown issuer, signature, exp…). */
+  readonly failure?: OAuthError;
+  readonly credentials: readonly CredentialOutcome[];
+  readonly token?: CheckedFederatedToken;
+}
+
+/** A federated assertion that matched one credential. */
+export interface VerifiedFederatedAssertion {
+  readonly issuer: TrustedIssuerRecord;
+  readonly credential: FederatedCredential;
+  readonly token: CheckedFederatedToken;
+}
+
+/** Which issuer a token names: its `iss`, or for a JWT-SVID without one, its sub's trust domain. */
+export function issuerOf(claims: Record<string, unknown> | undefined): string | undefined {
+  if (typeof claims?.iss === "string") return claims.iss;
+  const sub = claims?.sub;
+  if (claims?.iss === undefined && typeof sub === "string" && sub.startsWith("spiffe://")) return /^spiffe:\/\/[^/]+/.exec(sub)?.[0];
+  return undefined;
+}
+
+/** Evaluate `parsed` against every federated credential of `client`, consuming nothing. */
+export async function evaluateFederatedAssertion(
+  parsed: ParsedAssertion,
+  client: ClientRecord,
+  deps: FederationDependencies,
+  settings: FederationSettings,
+): Promise<FederatedEvaluation> {
+  const all = client.federated_credentials ?? [];
+  const iss = issuerOf(parsed.unverifiedClaims);
+  const otherIssuer = (c: FederatedCredential) => c.issuer !== iss;
+  const others = all.filter(otherIssuer).map((credential) => ({ credential, failure: clientAuthFailed("federated_credential_other_issuer") }));
+  const mine = all.filter((c) => !otherIssuer(c));
+  const failAll = (failure: OAuthError, issuer?: TrustedIssuerRecord): FederatedEvaluation => ({
+    ...(issuer ? { issuer } : {}),
+    failure,
+    credentials: [...mine.map((credential) => ({ credential, failure })), ...others],
+  });
+
+  const issuer = iss === undefined || iss.length > 400 ? null : await deps.trustedIssuers.get(iss);
+  if (issuer === null) return failAll(clientAuthFailed("federated_issuer_unknown"));
+  if (mine.length === 0) return failAll(clientAuthFailed("federated_no_credential"), issuer);
+  try {
+    if (settings.spiffeAssertionType && !isSpiffeIssuer(issuer)) throw clientAuthFailed("federated_spiffe_type_mismatch");
+    const claims = await verifySignature(parsed, issuer, deps.issuerKeys);
+    const token = checkIssuerClaims(claims, issuer, settings);
+    const credentials = mine.map((credential): CredentialOutcome => {
+      try {
+        checkCredentialClaims(claims, credential, settings.issuer);
+        return { credential };
+      } catch (err) {
+        if (err instanceof OAuthError) return { credential, failure: err };
+        throw err;
+      }
+    });
+    return { issuer, token, credentials: [...credentials, ...others] };
+  } catch (err) {
+    if (err instanceof OAuthError && err.error === "invalid_client") return failAll(err, issuer);
+    throw err;
+  }
+}
+
+/**
+ * The credential `parsed` matches.
+ * @throws OAuthError invalid_client naming the rule that failed: for a single credential of the
+ *   issuer its own rule, for several "no credential matched" (explain tells which rule each broke).
+ */
+export async function verifyFederatedAssertion(
+  parsed: ParsedAssertion,
+  client: ClientRecord,
+  deps: FederationDependencies,
+  settings: FederationSettings,
+): Promise<VerifiedFederatedAssertion> {
+  const evaluation = await evaluateFederatedAssertion(parsed, client, deps, settings);
+  if (evaluation.failure) throw evaluation.failure;
+  const candidates = evaluation.credentials.filter((c) => c.failure?.reason !== "federated_credential_other_issuer");
+  const match = candidates.find((c) => c.failure === undefined);
+  if (match) return { issuer: evaluation.issuer!, credential: match.credential, token: evaluation.token! };
+  throw candidates.length === 1 ? candidates[0]!.failure! : clientAuthFailed("federated_no_credential_matched");
+}
+
+/** alg allowed for the issuer, no crit, the issuer's key by kid, the signature: then the claims are trusted. */
+async function verifySignature(parsed: ParsedAssertion, issuer: TrustedIssuerRecord, keySource: IssuerKeySource): Promise<Record<string, unknown>> {
+  const { alg, kid, crit } = parsed.header;
+  if (!isAsymmetricAlg(alg) || !(issuer.allowed_algs as readonly string[]).includes(alg)) throw clientAuthFailed("federated_alg_not_allowed");
+  // RFC 7515 §4.1.11: no crit extension is implemented.
+  if (crit !== undefined) throw clientAuthFailed("assertion_crit_unsupported");
+  let candidates = matchingKeys(await keySource.keysOf(issuer, false), alg, kid);
+  if (candidates.length === 0 && issuer.jwks === undefined) candidates = matchingKeys(await keySource.keysOf(issuer, true), alg, kid);
+  // Without a kid, several keys of the issuer may fit; the signature picks one below.
+  if (candidates.length === 0) throw clientAuthFailed("federated_key_not_found");
+  for (const jwk of candidates.slice(0, 10)) {
+    let key: CryptoKey;
+    try {
+      key = await importCached(jwk, alg as AsymmetricAlg);
+    } catch {
+      continue;
+    }
+    try {
+      await compactVerify(parsed.compact, key, { algorithms: [alg] });
+    } catch {
+      continue;
+    }
+    const claims = parsed.unverifiedClaims;
+    if (claims === undefined) throw clientAuthFailed("assertion_payload_invalid");
+    return claims;
+  }
+  throw clientAuthFailed("federated_signature_invalid");
+}
