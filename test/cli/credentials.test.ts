@@ -9,13 +9,13 @@ async function keyClient(cli = cliHarness(), extra: string[] = []) {
 }
 
 describe("ets assertion", () => {
-  it("prints a valid client assertion: iss = sub = client_id, aud = <url>/oauth2/token, 60 s, random jti", async () => {
+  it("prints a valid client assertion: iss = sub = client_id, aud = the discovered issuer, 60 s, random jti", async () => {
     const { cli, clientId } = await keyClient();
     const { stdout } = await cli.ok("assertion", "--client-id", clientId, "--key", "key.json");
     const assertion = stdout.trim();
     expect(stdout).toBe(`${assertion}\n`);
     const claims = decodeJwt(assertion);
-    expect(claims).toMatchObject({ iss: clientId, sub: clientId, aud: TOKEN_URL });
+    expect(claims).toMatchObject({ iss: clientId, sub: clientId, aud: ISSUER });
     expect(claims.exp! - claims.iat!).toBe(60);
     expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
     const kid = JSON.parse(cli.files.get("key.json")!.text).kid;

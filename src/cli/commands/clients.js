@@ -4,6 +4,7 @@
  * here; only public keys are sent. Secrets are printed once, to stdout only.
  */
 import { clientIdArg, CliError, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
+import { SECRETS_DIR } from "../context.js";
 import { checkAlg, generateKeyPairJwk, publicPart, writePrivateKeyFile } from "../keys.js";
 
 const AUTH_METHODS = ["private_key_jwt", "client_secret_jwt", "client_secret_basic", "client_secret_post"];
@@ -62,7 +63,8 @@ async function create(ctx) {
       const alg = checkAlg(explicitAlg);
       metadata.token_endpoint_auth_signing_alg = alg;
       const pair = await generateKeyPairJwk(alg);
-      keyFile = flag(args, "out") ?? `${clientId}.private.jwk.json`;
+      // Default under .secrets/ (gitignored), so a private key never lands where `git add .` takes it.
+      keyFile = flag(args, "out") ?? `${SECRETS_DIR}/${clientId}.private.jwk.json`;
       await writePrivateKeyFile(ctx.io, keyFile, pair.privateJwk);
       metadata.jwks = { keys: [pair.publicJwk] };
     }
@@ -174,7 +176,7 @@ async function addKey(ctx) {
     // Default alg: the client's registered one, so the new key can replace the old.
     const client = await ctx.admin("GET", `/admin/clients/${encodeURIComponent(id)}`);
     const pair = await generateKeyPairJwk(checkAlg(flag(ctx.args, "alg") ?? client.token_endpoint_auth_signing_alg));
-    keyFile = flag(ctx.args, "out") ?? `${id}.${pair.kid}.private.jwk.json`;
+    keyFile = flag(ctx.args, "out") ?? `${SECRETS_DIR}/${id}.${pair.kid}.private.jwk.json`;
     await writePrivateKeyFile(ctx.io, keyFile, pair.privateJwk);
     publicJwk = pair.publicJwk;
   }
