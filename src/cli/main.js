@@ -18,7 +18,7 @@ import { commandContext, DEFAULT_URL } from "./context.js";
 const GLOBAL_FLAGS = { boolean: ["json", "help"], string: ["url", "admin-token", "admin-token-file"] };
 const COMMAND_FLAGS = {
   boolean: ["local"],
-  string: ["secret-file", "name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for"],
+  string: ["secret-file", "secret-out", "name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for"],
   multiple: ["resource"],
 };
 

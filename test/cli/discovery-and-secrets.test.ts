@@ -140,3 +140,22 @@ describe("ets: the local admin token", () => {
     expect(stale.stderr).toContain("Restart it");
   });
 });
+
+describe("ets: issued secrets to a file", () => {
+  it("--secret-out writes the secret to a new 0600 file instead of stdout, on create and on rotation", async () => {
+    const cli = cliHarness();
+    const created = await cli.ok("clients", "create", "--name", "so", "--auth", "client_secret_post", "--secret-out", ".secrets/so.secret");
+    expect(created.stdout).not.toContain("client_secret:");
+    expect(fields(created.stdout).client_secret_file).toBe(".secrets/so.secret");
+    const file = cli.files.get(".secrets/so.secret")!;
+    expect(file.mode).toBe(0o600);
+    const id = fields(created.stdout).client_id!;
+    await cli.ok("token", "--client-id", id, "--auth", "client_secret_post", "--secret-file", ".secrets/so.secret");
+    // Never over an existing file: the rotation is done, so the message says how to get a secret again.
+    const refused = await cli.run("clients", "rotate-secret", id, "--secret-out", ".secrets/so.secret");
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining("cannot be written to .secrets/so.secret") });
+    const rotated = await cli.ok("clients", "rotate-secret", id, "--secret-out", ".secrets/so.next");
+    expect(rotated.stdout).toBe("client_secret_file: .secrets/so.next\n");
+    await cli.ok("token", "--client-id", id, "--auth", "client_secret_post", "--secret-file", ".secrets/so.next");
+  });
+});

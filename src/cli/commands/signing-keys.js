@@ -50,15 +50,16 @@ async function rotate(ctx) {
   // Appended after the keys already there: published at once, signing only after `keys promote`.
   const next = { keys: [...current.keys, privateJwk] };
   const file = (await emit(ctx, next)) ?? "next.json";
+  const promoted = sibling(file, "promoted.json");
   const active = /** @type {string} */ (current.keys[0]?.kid);
   const local = ctx.args.flags.local === true;
   ctx.note(`Appended ${kid} (${privateJwk.alg}); the active key is still ${active}. The new key is published but does not sign yet.`);
   ctx.note(`  1. ${put(ctx, file)}`);
   ctx.note("  2. Wait until every resource server has refetched /.well-known/jwks.json: it is served with");
   ctx.note("     max-age=300, so at least 5 minutes plus your resource servers' own JWKS cache time.");
-  ctx.note(`  3. npm run -s cli -- keys promote --kid ${kid} ${local ? "--local" : `--current ${file} --out promoted.json`}, then ${put(ctx, "promoted.json")}`);
+  ctx.note(`  3. npm run -s cli -- keys promote --kid ${kid} ${local ? "--local" : `--current ${file} --out ${promoted}`}, then ${put(ctx, promoted)}`);
   ctx.note(`  4. After the longest access token lifetime (ACCESS_TOKEN_TTL, default 3600 s, or a larger client`);
-  ctx.note(`     access_token_ttl): npm run -s cli -- keys retire --kid ${active} ${local ? "--local" : "--current promoted.json --out final.json"}, then ${put(ctx, "final.json")}`);
+  ctx.note(`     access_token_ttl): npm run -s cli -- keys retire --kid ${active} ${local ? "--local" : `--current ${promoted} --out ${sibling(file, "final.json")}`}, then ${put(ctx, sibling(file, "final.json"))}`);
 }
 
 /** @param {CommandContext} ctx */
@@ -173,4 +174,14 @@ async function emit(ctx, set) {
 /** @param {CommandContext} ctx */
 function noPositionals(ctx) {
   if (ctx.args.positionals.length > 0) throw new UsageError(`unexpected argument "${ctx.args.positionals[0]}"`);
+}
+
+/**
+ * `name` in the directory of `file` (so the suggested next files land beside the current one).
+ * @param {string} file
+ * @param {string} name
+ */
+function sibling(file, name) {
+  const slash = file.lastIndexOf("/");
+  return slash === -1 ? name : `${file.slice(0, slash + 1)}${name}`;
 }
