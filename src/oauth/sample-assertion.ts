@@ -37,7 +37,9 @@ export async function buildSampleAssertion(
   const defaultAlg: AssertionAlg = client.token_endpoint_auth_method === "client_secret_jwt" ? "HS256" : "ES256";
   const alg = client.token_endpoint_auth_signing_alg ?? client.jwks?.keys[0]?.alg as AssertionAlg | undefined ?? defaultAlg;
   const kid = client.token_endpoint_auth_method === "private_key_jwt" ? client.jwks?.keys[0]?.kid : undefined;
-  const header = { alg, typ: mode === "strict" ? "client-authentication+jwt" : "JWT", ...(kid ? { kid } : {}) };
+  // RFC 7523bis explicit typing: accepted in compat mode, required in strict mode, and what the CLI
+  // (the printed sign_with command) signs with, so the printed header is the one that gets signed.
+  const header = { alg, typ: "client-authentication+jwt", ...(kid ? { kid } : {}) };
   if (clientSecret === undefined || !isHmacAlg(alg)) return { header, claims };
   const client_assertion = await new SignJWT(claims).setProtectedHeader(header).sign(new TextEncoder().encode(clientSecret));
   return { header, claims, client_assertion };
