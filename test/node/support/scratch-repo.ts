@@ -17,8 +17,11 @@ export interface ScratchRepo {
   readonly dir: string;
   /** Files git would add (untracked and not ignored), relative to `dir`. */
   untracked(): string[];
-  /** `npm start -- --port <port>` in this clone; resolves once /healthz answers. */
-  startDevServer(port: number): Promise<DevServer>;
+  /**
+   * `npm start -- --port <port>` in this clone (or, with `plain`, `npx wrangler dev` as the
+   * Workers docs start it); resolves once the server is up.
+   */
+  startDevServer(port: number, options?: { plain?: boolean }): Promise<DevServer>;
   remove(): void;
 }
 
@@ -43,14 +46,17 @@ export function scratchRepo(): ScratchRepo {
   return {
     dir,
     untracked: () => git("status", "--porcelain", "--untracked-files=all").split("\n").filter((l) => l.startsWith("??")).map((l) => l.slice(3)),
-    startDevServer: (port) => startDevServer(dir, port),
+    startDevServer: (port, options) => startDevServer(dir, port, options?.plain ?? false),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 
-async function startDevServer(dir: string, port: number): Promise<DevServer> {
+async function startDevServer(dir: string, port: number, plain: boolean): Promise<DevServer> {
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port)], {
+  const args = plain
+    ? ["node_modules/wrangler/bin/wrangler.js", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false"]
+    : ["scripts/dev.mjs", "--port", String(port)];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...QUIET_WRANGLER_ENV },
@@ -67,7 +73,8 @@ async function startDevServer(dir: string, port: number): Promise<DevServer> {
   const deadline = Date.now() + 90_000;
   // dev.mjs prints its banner once the Worker answered and the demo clients were read.
   while (Date.now() < deadline && child.exitCode === null) {
-    if (/running locally on|could not print the demo clients/.test(output)) return { url, output: () => output, stop };
+    const up = plain ? await fetch(`${url}/healthz`).then((r) => r.ok, () => false) : /running locally on|could not print the demo clients/.test(output);
+    if (up) return { url, output: () => output, stop };
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();
