@@ -1,6 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import testSecrets from "./test/fixtures/server-secrets.json" with { type: "json" };
+import { quietKnownRuntimeNoise } from "./test/node/support/quiet-output.js";
+
+// A green run prints nothing but results: these exact lines come from the pool and Vite, not from
+// our code (test/node/support/quiet-output.ts says which and why).
+quietKnownRuntimeNoise();
 
 // Every test file runs inside workerd with the real KV namespace and Durable Objects declared in
 // wrangler.toml (storage is isolated per test file). Test-only secrets come from
