@@ -29,8 +29,8 @@ export default defineConfig({
     reporters: process.env.VITEST_JSON_REPORT ? ["default", "json"] : ["default"],
     outputFile: process.env.VITEST_JSON_REPORT ? { json: process.env.VITEST_JSON_REPORT } : undefined,
     testTimeout: 20_000,
-    // The Worker's structured log lines (request_failed, audit, …) are expected in tests: keep
+    // The Worker's structured log lines (request_failed, audit, …) and its local-dev notice are expected in tests: keep
     // them out of the output so real warnings stand out.
-    onConsoleLog: (log) => (/^\{"(event|audit)"/.test(log) ? false : undefined),
+    onConsoleLog: (log) => (/^\{"(event|audit)"|^local dev: /.test(log) ? false : undefined),
   },
 });
