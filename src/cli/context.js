@@ -68,9 +68,10 @@ export function commandContext(io, args) {
     out: (line = "") => io.stdout(`${line}\n`),
     note,
     async admin(method, path, body) {
-      token ??= adminToken(io, args, url, note);
       const target = `${url}${path}`;
+      // Before the token is even looked up: nothing is read that will not be sent.
       requireSafeTransport(target, "the admin token");
+      token ??= adminToken(io, args, url, note);
       const headers = /** @type {Record<string, string>} */ ({ Authorization: `Bearer ${await token}`, Accept: "application/json" });
       if (body !== undefined) headers["Content-Type"] = "application/json";
       const res = await send(io, target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
