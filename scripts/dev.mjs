@@ -1,30 +1,37 @@
 #!/usr/bin/env node
-// `npm start`: wrangler dev, fully local and quiet (no account, no network, no telemetry), on
-// http://127.0.0.1:8787, then prints the admin token, the demo clients and the /jwts walk-through.
-// Nothing the Worker needs comes from here: plain `npx wrangler dev` works the same, minus the
-// printing (the Worker generates its local key, secrets and demo clients itself).
+// `npm start [-- --port N]`: wrangler dev, fully local and quiet (no account, no network, no
+// telemetry), on http://127.0.0.1:8787 (or PORT / --port), then prints the admin token, the demo
+// clients and the /jwts walk-through.
+//
+// The local admin token lives in .dev.vars (gitignored), which plain `npx wrangler dev` reads too,
+// so both ways of starting share it and the CLI finds it there for a loopback URL. Nothing else the
+// Worker needs comes from here: it generates its local keys and demo clients itself.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
-const PORT = Number(process.env.PORT ?? 8787);
-const BASE = `http://127.0.0.1:${PORT}`;
-const STATE_DIR = ".wrangler";
-const TOKEN_FILE = `${STATE_DIR}/dev-admin-token`;
-const DEMO_KEY_FILE = `${STATE_DIR}/demo-private-key-jwt.private.jwk.json`;
+const argv = process.argv.slice(2);
+const portFlag = argv.findIndex((a) => a === "--port" || a.startsWith("--port="));
+let port = process.env.PORT ?? "8787";
+if (portFlag !== -1) {
+  const [flag] = argv.splice(portFlag, 1);
+  port = flag.includes("=") ? flag.slice("--port=".length) : argv.splice(portFlag, 1)[0];
+}
+if (!/^\d{1,5}$/.test(port ?? "")) {
+  console.error(`npm start: --port needs a port number, got ${JSON.stringify(port)}`);
+  process.exit(2);
+}
+const BASE = `http://127.0.0.1:${port}`;
+const DEV_VARS = ".dev.vars";
+const DEMO_KEY_FILE = ".wrangler/demo-private-key-jwt.private.jwk.json";
 
-mkdirSync(STATE_DIR, { recursive: true });
-if (!existsSync(TOKEN_FILE)) writeFileSync(TOKEN_FILE, randomBytes(24).toString("base64url"), { mode: 0o600 });
-const devVars = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
-const adminToken = /^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(devVars)?.[1] ?? readFileSync(TOKEN_FILE, "utf8").trim();
+const adminToken = ensureDevAdminToken();
 
 const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
 const args = [
-  wranglerBin, "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT),
-  "--inspector-port", "0", "--show-interactive-dev-session=false",
-  ...(devVars.match(/^ADMIN_TOKEN\s*=/m) ? [] : ["--var", `ADMIN_TOKEN:${adminToken}`]),
-  ...process.argv.slice(2),
+  wranglerBin, "dev", "--local", "--ip", "127.0.0.1", "--port", port,
+  "--inspector-port", "0", "--show-interactive-dev-session=false", ...argv,
 ];
 // Node runs wrangler directly (not through npx), so a signal to this script reaches wrangler,
 // which stops its workerd processes.
@@ -41,12 +48,13 @@ try {
   if (!res.ok) throw new Error(`GET /admin/local-dev answered ${res.status}`);
   const info = await res.json();
   const [secretClient, keyClient] = info.demo_clients;
+  mkdirSync(".wrangler", { recursive: true });
   writeFileSync(DEMO_KEY_FILE, JSON.stringify(keyClient.private_jwk, null, 2), { mode: 0o600 });
   chmodSync(DEMO_KEY_FILE, 0o600);
   console.log(`
   edge-token-service is running locally on ${BASE}
   issuer:        ${info.issuer}
-  admin token:   ${adminToken}
+  admin token:   ${adminToken}  (ADMIN_TOKEN in ${DEV_VARS}; the CLI reads it there for a loopback URL)
   demo clients:  ${secretClient.client_id} (client_secret_jwt, secret ${secretClient.client_secret})
                  ${keyClient.client_id} (private_key_jwt, private key in ${DEMO_KEY_FILE})
 
@@ -54,18 +62,28 @@ try {
     curl -s ${BASE}/jwts                 # sample claims and a ready curl for the token endpoint
     curl -s ${BASE}/jwts | node -e 'process.stdin.on("data",d=>console.log(JSON.parse(d).curl))' | sh
 
-  Admin API:  curl -s -H "Authorization: Bearer ${adminToken}" ${BASE}/admin/clients
+  The CLI:   export ETS_URL=${BASE}; npm run -s cli -- clients list
 `);
 } catch (err) {
   console.error(`could not print the demo clients: ${err.message}`);
 }
 
+/** ADMIN_TOKEN from .dev.vars, written there (256 bits, mode 0600) when missing. */
+function ensureDevAdminToken() {
+  const text = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
+  const found = /^\s*ADMIN_TOKEN\s*=\s*["']?([^"'\n]+)["']?\s*$/m.exec(text)?.[1];
+  if (found) return found.trim();
+  const token = randomBytes(32).toString("base64url");
+  writeFileSync(DEV_VARS, `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}ADMIN_TOKEN=${token}\n`, { mode: 0o600 });
+  return token;
+}
+
 async function waitForHealth() {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(`${BASE}/healthz`)).ok) return;
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
-  console.error(`the dev server did not answer on ${BASE}/healthz within 30 s`);
+  console.error(`the dev server did not answer on ${BASE}/healthz within 60 s`);
 }

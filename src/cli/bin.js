@@ -4,7 +4,8 @@
  * Node entry of the operator CLI (`ets`, `npm run cli -- <command>`): wires runCli to the real
  * process — fetch, environment, files relative to the working directory, stdin/stdout/stderr.
  */
-import { chmod, readFile, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { runCli } from "./main.js";
 
 /** @type {import("./context.js").CliIo} */
@@ -15,6 +16,7 @@ const io = {
   stderr: (text) => void process.stderr.write(text),
   readFile: (path) => readFile(path, "utf8"),
   async writeFile(path, text, { mode, exclusive }) {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await writeFile(path, text, { mode, flag: exclusive ? "wx" : "w" });
     await chmod(path, mode);
   },

@@ -11,15 +11,15 @@ import { clientCommands } from "./commands/clients.js";
 import { credentialCommands } from "./commands/credentials.js";
 import { federatedCredentialCommands, federationCommands, trustedIssuerCommands } from "./commands/federation.js";
 import { signingKeyCommands } from "./commands/signing-keys.js";
-import { commandContext, DEFAULT_URL, DEV_ADMIN_TOKEN_FILE } from "./context.js";
+import { commandContext, DEFAULT_URL } from "./context.js";
 
 /** @typedef {import("./context.js").CliIo} CliIo */
 /** @typedef {{ run: (ctx: import("./context.js").CommandContext) => Promise<void>, usage: string }} Command */
 
-const GLOBAL_FLAGS = { boolean: ["json", "help"], string: ["url", "admin-token"] };
+const GLOBAL_FLAGS = { boolean: ["json", "help"], string: ["url", "admin-token", "admin-token-file"] };
 const COMMAND_FLAGS = {
-  boolean: ["discovery", "shared", "allow-default-service-account"],
-  string: ["name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for",
+  boolean: ["local", "discovery", "shared", "allow-default-service-account"],
+  string: ["secret-file", "secret-out", "name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for",
     "preset", "issuer", "jwks-file", "spiffe-bundle-endpoint", "max-token-lifetime", "jti-policy", "subject", "subject-pattern", "audience", "token-file", "credential-name"],
   multiple: ["resource", "allowed-alg", "immutable-claim", "claim"],
 };
@@ -96,7 +96,9 @@ function help(io, group) {
       "",
       "options for every command:",
       `  --url URL            the service (env ETS_URL; default ${DEFAULT_URL})`,
-      `  --admin-token TOKEN  admin bearer token (env ETS_ADMIN_TOKEN; for a loopback URL, .dev.vars or ${DEV_ADMIN_TOKEN_FILE})`,
+      "  --admin-token-file FILE  admin bearer token from a file (or env ETS_ADMIN_TOKEN / ETS_ADMIN_TOKEN_FILE;",
+      "                       for a loopback URL, ADMIN_TOKEN in .dev.vars). --admin-token TOKEN works but warns.",
+      "                       Credentials go over https only, or http to 127.0.0.0/8, ::1, localhost.",
       "  --json               print the API's JSON instead of a summary",
       "  --help               this text",
       "",

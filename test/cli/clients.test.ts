@@ -9,7 +9,8 @@ describe("ets clients create", () => {
     const { stdout, stderr } = await cli.ok("clients", "create", "--name", "Billing batch", "--scope", "read write");
     const { client_id: clientId, private_key_file: keyFile } = fields(stdout);
     expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(keyFile).toBe(`${clientId}.private.jwk.json`);
+    // Under .secrets/, which .gitignore covers.
+    expect(keyFile).toBe(`.secrets/${clientId}.private.jwk.json`);
     expect(stderr).toMatch(/mode 0600/);
 
     const file = cli.files.get(keyFile!)!;
@@ -137,12 +138,13 @@ describe("ets clients list / show / disable / enable / delete", () => {
     expect(JSON.parse((await cli.ok("clients", "show", id!)).stdout)).toMatchObject({ client_id: id, disabled: false });
 
     expect((await cli.ok("clients", "disable", id!)).stdout).toBe(`${id} disabled\n`);
-    const refused = await cli.run("token", "--client-id", id!, "--secret", secret!, "--auth", "client_secret_post");
+    cli.env.ETS_CLIENT_SECRET = secret;
+    const refused = await cli.run("token", "--client-id", id!, "--auth", "client_secret_post");
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe("ets: token endpoint: 401 invalid_client: client authentication failed: unknown or disabled client\n");
 
     expect((await cli.ok("clients", "enable", "--client-id", id!)).stdout).toBe(`${id} enabled\n`);
-    await cli.ok("token", "--client-id", id!, "--secret", secret!, "--auth", "client_secret_post");
+    await cli.ok("token", "--client-id", id!, "--auth", "client_secret_post");
 
     expect((await cli.ok("clients", "delete", id!)).stdout).toBe(`${id} deleted\n`);
     const gone = await cli.run("clients", "show", id!);
@@ -221,12 +223,13 @@ describe("ets: connection and credentials", () => {
     cli.env = { ETS_URL: ISSUER };
     const missing = await cli.run("clients", "list");
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^ets: no admin token: pass --admin-token or set ETS_ADMIN_TOKEN/);
-    const wrong = await cli.run("clients", "list", "--admin-token", "nope");
+    expect(missing.stderr).toBe("ets: no admin token: set ETS_ADMIN_TOKEN (or pass --admin-token-file FILE)\n");
+    cli.env.ETS_ADMIN_TOKEN = "nope";
+    const wrong = await cli.run("clients", "list");
     expect(wrong).toMatchObject({ code: 1, stderr: "ets: GET /admin/clients?limit=100: 401 invalid_token: a valid admin bearer token is required (Authorization: Bearer <ADMIN_TOKEN>)\n" });
   });
 
-  it("reads the local admin token from .wrangler/dev-admin-token for a loopback URL", async () => {
+  it("reads the local admin token from .dev.vars (where `npm start` keeps it) for a loopback URL only", async () => {
     const seen: string[] = [];
     const cli = cliHarness({
       fetch: async (input, init) => {
@@ -235,11 +238,10 @@ describe("ets: connection and credentials", () => {
       },
     });
     cli.env = {};
-    cli.files.set(".wrangler/dev-admin-token", { text: "local-token\n", mode: 0o600 });
+    cli.files.set(".dev.vars", { text: "ADMIN_TOKEN=local-token\n", mode: 0o600 });
     await cli.ok("clients", "list");
     expect(seen).toEqual(["http://127.0.0.1:8787/admin/clients?limit=100 Bearer local-token"]);
-    // .dev.vars wins, as with `npm start`.
-    cli.files.set(".dev.vars", { text: 'ADMIN_TOKEN="from-dev-vars"\n', mode: 0o600 });
+    cli.files.set(".dev.vars", { text: 'SIGNING_KEYS=\'{"keys":[]}\'\nADMIN_TOKEN="from-dev-vars"\n', mode: 0o600 });
     await cli.ok("clients", "list", "--url", "http://localhost:8793/");
     expect(seen[1]).toBe("http://localhost:8793/admin/clients?limit=100 Bearer from-dev-vars");
     // Never sent to another host.

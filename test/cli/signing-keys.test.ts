@@ -135,3 +135,38 @@ describe("ets keys", () => {
     expect(await cli.run("keys", "show", "--current", "missing.json")).toMatchObject({ code: 1, stderr: expect.stringMatching(/cannot read missing\.json/) });
   });
 });
+
+describe("ets keys --out and --local", () => {
+  it("--out writes the value to a 0600 file, never over an existing one", async () => {
+    const cli = cliHarness();
+    const generated = await cli.ok("keys", "generate", "--out", ".secrets/signing-keys.json");
+    expect(generated.stdout).toBe("");
+    const file = cli.files.get(".secrets/signing-keys.json")!;
+    expect(file.mode).toBe(0o600);
+    expect(JSON.parse(file.text).keys).toHaveLength(1);
+    expect(generated.stderr).toContain("npx wrangler secret put SIGNING_KEYS < .secrets/signing-keys.json");
+    expect(await cli.run("keys", "rotate", "--current", ".secrets/signing-keys.json", "--out", ".secrets/signing-keys.json")).toMatchObject({ code: 1, stderr: expect.stringMatching(/^ets: cannot write \.secrets\/signing-keys\.json/) });
+  });
+
+  it("--local reads and writes SIGNING_KEYS in .dev.vars, keeping its other lines", async () => {
+    const cli = cliHarness();
+    expect(await cli.run("keys", "rotate", "--local")).toMatchObject({ code: 1, stderr: expect.stringContaining(".dev.vars has no SIGNING_KEYS") });
+    cli.files.set(".dev.vars", { text: "ADMIN_TOKEN=local\n", mode: 0o600 });
+    const generated = await cli.ok("keys", "generate", "--local");
+    expect(generated.stdout).toBe("");
+    expect(generated.stderr).toContain("restart the local server");
+    const first = JSON.parse(/^SIGNING_KEYS='(.*)'$/m.exec(cli.files.get(".dev.vars")!.text)![1]!).keys[0].kid;
+    await cli.ok("keys", "rotate", "--local");
+    const text = cli.files.get(".dev.vars")!.text;
+    expect(text).toMatch(/^ADMIN_TOKEN=local$/m);
+    expect(text.match(/SIGNING_KEYS=/g)).toHaveLength(1);
+    const shown = (await cli.ok("keys", "show", "--local")).stdout.trim().split("\n");
+    expect(shown).toHaveLength(2);
+    expect(shown[0]).toMatch(new RegExp(`^${first}  ES256  active`));
+    await cli.ok("keys", "promote", "--local");
+    expect((await cli.ok("keys", "show", "--local")).stdout).toMatch(new RegExp(`${first}  ES256  published`));
+    await cli.ok("keys", "retire", "--kid", first, "--local");
+    expect((await cli.ok("keys", "show", "--local")).stdout.trim().split("\n")).toHaveLength(1);
+    expect((await cli.run("keys", "rotate", "--local", "--current", "x.json")).code).toBe(2);
+  });
+});

@@ -144,7 +144,8 @@ describe("GET /jwts", () => {
     const client = await registerKeyClient("ES256");
     const sample = await (await call(`/jwts?client_id=${client.clientId}`)).json<any>();
     expect(sample).not.toHaveProperty("client_assertion");
-    expect(sample.header).toMatchObject({ alg: "ES256", kid: client.kid });
+    // The header the printed CLI command signs with.
+    expect(sample.header).toEqual({ alg: "ES256", kid: client.kid, typ: "client-authentication+jwt" });
     expect(sample.claims).toMatchObject({ iss: client.clientId, sub: client.clientId, aud: TOKEN_URL });
     expect(sample.sign_with).toContain(client.clientId);
     expect(sample.sign_with).toContain(TOKEN_URL);

@@ -4,6 +4,7 @@
  * here; only public keys are sent. Secrets are printed once, to stdout only.
  */
 import { clientIdArg, CliError, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
+import { SECRETS_DIR } from "../context.js";
 import { checkAlg, generateKeyPairJwk, publicPart, writePrivateKeyFile } from "../keys.js";
 
 const AUTH_METHODS = ["private_key_jwt", "client_secret_jwt", "client_secret_basic", "client_secret_post"];
@@ -12,13 +13,13 @@ const AUTH_METHODS = ["private_key_jwt", "client_secret_jwt", "client_secret_bas
 
 /** @type {Record<string, { run: (ctx: CommandContext) => Promise<void>, usage: string }>} */
 export const clientCommands = {
-  create: { run: create, usage: "clients create --name N [--auth private_key_jwt|client_secret_jwt|client_secret_basic|client_secret_post] [--alg ES256] [--scope 'a b'] [--out FILE | --public-key FILE | --jwks-uri URL] [--client-id ID] [--resource URI]… [--ttl S]" },
+  create: { run: create, usage: "clients create --name N [--auth private_key_jwt|client_secret_jwt|client_secret_basic|client_secret_post] [--alg ES256] [--scope 'a b'] [--out FILE | --public-key FILE | --jwks-uri URL] [--client-id ID] [--resource URI]… [--ttl S] [--secret-out FILE]" },
   list: { run: list, usage: "clients list [--limit N] [--cursor C]" },
   show: { run: show, usage: "clients show ID" },
   disable: { run: (ctx) => setDisabled(ctx, true), usage: "clients disable ID" },
   enable: { run: (ctx) => setDisabled(ctx, false), usage: "clients enable ID" },
   delete: { run: remove, usage: "clients delete ID" },
-  "rotate-secret": { run: rotateSecret, usage: "clients rotate-secret ID [--previous-valid-for SECONDS]" },
+  "rotate-secret": { run: rotateSecret, usage: "clients rotate-secret ID [--previous-valid-for SECONDS] [--secret-out FILE]" },
   "add-key": { run: addKey, usage: "clients add-key ID [--alg ES256] [--out FILE] | --public-key FILE" },
   "remove-key": { run: removeKey, usage: "clients remove-key ID --kid KID" },
 };
@@ -62,7 +63,8 @@ async function create(ctx) {
       const alg = checkAlg(explicitAlg);
       metadata.token_endpoint_auth_signing_alg = alg;
       const pair = await generateKeyPairJwk(alg);
-      keyFile = flag(args, "out") ?? `${clientId}.private.jwk.json`;
+      // Default under .secrets/ (gitignored), so a private key never lands where `git add .` takes it.
+      keyFile = flag(args, "out") ?? `${SECRETS_DIR}/${clientId}.private.jwk.json`;
       await writePrivateKeyFile(ctx.io, keyFile, pair.privateJwk);
       metadata.jwks = { keys: [pair.publicJwk] };
     }
@@ -85,8 +87,10 @@ async function create(ctx) {
   if (ctx.json) return ctx.out(JSON.stringify({ ...info, ...(keyFile ? { private_key_file: keyFile } : {}) }, null, 2));
   ctx.out(`client_id: ${info.client_id}`);
   if (info.client_secret) {
-    ctx.out(`client_secret: ${info.client_secret}`);
+    await showSecret(ctx, info.client_secret);
     ctx.note("The client secret is shown only now: store it in the client's secret manager.");
+  } else if (flag(args, "secret-out") !== undefined) {
+    ctx.note(`--secret-out: ${auth} clients have no secret; nothing written`);
   }
   if (keyFile) {
     ctx.out(`private_key_file: ${keyFile}`);
@@ -148,7 +152,7 @@ async function rotateSecret(ctx) {
   const body = overlap === undefined ? undefined : { previous_secret_valid_for: overlap };
   const info = await ctx.admin("POST", `/admin/clients/${encodeURIComponent(id)}/secret`, body);
   if (ctx.json) return ctx.out(JSON.stringify(info, null, 2));
-  ctx.out(`client_secret: ${info.client_secret}`);
+  await showSecret(ctx, info.client_secret);
   const until = info.client_secret_previous_expires_at;
   ctx.note(
     until === undefined
@@ -174,7 +178,7 @@ async function addKey(ctx) {
     // Default alg: the client's registered one, so the new key can replace the old.
     const client = await ctx.admin("GET", `/admin/clients/${encodeURIComponent(id)}`);
     const pair = await generateKeyPairJwk(checkAlg(flag(ctx.args, "alg") ?? client.token_endpoint_auth_signing_alg));
-    keyFile = flag(ctx.args, "out") ?? `${id}.${pair.kid}.private.jwk.json`;
+    keyFile = flag(ctx.args, "out") ?? `${SECRETS_DIR}/${id}.${pair.kid}.private.jwk.json`;
     await writePrivateKeyFile(ctx.io, keyFile, pair.privateJwk);
     publicJwk = pair.publicJwk;
   }
@@ -229,4 +233,21 @@ async function readJwkFile(ctx, path) {
 function table(rows) {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd());
+}
+
+/**
+ * A secret the server issued: to --secret-out FILE (mode 0600, never over an existing file), so it
+ * never shows on the terminal, or as a `client_secret:` line on stdout.
+ * @param {CommandContext} ctx
+ * @param {string} secret
+ */
+async function showSecret(ctx, secret) {
+  const file = flag(ctx.args, "secret-out");
+  if (file === undefined) return ctx.out(`client_secret: ${secret}`);
+  try {
+    await ctx.io.writeFile(file, `${secret}\n`, { mode: 0o600, exclusive: true });
+  } catch (err) {
+    throw new CliError(`the secret was issued but cannot be written to ${file} (${err instanceof Error ? err.message : String(err)}); rotate it again with another --secret-out`);
+  }
+  ctx.out(`client_secret_file: ${file}`);
 }

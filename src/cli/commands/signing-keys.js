@@ -9,31 +9,37 @@
  *   keys retire   remove the old key once its tokens have expired
  *
  * These commands never talk to the server: they read the current value (stdin or --current FILE)
- * and print the next one on stdout, for `npx wrangler secret put SIGNING_KEYS`. Steps go to stderr.
+ * and print the next one on stdout, for `npx wrangler secret put SIGNING_KEYS`, or write it to
+ * --out FILE (mode 0600, never over an existing file). Steps go to stderr. With --local they read
+ * and write SIGNING_KEYS in .dev.vars instead, the local server's secrets file (it replaces the
+ * generated local key once the server restarts).
  */
 import { CliError, flag, UsageError } from "../args.js";
+import { DEV_VARS_FILE, readDevVar, setDevVar } from "../context.js";
 import { checkAlg, generateKeyPairJwk } from "../keys.js";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */
 /** @typedef {{ keys: import("jose").JWK[] }} JwkSet */
 
 export const signingKeyCommands = {
-  generate: { run: generate, usage: "keys generate [--alg ES256]" },
-  rotate: { run: rotate, usage: "keys rotate [--current FILE | < FILE] [--alg ES256]" },
-  promote: { run: promote, usage: "keys promote [--kid KID (default: the last key)] [--current FILE | < FILE]" },
-  retire: { run: retire, usage: "keys retire --kid KID [--current FILE | < FILE]" },
-  show: { run: show, usage: "keys show [--current FILE | < FILE]" },
+  generate: { run: generate, usage: "keys generate [--alg ES256] [--out FILE | --local]" },
+  rotate: { run: rotate, usage: "keys rotate [--current FILE | < FILE | --local] [--alg ES256] [--out FILE]" },
+  promote: { run: promote, usage: "keys promote [--kid KID (default: the last key)] [--current FILE | < FILE | --local] [--out FILE]" },
+  retire: { run: retire, usage: "keys retire --kid KID [--current FILE | < FILE | --local] [--out FILE]" },
+  show: { run: show, usage: "keys show [--current FILE | < FILE | --local]" },
 };
 
-const PUT = "npx wrangler secret put SIGNING_KEYS";
+/** @param {CommandContext} ctx @param {string} file */
+const put = (ctx, file) =>
+  ctx.args.flags.local === true ? "restart the local server (it reads .dev.vars at start)" : `npx wrangler secret put SIGNING_KEYS < ${file}`;
 
 /** @param {CommandContext} ctx */
 async function generate(ctx) {
   noPositionals(ctx);
   const { privateJwk, kid } = await generateKeyPairJwk(checkAlg(flag(ctx.args, "alg")));
-  print(ctx, { keys: [privateJwk] });
+  const file = await emit(ctx, { keys: [privateJwk] });
   ctx.note(`New SIGNING_KEYS with one key, ${kid} (${privateJwk.alg}). Store the value in your secret manager, then:`);
-  ctx.note(`  ${PUT} < signing-keys.json`);
+  ctx.note(`  ${put(ctx, file ?? "signing-keys.json")}`);
 }
 
 /** @param {CommandContext} ctx */
@@ -43,15 +49,17 @@ async function rotate(ctx) {
   const { privateJwk, kid } = await generateKeyPairJwk(checkAlg(flag(ctx.args, "alg") ?? current.keys[0]?.alg));
   // Appended after the keys already there: published at once, signing only after `keys promote`.
   const next = { keys: [...current.keys, privateJwk] };
-  print(ctx, next);
+  const file = (await emit(ctx, next)) ?? "next.json";
+  const promoted = sibling(file, "promoted.json");
   const active = /** @type {string} */ (current.keys[0]?.kid);
+  const local = ctx.args.flags.local === true;
   ctx.note(`Appended ${kid} (${privateJwk.alg}); the active key is still ${active}. The new key is published but does not sign yet.`);
-  ctx.note(`  1. ${PUT} < next.json            (keep next.json in your secret manager)`);
+  ctx.note(`  1. ${put(ctx, file)}`);
   ctx.note("  2. Wait until every resource server has refetched /.well-known/jwks.json: it is served with");
   ctx.note("     max-age=300, so at least 5 minutes plus your resource servers' own JWKS cache time.");
-  ctx.note(`  3. npm run -s cli -- keys promote --kid ${kid} --current next.json > promoted.json && ${PUT} < promoted.json`);
+  ctx.note(`  3. npm run -s cli -- keys promote --kid ${kid} ${local ? "--local" : `--current ${file} --out ${promoted}`}, then ${put(ctx, promoted)}`);
   ctx.note(`  4. After the longest access token lifetime (ACCESS_TOKEN_TTL, default 3600 s, or a larger client`);
-  ctx.note(`     access_token_ttl): npm run -s cli -- keys retire --kid ${active} --current promoted.json > final.json && ${PUT} < final.json`);
+  ctx.note(`     access_token_ttl): npm run -s cli -- keys retire --kid ${active} ${local ? "--local" : `--current ${promoted} --out ${sibling(file, "final.json")}`}, then ${put(ctx, sibling(file, "final.json"))}`);
 }
 
 /** @param {CommandContext} ctx */
@@ -64,10 +72,10 @@ async function promote(ctx) {
   if (index === 0) throw new CliError(`${kid} is already the active (signing) key`);
   const promoted = /** @type {import("jose").JWK} */ (current.keys[index]);
   const previous = /** @type {string} */ (current.keys[0]?.kid);
-  print(ctx, { keys: [promoted, ...current.keys.filter((_, i) => i !== index)] });
+  const file = (await emit(ctx, { keys: [promoted, ...current.keys.filter((_, i) => i !== index)] })) ?? "promoted.json";
   ctx.note(`${kid} now signs new tokens; ${previous} stays published so tokens it signed keep verifying.`);
-  ctx.note(`  1. ${PUT} < promoted.json`);
-  ctx.note(`  2. After the longest access token lifetime: npm run -s cli -- keys retire --kid ${previous} --current promoted.json`);
+  ctx.note(`  1. ${put(ctx, file)}`);
+  ctx.note(`  2. After the longest access token lifetime: npm run -s cli -- keys retire --kid ${previous} ${ctx.args.flags.local === true ? "--local" : `--current ${file}`}`);
 }
 
 /** @param {CommandContext} ctx */
@@ -79,9 +87,9 @@ async function retire(ctx) {
   const index = current.keys.findIndex((k) => k.kid === kid);
   if (index === -1) throw new CliError(`no key with kid "${kid}" in the current SIGNING_KEYS`);
   if (index === 0) throw new CliError(`${kid} is the active (signing) key: promote another key first`);
-  print(ctx, { keys: current.keys.filter((_, i) => i !== index) });
+  const file = (await emit(ctx, { keys: current.keys.filter((_, i) => i !== index) })) ?? "final.json";
   ctx.note(`Removed ${kid}. Tokens it signed stop verifying once resource servers refetch the JWKS; retire a key`);
-  ctx.note(`only after the longest access token lifetime has passed since it stopped signing. Then: ${PUT} < final.json`);
+  ctx.note(`only after the longest access token lifetime has passed since it stopped signing. Then: ${put(ctx, file)}`);
 }
 
 /** @param {CommandContext} ctx */
@@ -92,19 +100,28 @@ async function show(ctx) {
 }
 
 /**
- * The current SIGNING_KEYS value from --current FILE or stdin, checked as the server checks it.
+ * The current SIGNING_KEYS value from --current FILE, .dev.vars (--local) or stdin, checked as
+ * the server checks it.
  * @param {CommandContext} ctx
  * @returns {Promise<JwkSet>}
  */
 async function readCurrent(ctx) {
   const file = flag(ctx.args, "current");
+  const local = ctx.args.flags.local === true;
+  if (file !== undefined && local) throw new UsageError("give --current or --local, not both");
   let text;
   try {
-    text = file !== undefined ? await ctx.io.readFile(file) : await ctx.io.readStdin();
+    if (local) {
+      text = readDevVar(await ctx.io.readFile(DEV_VARS_FILE).catch(() => ""), "SIGNING_KEYS") ?? "";
+      if (text === "") throw new CliError(`${DEV_VARS_FILE} has no SIGNING_KEYS (the local server uses its generated key): start with \`keys generate --local\``);
+    } else {
+      text = file !== undefined ? await ctx.io.readFile(file) : await ctx.io.readStdin();
+    }
   } catch (err) {
+    if (err instanceof CliError) throw err;
     throw new CliError(`cannot read ${file ?? "stdin"}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const where = file ?? "stdin";
+  const where = local ? `SIGNING_KEYS in ${DEV_VARS_FILE}` : (file ?? "stdin");
   if (text.trim() === "") throw new UsageError(`the current SIGNING_KEYS value is empty: pipe it in or pass --current FILE`);
   /** @type {any} */
   let value;
@@ -125,15 +142,46 @@ async function readCurrent(ctx) {
 }
 
 /**
+ * The next value: one line on stdout (piped straight into `wrangler secret put`), or to --out
+ * FILE (0600, never over an existing file), or SIGNING_KEYS in .dev.vars (--local).
  * @param {CommandContext} ctx
  * @param {JwkSet} set
+ * @returns {Promise<string | undefined>} the file written, if any
  */
-function print(ctx, set) {
-  // One line, so it can be piped straight into `wrangler secret put`.
-  ctx.out(JSON.stringify(set));
+async function emit(ctx, set) {
+  const value = JSON.stringify(set);
+  const out = flag(ctx.args, "out");
+  if (ctx.args.flags.local === true) {
+    if (out !== undefined) throw new UsageError("give --out or --local, not both");
+    const text = await ctx.io.readFile(DEV_VARS_FILE).catch(() => "");
+    await ctx.io.writeFile(DEV_VARS_FILE, setDevVar(text, "SIGNING_KEYS", value), { mode: 0o600, exclusive: false });
+    ctx.note(`Wrote SIGNING_KEYS to ${DEV_VARS_FILE}; the local server uses it (instead of its generated key) once restarted.`);
+    return DEV_VARS_FILE;
+  }
+  if (out === undefined) {
+    ctx.out(value);
+    return undefined;
+  }
+  try {
+    await ctx.io.writeFile(out, `${value}\n`, { mode: 0o600, exclusive: true });
+  } catch (err) {
+    throw new CliError(`cannot write ${out}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  ctx.note(`Wrote the SIGNING_KEYS value to ${out} (mode 0600). Keep it in your secret manager and delete the file.`);
+  return out;
 }
 
 /** @param {CommandContext} ctx */
 function noPositionals(ctx) {
   if (ctx.args.positionals.length > 0) throw new UsageError(`unexpected argument "${ctx.args.positionals[0]}"`);
+}
+
+/**
+ * `name` in the directory of `file` (so the suggested next files land beside the current one).
+ * @param {string} file
+ * @param {string} name
+ */
+function sibling(file, name) {
+  const slash = file.lastIndexOf("/");
+  return slash === -1 ? name : `${file.slice(0, slash + 1)}${name}`;
 }
