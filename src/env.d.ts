@@ -13,6 +13,8 @@ declare namespace Cloudflare {
     ADMIN_TOKEN?: string;
     /** Secret: JWK Set of private signing keys; the first signs. */
     SIGNING_KEYS?: string;
+    /** Local dev only: a JWK Set that replaces the generated local signing key (`ets keys … --local`). Never read by a deployment. */
+    LOCAL_DEV_SIGNING_KEYS?: string;
     /** Secret: 32-byte AES key (base64url) that encrypts client secrets at rest. */
     CLIENT_SECRET_KEY?: string;
   }

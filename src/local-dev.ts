@@ -11,7 +11,8 @@
  * branch on:
  * - the secret source: a configured secret is used as is; a missing one comes from the DevSecrets
  *   Durable Object (generated once, kept under .wrangler/), and the generated admin token is shown
- *   once in the log;
+ *   once in the log; LOCAL_DEV_SIGNING_KEYS (read in local dev only) replaces the generated
+ *   signing key, so a key rotation can be rehearsed locally;
  * - the client registry: the two demo clients exist before the first read;
  * - the issuer, when ISSUER is unset: the request origin with its loopback host written as
  *   127.0.0.1, so `localhost`, `127.0.0.1` and `[::1]` are one issuer (same scheme and port);
@@ -73,6 +74,11 @@ export function withLocalDev(env: Env, url: URL, deployed: DeploymentParts, secr
   const secret = async (name: SecretName): Promise<string> => {
     // A configured value (here only ADMIN_TOKEN can be) is used as is, never supplemented.
     if (typeof env[name] === "string" && env[name].trim() !== "") return deployed.secret(name);
+    // Local signing-key rotation (docs/operating.md, `ets keys … --local`) sets the local key under
+    // its own name: SIGNING_KEYS itself would make this Worker a deployment (localDevApplies).
+    if (name === "SIGNING_KEYS" && typeof env.LOCAL_DEV_SIGNING_KEYS === "string" && env.LOCAL_DEV_SIGNING_KEYS.trim() !== "") {
+      return env.LOCAL_DEV_SIGNING_KEYS;
+    }
     const material = await devMaterial(env);
     if (name === "ADMIN_TOKEN") announceDevAdminToken(material.adminToken);
     return { ADMIN_TOKEN: material.adminToken, SIGNING_KEYS: material.signingKeys, CLIENT_SECRET_KEY: material.clientSecretKey }[name];

@@ -148,18 +148,19 @@ describe("ets keys --out and --local", () => {
     expect(await cli.run("keys", "rotate", "--current", ".secrets/signing-keys.json", "--out", ".secrets/signing-keys.json")).toMatchObject({ code: 1, stderr: expect.stringMatching(/^ets: cannot write \.secrets\/signing-keys\.json/) });
   });
 
-  it("--local reads and writes SIGNING_KEYS in .dev.vars, keeping its other lines", async () => {
+  it("--local reads and writes LOCAL_DEV_SIGNING_KEYS in .dev.vars (never SIGNING_KEYS, which ends local dev), keeping its other lines", async () => {
     const cli = cliHarness();
-    expect(await cli.run("keys", "rotate", "--local")).toMatchObject({ code: 1, stderr: expect.stringContaining(".dev.vars has no SIGNING_KEYS") });
+    expect(await cli.run("keys", "rotate", "--local")).toMatchObject({ code: 1, stderr: expect.stringContaining(".dev.vars has no LOCAL_DEV_SIGNING_KEYS") });
     cli.files.set(".dev.vars", { text: "ADMIN_TOKEN=local\n", mode: 0o600 });
     const generated = await cli.ok("keys", "generate", "--local");
     expect(generated.stdout).toBe("");
     expect(generated.stderr).toContain("restart the local server");
-    const first = JSON.parse(/^SIGNING_KEYS='(.*)'$/m.exec(cli.files.get(".dev.vars")!.text)![1]!).keys[0].kid;
+    const first = JSON.parse(/^LOCAL_DEV_SIGNING_KEYS='(.*)'$/m.exec(cli.files.get(".dev.vars")!.text)![1]!).keys[0].kid;
     await cli.ok("keys", "rotate", "--local");
     const text = cli.files.get(".dev.vars")!.text;
     expect(text).toMatch(/^ADMIN_TOKEN=local$/m);
     expect(text.match(/SIGNING_KEYS=/g)).toHaveLength(1);
+    expect(text).not.toMatch(/^SIGNING_KEYS=/m);
     const shown = (await cli.ok("keys", "show", "--local")).stdout.trim().split("\n");
     expect(shown).toHaveLength(2);
     expect(shown[0]).toMatch(new RegExp(`^${first}  ES256  active`));

@@ -103,6 +103,19 @@ describe("local dev (loopback host, no SIGNING_KEYS, no CLIENT_SECRET_KEY)", () 
     await expectOAuthError(await callWorker("http://127.0.0.1:8787/admin/clients", { headers: { Authorization: `Bearer ${devToken}` } }, overrides), 401, "invalid_token");
     await expectOAuthError(await callWorker("http://127.0.0.1:8787/jwts", {}, { ...BARE, SAMPLE_JWT_ROUTE: "off" }), 404, "not_found");
   });
+
+  it("LOCAL_DEV_SIGNING_KEYS replaces the generated signing key in local dev only; a deployment ignores it", async () => {
+    // The same key set the test Worker has as SIGNING_KEYS, under the local-dev name.
+    const local = { ...BARE, LOCAL_DEV_SIGNING_KEYS: env.SIGNING_KEYS };
+    const kids = async (url: string, overrides: Record<string, unknown>) =>
+      ((await (await callWorker(url, {}, overrides)).json<any>()).keys as { kid: string }[]).map((k) => k.kid);
+    const generated = await kids("http://127.0.0.1:8787/.well-known/jwks.json", BARE);
+    expect(generated).not.toContain("test-signing-1");
+    expect(await kids("http://127.0.0.1:8787/.well-known/jwks.json", local)).toEqual(["test-signing-1"]);
+    // A Worker with its secrets is a deployment: LOCAL_DEV_SIGNING_KEYS is never read there.
+    const other = JSON.stringify({ keys: [{ ...JSON.parse(env.SIGNING_KEYS!).keys[0], kid: "not-read" }] });
+    expect(await kids("http://127.0.0.1:8787/.well-known/jwks.json", { SAMPLE_JWT_ROUTE: undefined, LOCAL_DEV_SIGNING_KEYS: other })).toEqual(["test-signing-1"]);
+  });
 });
 
 describe("settings an operator would want checked (SPEC §8)", () => {

@@ -11,12 +11,16 @@
  * These commands never talk to the server: they read the current value (stdin or --current FILE)
  * and print the next one on stdout, for `npx wrangler secret put SIGNING_KEYS`, or write it to
  * --out FILE (mode 0600, never over an existing file). Steps go to stderr. With --local they read
- * and write SIGNING_KEYS in .dev.vars instead, the local server's secrets file (it replaces the
- * generated local key once the server restarts).
+ * and write LOCAL_DEV_SIGNING_KEYS in .dev.vars instead, the local server's secrets file (it
+ * replaces the generated local key once the server restarts; SIGNING_KEYS itself would turn local
+ * dev off, as it does for a deployment).
  */
 import { CliError, flag, UsageError } from "../args.js";
 import { DEV_VARS_FILE, readDevVar, setDevVar } from "../context.js";
 import { checkAlg, generateKeyPairJwk } from "../keys.js";
+
+/** The .dev.vars line `--local` works on: local dev's signing key (SIGNING_KEYS would end local dev). */
+const LOCAL_SIGNING_KEYS_VAR = "LOCAL_DEV_SIGNING_KEYS";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */
 /** @typedef {{ keys: import("jose").JWK[] }} JwkSet */
@@ -112,8 +116,8 @@ async function readCurrent(ctx) {
   let text;
   try {
     if (local) {
-      text = readDevVar(await ctx.io.readFile(DEV_VARS_FILE).catch(() => ""), "SIGNING_KEYS") ?? "";
-      if (text === "") throw new CliError(`${DEV_VARS_FILE} has no SIGNING_KEYS (the local server uses its generated key): start with \`keys generate --local\``);
+      text = readDevVar(await ctx.io.readFile(DEV_VARS_FILE).catch(() => ""), LOCAL_SIGNING_KEYS_VAR) ?? "";
+      if (text === "") throw new CliError(`${DEV_VARS_FILE} has no ${LOCAL_SIGNING_KEYS_VAR} (the local server uses its generated key): start with \`keys generate --local\``);
     } else {
       text = file !== undefined ? await ctx.io.readFile(file) : await ctx.io.readStdin();
     }
@@ -121,7 +125,7 @@ async function readCurrent(ctx) {
     if (err instanceof CliError) throw err;
     throw new CliError(`cannot read ${file ?? "stdin"}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const where = local ? `SIGNING_KEYS in ${DEV_VARS_FILE}` : (file ?? "stdin");
+  const where = local ? `${LOCAL_SIGNING_KEYS_VAR} in ${DEV_VARS_FILE}` : (file ?? "stdin");
   if (text.trim() === "") throw new UsageError(`the current SIGNING_KEYS value is empty: pipe it in or pass --current FILE`);
   /** @type {any} */
   let value;
@@ -143,7 +147,7 @@ async function readCurrent(ctx) {
 
 /**
  * The next value: one line on stdout (piped straight into `wrangler secret put`), or to --out
- * FILE (0600, never over an existing file), or SIGNING_KEYS in .dev.vars (--local).
+ * FILE (0600, never over an existing file), or LOCAL_DEV_SIGNING_KEYS in .dev.vars (--local).
  * @param {CommandContext} ctx
  * @param {JwkSet} set
  * @returns {Promise<string | undefined>} the file written, if any
@@ -154,8 +158,8 @@ async function emit(ctx, set) {
   if (ctx.args.flags.local === true) {
     if (out !== undefined) throw new UsageError("give --out or --local, not both");
     const text = await ctx.io.readFile(DEV_VARS_FILE).catch(() => "");
-    await ctx.io.writeFile(DEV_VARS_FILE, setDevVar(text, "SIGNING_KEYS", value), { mode: 0o600, exclusive: false });
-    ctx.note(`Wrote SIGNING_KEYS to ${DEV_VARS_FILE}; the local server uses it (instead of its generated key) once restarted.`);
+    await ctx.io.writeFile(DEV_VARS_FILE, setDevVar(text, LOCAL_SIGNING_KEYS_VAR, value), { mode: 0o600, exclusive: false });
+    ctx.note(`Wrote ${LOCAL_SIGNING_KEYS_VAR} to ${DEV_VARS_FILE}; the local server uses it (instead of its generated key) once restarted.`);
     return DEV_VARS_FILE;
   }
   if (out === undefined) {
