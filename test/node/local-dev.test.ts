@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { scratchRepo, type DevServer, type ScratchRepo } from "./support/scratch-repo.js";
 
 const PORT = 8813;
@@ -27,10 +27,22 @@ function cli(args: string[], env: Record<string, string> = {}) {
 beforeAll(() => {
   repo = scratchRepo();
 });
-afterAll(async () => {
+afterEach(async () => {
+  // Stopped even when a test fails, so the next one can have the port.
   await server?.stop();
-  repo?.remove();
+  server = undefined;
 });
+afterAll(() => repo?.remove());
+
+/** The Worker's output once it matches `pattern` (its log lines may follow the response). */
+async function waitForOutput(pattern: RegExp): Promise<RegExpExecArray | null> {
+  for (let i = 0; i < 50; i++) {
+    const match = pattern.exec(server!.output());
+    if (match) return match;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
 
 describe("local dev: npm start and plain wrangler dev", () => {
   it("plain wrangler dev on a fresh clone: the CLI says how to get the admin token, and with it fetches the demo key", async () => {
@@ -41,7 +53,7 @@ describe("local dev: npm start and plain wrangler dev", () => {
 
     // The Worker logs its generated token on the first admin request.
     await fetch(`${server.url}/admin/clients`, { headers: { Authorization: "Bearer not-the-token" } });
-    const logged = /the generated local admin token is (\S+)/.exec(server.output())?.[1];
+    const logged = (await waitForOutput(/the generated local admin token is (\S+)/))?.[1];
     expect(logged, server.output()).toBeDefined();
 
     const keyFile = ".wrangler/demo-key.private.jwk.json";
