@@ -100,7 +100,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     clock: systemClock,
     clients,
     clientWriter,
-    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards, settings.replayGuardTimeoutMs),
+    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardLegacyShards, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
     // http:// jwks_uri (loopback only) is fetched for local-dev requests only (SPEC §6, §8).
     keySource: remoteJwksKeySource({ allowLoopbackHttp: localDev }),

@@ -32,7 +32,7 @@ describe("loadSettings defaults", () => {
       assertionMaxLifetimeSeconds: 300,
       clockSkewSeconds: 15,
       audienceMode: "compat",
-      replayGuardShards: 64,
+      replayGuardLegacyShards: 64,
       replayGuardTimeoutMs: 3000,
       dpopNonce: "off",
     });

@@ -6,6 +6,7 @@
 import { isLoopbackHost } from "../local-dev.js";
 import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
 import * as z from "../zod.js";
+import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS, REPLAY_GUARD_LOCATIONS } from "../stores/replay-topology.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
@@ -76,6 +77,8 @@ const fields = {
   dpop_bound_access_tokens: z.boolean(),
   introspection_allowed: z.boolean(),
   disabled: z.boolean(),
+  replay_guard_shards: z.number().check(z.int(), z.gte(1), z.lte(MAX_REPLAY_GUARD_SHARDS)),
+  replay_guard_location: z.enum(REPLAY_GUARD_LOCATIONS),
 };
 
 export const CreateClientSchema = z.strictObject({
@@ -93,6 +96,9 @@ export const CreateClientSchema = z.strictObject({
   dpop_bound_access_tokens: z._default(fields.dpop_bound_access_tokens, false),
   introspection_allowed: z.optional(fields.introspection_allowed),
   disabled: z._default(fields.disabled, false),
+  // SPEC §10: written into the record, so a later default never moves this client's objects.
+  replay_guard_shards: z._default(fields.replay_guard_shards, DEFAULT_REPLAY_GUARD_SHARDS),
+  replay_guard_location: z.optional(fields.replay_guard_location),
 });
 
 /** PATCH: any field but client_id and token_endpoint_auth_method; `null` clears an optional one. */
@@ -109,6 +115,8 @@ export const UpdateClientSchema = z.strictObject({
   dpop_bound_access_tokens: z.optional(fields.dpop_bound_access_tokens),
   introspection_allowed: z.optional(fields.introspection_allowed),
   disabled: z.optional(fields.disabled),
+  replay_guard_shards: z.optional(fields.replay_guard_shards),
+  replay_guard_location: z.optional(z.nullable(fields.replay_guard_location)),
 });
 
 /** Longest overlap of an old and a new client secret after a rotation: 30 days. */

@@ -11,6 +11,7 @@ import type { JWK } from "jose";
 import { OAuthError } from "../http/errors.js";
 import type { AudienceMode } from "../config.js";
 import type { AssertionAlg, TokenEndpointAuthMethod } from "../oauth/algorithms.js";
+import type { PreviousReplayTopology, ReplayGuardLocation } from "./replay-topology.js";
 
 /** The stored client record: RFC 7591 metadata names plus this service's own fields. */
 export interface ClientRecord {
@@ -40,6 +41,12 @@ export interface ClientRecord {
   client_secret_previous_sealed?: string;
   /** Seconds since the epoch at which the previous secret stops authenticating. */
   client_secret_previous_expires_at?: number;
+  /** SPEC §10: how many replay-guard objects this client's jtis are spread over (set at creation). */
+  replay_guard_shards?: number;
+  /** SPEC §10: the location hint its replay-guard objects are created with. */
+  replay_guard_location?: ReplayGuardLocation;
+  /** Replay-guard topologies this client left, still recorded in until each one's `until`. */
+  replay_guard_previous?: PreviousReplayTopology[];
 }
 
 /** In-isolate cache lifetime for client records (and for "no such client"). */
