@@ -37,4 +37,10 @@ describe("loadSettings defaults", () => {
       dpopNonce: "off",
     });
   });
+
+  it("REPLAY_GUARD_LEGACY_SHARDS: its own value, else its old name REPLAY_GUARD_SHARDS, and off", () => {
+    expect(loadSettings({ REPLAY_GUARD_SHARDS: "16" } as Env).replayGuardLegacyShards).toBe(16);
+    expect(loadSettings({ REPLAY_GUARD_SHARDS: "16", REPLAY_GUARD_LEGACY_SHARDS: "32" } as Env).replayGuardLegacyShards).toBe(32);
+    expect(loadSettings({ REPLAY_GUARD_SHARDS: "16", REPLAY_GUARD_LEGACY_SHARDS: "off" } as Env).replayGuardLegacyShards).toBeNull();
+  });
 });

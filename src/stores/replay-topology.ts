@@ -34,13 +34,13 @@ export const MAX_REPLAY_GUARD_SHARDS = 256;
  * default never moves an existing client. Chosen by measurement (bench/README.md, "Replay-guard
  * shards for one busy client").
  */
-export const DEFAULT_REPLAY_GUARD_SHARDS = 16;
+export const DEFAULT_REPLAY_GUARD_SHARDS = 64;
 
 /**
  * Shard count of records created before per-client topology (no `replay_guard_shards`). Object
  * names hold the state: changing this value would move those clients' jtis. Never change it.
  */
-export const UNSET_RECORD_REPLAY_GUARD_SHARDS = 16;
+export const UNSET_RECORD_REPLAY_GUARD_SHARDS = 64;
 
 /** One way of spreading a scope's jtis over objects. */
 export interface ReplayTopology {
