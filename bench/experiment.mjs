@@ -1,113 +1,130 @@
 #!/usr/bin/env node
 /**
- * A/B experiments on this service, for finding what costs CPU and what makes the latency tail:
- * each variant (bench/lib/variants.mjs) is built from a patched temporary copy of the repository
- * (src/ is never modified) and measured exactly like the `this service` row of `npm run bench`
- * (Miniflare, direct socket, /dev/shm storage, server on core 0, load on core 1). Variants are
- * run in interleaved rounds so that a noisy neighbour hurts all of them alike.
+ * Paired A/B runs of this service: each setup is built and measured exactly like the `this
+ * service` row of `npm run bench` (Miniflare, direct socket, /dev/shm storage, server on core 0,
+ * load on core 1), in interleaved rounds so a noisy neighbour hurts every setup alike.
  *
- *   node bench/experiment.mjs baseline no-do timed+no-timeout --rounds=2 --duration=8
+ *   node bench/experiment.mjs @HEAD~1 tree --rounds=3        # a commit's code against the working tree
+ *   node bench/experiment.mjs shards=1 shards=4 shards=16 shards=64 --rounds=3
+ *   node bench/experiment.mjs tree floor no-do --rounds=3    # against the design floor
  *
- * A `+` combines variants. `@<git ref>` builds the code of a commit instead of the working tree
- * (`node bench/experiment.mjs @HEAD baseline` measures uncommitted changes against the last
- * commit; `@HEAD~3+shards-16` patches that commit). Prints a Markdown table; raw results go to
- * bench/.out/.
+ * A setup is `+`-joined parts: `tree` (the working tree, the default) or `@<git ref>` (that
+ * commit's src/), then any of
+ *   no-do         bench/variants/no-do.ts: the replay guard answers without a Durable Object call
+ *   floor         bench/variants/floor.ts: workerd HTTP + the JOSE pair + one Durable Object call
+ *   floor-jose    the floor without the Durable Object call; floor-http: workerd's HTTP alone
+ *   shards=N      the bench client registered with replay_guard_shards N
+ *   legacy=N|off  REPLAY_GUARD_LEGACY_SHARDS (default off: the steady state after a migration)
+ * Prints a Markdown table with per-round ratios to the first setup; raw results go to bench/.out/.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchSecrets, buildBundle, loadOurs, LOAD_CPU, log, ROOT, startOurs } from "./lib/harness.mjs";
 import { canPin, pin } from "./lib/proc.mjs";
-import { applyVariants, VARIANTS } from "./lib/variants.mjs";
 
 const argv = process.argv.slice(2);
 const opts = Object.fromEntries(argv.filter((a) => a.startsWith("--")).map((a) => { const [k, v] = a.slice(2).split("="); return [k, v ?? true]; }));
 const names = argv.filter((a) => !a.startsWith("--"));
 if (names.length === 0) {
-  console.log(`usage: node bench/experiment.mjs VARIANT[+VARIANT] … (@GITREF[+VARIANT] for a commit's code) [--rounds=N] [--duration=S] [--warmup=S] [--connections=N] [--no-keepalive] [--nice=N]\n`);
-  for (const [name, v] of Object.entries(VARIANTS)) console.log(`  ${name.padEnd(20)} ${v.about}`);
+  console.log("usage: node bench/experiment.mjs SETUP … [--rounds=N] [--duration=S] [--warmup=S] [--connections=N]  (see the header of this file)");
   process.exit(0);
 }
-const rounds = Number(opts.rounds ?? 1);
+const rounds = Number(opts.rounds ?? 3);
 const duration = Number(opts.duration ?? 8);
-const warmup = Number(opts.warmup ?? 2);
+const warmup = Number(opts.warmup ?? 3);
 const connections = Number(opts.connections ?? 32);
-if (opts.nice) process.env.BENCH_NICE = opts.nice;
 const pinning = canPin() && cpus().length >= 2;
 if (pinning) pin(process.pid, LOAD_CPU);
 
-const work = mkdtempSync(join(tmpdir(), "ets-bench-exp-"));
-const builds = {};
-try {
-  for (const name of names) {
-    const dir = join(work, name.replace(/[^\w+-]/g, "_"));
-    const [first, ...rest] = name.split("+");
-    const entries = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
-    if (first.startsWith("@")) {
-      mkdirSync(dir, { recursive: true });
-      execFileSync("sh", ["-c", `git -C "$1" archive "$2" ${entries.join(" ")} | tar -x -C "$3"`, "sh", ROOT, first.slice(1), dir]);
-    } else {
-      for (const entry of entries) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-    }
-    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-    const vars = applyVariants(dir, first.startsWith("@") ? rest : [first, ...rest], { readFileSync, writeFileSync });
-    mkdirSync(join(dir, "out"));
-    log(`building ${name} …`);
-    builds[name] = { bundle: buildBundle(join(dir, "out"), dir), vars, dir };
+/** What a setup name asks for: source, entry module, vars, client registration fields. */
+function parseSetup(name, secrets) {
+  const setup = { ref: undefined, entry: undefined, vars: { REPLAY_GUARD_LEGACY_SHARDS: "off" }, clientFields: {} };
+  for (const part of name.split("+")) {
+    const [flag, value] = part.split("=");
+    if (part === "tree") continue;
+    else if (part.startsWith("@")) setup.ref = part.slice(1);
+    else if (flag === "no-do") setup.entry = "bench/variants/no-do.ts";
+    else if (flag.startsWith("floor")) {
+      setup.entry = "bench/variants/floor.ts";
+      setup.vars.BENCH_FLOOR = { floor: "jose+do", "floor-jose": "jose", "floor-http": "http" }[flag];
+      setup.vars.BENCH_CLIENT_JWK = JSON.stringify(secrets.clientPublicJwk);
+    } else if (flag === "shards") setup.clientFields.replay_guard_shards = Number(value);
+    else if (flag === "legacy") setup.vars.REPLAY_GUARD_LEGACY_SHARDS = value;
+    else throw new Error(`unknown setup part "${part}" (see the header of bench/experiment.mjs)`);
   }
+  return setup;
+}
 
+/** Build one setup in its own directory (a commit's src/ with today's bench/variants/, or the working tree). */
+function build(name, setup, work) {
+  const dir = join(work, name.replace(/[^\w+=-]/g, "_"));
+  const entries = ["src", "wrangler.toml", "package.json", "tsconfig.json"];
+  mkdirSync(dir, { recursive: true });
+  if (setup.ref) execFileSync("sh", ["-c", `git -C "$1" archive "$2" ${entries.join(" ")} | tar -x -C "$3"`, "sh", ROOT, setup.ref, dir]);
+  else for (const entry of entries) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  cpSync(join(ROOT, "bench", "variants"), join(dir, "bench", "variants"), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  mkdirSync(join(dir, "out"));
+  log(`building ${name} …`);
+  return { bundle: buildBundle(join(dir, "out"), dir, setup.entry), dir };
+}
+
+const work = mkdtempSync(join(tmpdir(), "ets-bench-exp-"));
+try {
   const secrets = await benchSecrets();
+  const setups = Object.fromEntries(names.map((name) => [name, parseSetup(name, secrets)]));
+  const builds = Object.fromEntries(names.map((name) => [name, build(name, setups[name], work)]));
   const runs = [];
   for (let round = 1; round <= rounds; round++) {
     for (const name of names) {
-      const { bundle, vars, dir } = builds[name];
-      const server = await startOurs({ bundle: bundle.path, secrets, pinning, extraBindings: vars, wranglerToml: join(dir, "wrangler.toml") });
+      const { vars, clientFields } = setups[name];
+      const { bundle, dir } = builds[name];
+      const server = await startOurs({ bundle: bundle.path, secrets, pinning, extraBindings: vars, clientFields, wranglerToml: join(dir, "wrangler.toml") });
       try {
-        const run = await loadOurs(server, {
-          label: `${name} (round ${round})`,
-          secrets,
-          connections,
-          warmupSeconds: warmup,
-          durationSeconds: duration,
-          pinning,
-          noKeepAlive: Boolean(opts["no-keepalive"]),
-        });
-        runs.push({ name, round, bundleBytes: bundle.rawBytes, run });
+        const run = await loadOurs(server, { label: `${name} (round ${round})`, secrets, connections, warmupSeconds: warmup, durationSeconds: duration, pinning });
+        runs.push({ name, round, run });
         if (run.errors > 0) log(`${name}: ${run.errors} errors, e.g. ${run.errorSamples[0]}\n  server log: ${server.serverLog().slice(-1200)}`);
       } finally {
         await server.stop();
       }
     }
   }
-
-  const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "—");
-  const lines = [
-    `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}; ${connections} connections, ${warmup} s warm-up + ${duration} s; servers on core 0, load on core 1`,
-    "",
-    "| variant | round | tokens/s | p50 | p90 | p99 | max ms | CPU µs/token | core share | errors | tokens per connection min–max |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-  ];
-  for (const { name, round, run } of runs) {
-    const l = run.latencyMs;
-    lines.push(
-      `| ${name} | ${round} | ${f(run.tokensPerSecond, 0)} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.max)} | ${f(run.serverMicrosPerToken, 0)} | ${f(run.serverCpuShare * 100, 0)}% | ${run.errors} | ${Math.min(...run.perConnection.map((c) => c.n))}–${Math.max(...run.perConnection.map((c) => c.n))} |`,
-    );
-  }
-  const timed = runs.filter((r) => Object.keys(r.run.serverTiming ?? {}).length > 0);
-  if (timed.length) {
-    lines.push("", "Server-Timing (ms): p50 / p90 / p99 / max", "", "| variant | round | phase | p50 | p90 | p99 | max | mean |", "|---|---:|---|---:|---:|---:|---:|---:|");
-    for (const { name, round, run } of timed) {
-      for (const [phase, s] of Object.entries(run.serverTiming)) {
-        lines.push(`| ${name} | ${round} | ${phase} | ${f(s.p50, 2)} | ${f(s.p90, 2)} | ${f(s.p99, 2)} | ${f(s.max, 1)} | ${f(s.mean, 2)} |`);
-      }
-    }
-  }
-  console.log(lines.join("\n"));
+  console.log(renderTable(runs));
   mkdirSync(join(ROOT, "bench", ".out"), { recursive: true });
   const file = join(ROOT, "bench", ".out", `experiment-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, JSON.stringify({ names, rounds, duration, warmup, connections, runs }, null, 2));
   log(`raw results: ${file}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+function renderTable(runs) {
+  const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "—");
+  const median = (v) => { const s = [...v].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+  const first = names[0];
+  const ofRound = (name, round) => runs.find((r) => r.name === name && r.round === round)?.run;
+  const lines = [
+    `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}; ${connections} connections, ${warmup} s warm-up + ${duration} s, ${rounds} interleaved rounds; servers on core 0, load on core 1`,
+    "",
+    "| setup | round | tokens/s | p50 ms | p99 ms | max ms | CPU µs/token | core share | errors | single use |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const { name, round, run } of runs) {
+    const l = run.latencyMs;
+    const r = run.replay;
+    const single = r.recent.status === 401 && r.old.status === 401 && r.concurrent.accepted === 1 ? "yes" : "**no**";
+    lines.push(`| ${name} | ${round} | ${f(run.tokensPerSecond, 0)} | ${f(l.p50)} | ${f(l.p99)} | ${f(l.max)} | ${f(run.serverMicrosPerToken, 0)} | ${f(run.serverCpuShare * 100, 0)}% | ${run.errors} | ${single} |`);
+  }
+  lines.push("", `Medians over the rounds, and the median of the per-round ratios to \`${first}\` (same round, back to back):`, "");
+  lines.push("| setup | tokens/s | p99 ms | CPU µs/token | CPU ÷ first | p99 ÷ first |", "|---|---:|---:|---:|---:|---:|");
+  for (const name of names) {
+    const mine = runs.filter((r) => r.name === name).map((r) => r.run);
+    const ratio = (pick) => median(mine.map((run, i) => pick(run) / pick(ofRound(first, i + 1))));
+    lines.push(
+      `| ${name} | ${f(median(mine.map((r) => r.tokensPerSecond)), 0)} | ${f(median(mine.map((r) => r.latencyMs.p99)))} | ${f(median(mine.map((r) => r.serverMicrosPerToken)), 0)} | ${f(ratio((r) => r.serverMicrosPerToken), 2)}× | ${f(ratio((r) => r.latencyMs.p99), 2)}× |`,
+    );
+  }
+  return lines.join("\n");
 }

@@ -1,29 +1,27 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the token-endpoint benchmark of issue 5, in one bounded run (about 2.5 min).
+ * `npm run bench`: this service against the crypto floor, the design floor and node-oidc-provider,
+ * in one bounded run (about 3.5 min).
  *
  * 1. Builds the Worker bundle (`wrangler deploy --dry-run --outdir <tmp>`): bundle size.
  * 2. Crypto floor: jose ES256 verify + sign per token, in Node, on core 0.
- * 3. This service: the bundle under Miniflare started from Node (options from wrangler.toml,
- *    direct socket, KV and Durable Objects on /dev/shm, test-style secrets generated here), cold
- *    start, then 32 connections of client_credentials + private_key_jwt from a load generator on
- *    core 1, the server (workerd) pinned to core 0, its CPU from /proc/<pid>/stat.
- * 4. The peers, measured the same way: node-oidc-provider with its in-memory adapter, and with a
- *    Redis adapter against a private redis-server (installed from Debian's packages if missing).
- * 3 and 4 run in interleaved rounds (ours, in-memory peer, Redis peer; again …), each server
- *    started afresh per round, so a noisy neighbour hits every row alike; each row shows its median
- *    round and the ratios are the medians of the per-round ratios.
- * 5. Prints a Markdown table (and writes it to bench/results/latest.md; raw JSON to bench/.out/).
+ * 3. In interleaved rounds, each server started afresh per round, the load generator on core 1,
+ *    the server pinned to core 0, its CPU from /proc/<pid>/stat:
+ *    - this service: the bundle under Miniflare started from Node (options from wrangler.toml,
+ *      direct socket, KV and Durable Objects on /dev/shm, test-style secrets generated here);
+ *    - the design floor (bench/variants/floor.ts): workerd HTTP + the JOSE pair + one Durable
+ *      Object call, no Hono and no OAuth rules;
+ *    - node-oidc-provider with its in-memory adapter, and with a Redis adapter against a private
+ *      redis-server (the one on PATH; without one that row is skipped with a note).
+ * 4. Prints a Markdown table (and writes it to bench/results/latest.md; raw JSON to bench/.out/).
  *
  * Options: --rounds=N (3) --duration=S (8) --warmup=S (3) --connections=N (32) --only=ours|peers
- *   --with-wrangler-dev (adds a reference row for `wrangler dev`) --quick (one round of 3 s, for checking the harness)
- * See bench/README.md.
+ *   --quick (one round of 3 s, for checking the harness). BENCH_PORTS=8820-8849 keeps every
+ *   server on those ports. See bench/README.md.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { request } from "undici";
 import {
   benchSecrets,
   buildBundle,
@@ -35,7 +33,6 @@ import {
   LOAD_CPU,
   log,
   oneBody,
-  QUIET_WRANGLER,
   ROOT,
   runLoad,
   SERVER_CPU,
@@ -43,8 +40,8 @@ import {
   STORAGE_ROOT,
   systemInfo,
 } from "./lib/harness.mjs";
-import { canPin, launchPrefix, raisePriority, descendants, freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./lib/proc.mjs";
-import { ensureRedis, redisVersion, startRedis } from "./lib/redis.mjs";
+import { canPin, freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./lib/proc.mjs";
+import { findRedisServer, redisVersion, startRedis } from "./lib/redis.mjs";
 import { renderReport } from "./lib/report.mjs";
 
 process.chdir(ROOT);
@@ -74,7 +71,6 @@ async function cleanup() {
 }
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => cleanup().then(() => process.exit(130)));
 
-if (args.nice) process.env.BENCH_NICE = String(args.nice);
 const startedAt = Date.now();
 const pinning = canPin() && cpus().length >= 2;
 // The orchestrator itself stays off the server's core (it is idle while measuring anyway).
@@ -84,7 +80,7 @@ const results = {
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
   date: new Date().toISOString(),
   system: systemInfo(),
-  settings: { nice: process.env.BENCH_NICE, rounds: ROUNDS, durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, pinning, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU },
+  settings: { rounds: ROUNDS, durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, pinning, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU },
   rows: [],
 };
 
@@ -101,6 +97,11 @@ async function main() {
   log("building the bundle (wrangler deploy --dry-run) …");
   results.bundle = buildBundle(outDir);
   log(`bundle ${results.bundle.rawBytes} B raw, ${results.bundle.gzipBytes} B gzip`);
+  if (ONLY !== "peers") {
+    const floorDir = mkdtempSync(join(tmpdir(), "ets-bench-floor-"));
+    cleanups.push(() => rmSync(floorDir, { recursive: true, force: true }));
+    results.floorBundle = buildBundle(floorDir, ROOT, "bench/variants/floor.ts");
+  }
 
   log("crypto floor …");
   results.floor = await runNodeJson(join(LIB, "crypto-floor.mjs"), [QUICK ? "1" : "2", String(CONNECTIONS)], { cpu: pinning ? SERVER_CPU : undefined });
@@ -110,7 +111,10 @@ async function main() {
   for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round} of ${ROUNDS}`);
     const rows = [];
-    if (ONLY !== "peers") rows.push(await measureOurs(secrets, results.bundle.path));
+    if (ONLY !== "peers") {
+      rows.push(await measureOurs(secrets, results.bundle.path));
+      rows.push(await measureOurs(secrets, results.floorBundle.path, "floor"));
+    }
     if (ONLY !== "ours") {
       rows.push(await measurePeer(secrets, "memory"));
       rows.push(await measurePeer(secrets, "redis"));
@@ -119,7 +123,6 @@ async function main() {
   }
   results.rounds = rounds.map((rows) => Object.fromEntries(rows.filter((r) => !r.skipped).map((r) => [r.key, roundFigures(r)])));
   results.rows = rounds[0].map((first) => medianRound(rounds.map((rows) => rows.find((r) => r.key === first.key))));
-  if (args["with-wrangler-dev"]) results.rows.push(await measureWranglerDev(secrets));
 
   results.system.loadAverageAtEnd = loadavg().map((l) => l.toFixed(2));
   results.elapsedSeconds = (Date.now() - startedAt) / 1000;
@@ -157,19 +160,29 @@ function pinTree(pids) {
   for (const pid of pids) pin(pid, SERVER_CPU);
 }
 
-async function measureOurs(secrets, bundle) {
-  const label = "this service";
+/**
+ * This service, in its steady state (REPLAY_GUARD_LEGACY_SHARDS=off: no legacy pool left to keep
+ * recording in), or with `kind` "floor" the design floor (bench/variants/floor.ts).
+ */
+async function measureOurs(secrets, bundle, kind = "ours") {
+  const floor = kind === "floor";
+  const label = floor ? "design floor: workerd HTTP + jose verify + sign + one Durable Object call" : "this service";
   log(`${label}: registering the client, then cold start (Miniflare, KV/DO in ${STORAGE_ROOT}) …`);
-  const server = await startOurs({ bundle, secrets, pinning });
+  const extraBindings = floor
+    ? { BENCH_FLOOR: "jose+do", BENCH_CLIENT_JWK: JSON.stringify(secrets.clientPublicJwk) }
+    : { REPLAY_GUARD_LEGACY_SHARDS: "off" };
+  const server = await startOurs({ bundle, secrets, pinning, extraBindings });
   cleanups.push(() => server.stop());
   const { hostPid, workerdPids } = server;
   const run = await loadgen(label, server.origin, "/oauth2/token", HOST, "/.well-known/jwks.json", ISSUER, [...workerdPids, hostPid], secrets);
   await server.stop();
   const workerdMicros = workerdPids.reduce((s, pid) => s + run.cpuPerPid[pid], 0);
   return {
-    key: "ours",
+    key: kind,
     label,
-    setup: `Miniflare ${results.system.miniflare} from Node (options from wrangler.toml), workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects in ${STORAGE_ROOT}${STORAGE_ROOT === "/dev/shm" ? " (tmpfs)" : " (**not tmpfs**: /dev/shm missing)"}, generated ISSUER/SIGNING_KEYS (ES256)/CLIENT_SECRET_KEY/ADMIN_TOKEN, client registered through the admin API, requests with Host ${HOST}`,
+    setup: floor
+      ? "bench/variants/floor.ts under the same Miniflare setup: POST /oauth2/token verifies the assertion and signs the token with jose and calls ReplayGuard.consume once; no Hono, no OAuth rules"
+      : `Miniflare ${results.system.miniflare} from Node (options from wrangler.toml), workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects in ${STORAGE_ROOT}${STORAGE_ROOT === "/dev/shm" ? " (tmpfs)" : " (**not tmpfs**: /dev/shm missing)"}, generated ISSUER/SIGNING_KEYS (ES256)/CLIENT_SECRET_KEY/ADMIN_TOKEN, client registered through the admin API (default replay-guard topology), REPLAY_GUARD_LEGACY_SHARDS=off (steady state), requests with Host ${HOST}`,
     run,
     coldStart: server.coldStart,
     // Server CPU = the workerd process(es); Miniflare's Node host is listed apart (idle: no proxy in the path).
@@ -182,13 +195,12 @@ async function measurePeer(secrets, adapter) {
   const label = `node-oidc-provider ${results.system.oidcProvider}, ${adapter === "redis" ? "Redis adapter" : "in-memory adapter"}`;
   let redis;
   if (adapter === "redis") {
-    const found = ensureRedis({ log });
+    const found = findRedisServer();
     if (!found.path) return { key: "peer-redis", label, skipped: found.reason };
     const redisPort = await freePort();
     redis = await startRedis(found.path, redisPort, { cpu: pinning ? SERVER_CPU : undefined });
     redis.version = redisVersion(found.path);
     redis.port = redisPort;
-    redis.installed = found.installed;
     cleanups.push(() => stopChild(redis.child));
   }
   const port = await freePort();
@@ -222,51 +234,11 @@ async function measurePeer(secrets, adapter) {
     label,
     setup:
       adapter === "redis"
-        ? `Node ${process.version}, ioredis ${results.system.ioredis}, redis-server ${redis.version} on loopback (no persistence${redis.installed ? ", installed by this run" : ""}), both on core ${SERVER_CPU}`
+        ? `Node ${process.version}, ioredis ${results.system.ioredis}, redis-server ${redis.version} on loopback (no persistence), both on core ${SERVER_CPU}`
         : `Node ${process.version}, default in-memory adapter (replay cache is per process)`,
     run,
     coldStart: cold,
     serverMicrosPerToken: run.serverCpuMicros / run.ok,
     cpuBreakdown: breakdown,
   };
-}
-
-/** Reference only: the same Worker under `wrangler dev` (two workerd processes + a Node parent). */
-async function measureWranglerDev(secrets) {
-  const label = "this service under wrangler dev (reference only)";
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const persist = mkdtempSync(join(STORAGE_ROOT, "ets-bench-wd-"));
-  cleanups.push(() => rmSync(persist, { recursive: true, force: true }));
-  const vars = Object.entries(secrets.bindings).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const argv = [join(ROOT, "node_modules/.bin/wrangler"), "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0",
-    "--show-interactive-dev-session=false", "--persist-to", persist, ...vars];
-  const [cmd, ...rest] = [...launchPrefix(pinning ? SERVER_CPU : undefined), ...argv];
-  log(`${label}: starting …`);
-  const child = spawn(cmd, rest, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...QUIET_WRANGLER }, detached: false });
-  cleanups.push(() => stopChild(child));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const res = await request(`${origin}/healthz`, { headers: { host: HOST } });
-      await res.body.text();
-      if (res.statusCode === 200) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline || child.exitCode !== null) return { key: "wrangler-dev", label, skipped: "wrangler dev did not start" };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const reg = await request(`${origin}/admin/clients`, {
-    method: "POST",
-    headers: { host: HOST, authorization: `Bearer ${secrets.bindings.ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ client_id: CLIENT_ID, token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [secrets.clientPublicJwk] }, scope: "read write" }),
-  });
-  await reg.body.text();
-  const pids = [child.pid, ...descendants(child.pid)];
-  pinTree(pids);
-  raisePriority(child.pid);
-  const run = await loadgen(label, origin, "/oauth2/token", HOST, "/.well-known/jwks.json", ISSUER, pids, secrets);
-  await stopChild(child);
-  return { key: "wrangler-dev", label, setup: `wrangler ${results.system.wrangler} dev --local (proxy workerd + worker workerd + Node)`, run, serverMicrosPerToken: run.serverCpuMicros / run.ok };
 }

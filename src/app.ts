@@ -22,7 +22,7 @@ export const app = new Hono<AppEnv>();
 
 // Browser-facing hardening headers for everything but the OAuth form endpoints, whose JSON
 // answers carry only what RFC 6749 §5.1 asks (no-store) plus nosniff: a dozen headers per token
-// response cost measurable CPU on the hot path (bench/FINDINGS.md R6).
+// response cost measurable CPU on the hot path.
 const FORM_ENDPOINTS = new Set<string>([TOKEN_PATH, OTK_TOKEN_PATH, INTROSPECTION_PATH, REVOCATION_PATH, OTK_REVOCATION_PATH]);
 const hardening = secureHeaders({ crossOriginResourcePolicy: "cross-origin" });
 app.use((c, next) => (c.req.method === "POST" && FORM_ENDPOINTS.has(c.req.path) ? next() : hardening(c, next)));

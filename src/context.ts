@@ -122,7 +122,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     clock: systemClock,
     clients: parts.clients,
     clientWriter: parts.clientWriter,
-    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardShards, settings.replayGuardTimeoutMs),
+    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardLegacyShards, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
     keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
     signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),

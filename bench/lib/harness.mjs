@@ -1,13 +1,13 @@
 /**
- * Shared pieces of `npm run bench`, `npm run bench:profile` and bench/experiment.mjs: building the
- * bundle, the generated secrets, starting this service under Miniflare (client registered through
- * the admin API, cold start timed), and running the load generator.
+ * Shared pieces of `npm run bench` and bench/experiment.mjs: building the bundle, the generated
+ * secrets, starting this service under Miniflare (client registered through the admin API, cold
+ * start timed), and running the load generator.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { exportJWK, generateKeyPair } from "jose";
@@ -32,11 +32,13 @@ export const STORAGE_ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 export const log = (...m) => process.stderr.write(`[bench] ${m.join(" ")}\n`);
 
 /**
- * `wrangler deploy --dry-run --outdir outDir` in `cwd` (the repo, or a patched copy of it).
+ * `wrangler deploy --dry-run --outdir outDir` in `cwd` (the repo, or a commit's copy of it), of
+ * wrangler.toml's `main` or of another entry module (a bench/variants/ module).
  * @returns the bundle's module files and sizes (raw, gzip -9), and wrangler's own size line.
  */
-export function buildBundle(outDir, cwd = ROOT) {
-  const output = execFileSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outDir], {
+export function buildBundle(outDir, cwd = ROOT, entry = undefined) {
+  const argv = ["deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outDir];
+  const output = execFileSync(join(ROOT, "node_modules/.bin/wrangler"), argv, {
     cwd,
     env: { ...process.env, ...QUIET_WRANGLER },
     stdio: ["ignore", "pipe", "pipe"],
@@ -45,7 +47,7 @@ export function buildBundle(outDir, cwd = ROOT) {
   const files = readdirSync(outDir).filter((f) => /\.(m?js|wasm)$/.test(f));
   const contents = Buffer.concat(files.map((f) => readFileSync(join(outDir, f))));
   return {
-    path: join(outDir, "index.js"),
+    path: join(outDir, entry ? basename(entry).replace(/\.[mc]?[jt]s$/, ".js") : "index.js"),
     files,
     rawBytes: files.reduce((sum, f) => sum + statSync(join(outDir, f)).size, 0),
     gzipBytes: gzipSync(contents, { level: 9 }).length,
@@ -114,13 +116,14 @@ export async function coldStart(start, origin, path, host, body) {
  * API, then a fresh process is timed from start to its first token and kept running.
  * @returns { origin, hostPid, workerdPids, coldStart, stop() }
  */
-export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, inspectorPort, wranglerToml = join(ROOT, "wrangler.toml") }) {
+export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, clientFields = {}, wranglerToml = join(ROOT, "wrangler.toml") }) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(wranglerToml);
   const persistDir = mkdtempSync(join(STORAGE_ROOT, "ets-bench-"));
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
+  const entryPort = process.env.BENCH_PORTS ? await freePort() : undefined;
   const config = (extra) =>
-    JSON.stringify({ workerOptions, bundle, persistDir, port, bindings: { ...secrets.bindings, ...extraBindings }, ...extra });
+    JSON.stringify({ workerOptions, bundle, persistDir, port, entryPort, bindings: { ...secrets.bindings, ...extraBindings }, ...extra });
   const host = (extra = {}) =>
     spawnNodeReady(join(LIB, "miniflare-host.mjs"), [config(extra)], { cpu: pinning ? SERVER_CPU : undefined });
   const cleanup = () => rmSync(persistDir, { recursive: true, force: true });
@@ -137,6 +140,7 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
         token_endpoint_auth_signing_alg: "ES256",
         jwks: { keys: [secrets.clientPublicJwk] },
         scope: "read write",
+        ...clientFields,
       }),
     });
     const regText = await reg.body.text();
@@ -148,7 +152,7 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
   }
 
   const { server, coldStart: cold } = await coldStart(
-    () => host(inspectorPort ? { inspectorPort } : {}),
+    () => host(),
     origin,
     "/oauth2/token",
     HOST,
@@ -185,7 +189,7 @@ export function loadOurs(server, options) {
 }
 
 /** Run the load generator (bench/lib/loadgen.mjs) on the load core; resolves its JSON result. */
-export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, secrets, connections, warmupSeconds, durationSeconds, pinning, noKeepAlive = false }) {
+export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, secrets, connections, warmupSeconds, durationSeconds, pinning }) {
   log(`${label}: ${warmupSeconds} s warm-up + ${durationSeconds} s at ${connections} connections …`);
   return runNodeJson(join(LIB, "loadgen.mjs"), [], {
     cpu: pinning ? LOAD_CPU : undefined,
@@ -205,7 +209,6 @@ export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, 
       warmupSeconds,
       durationSeconds,
       serverPids,
-      noKeepAlive,
     }),
   });
 }

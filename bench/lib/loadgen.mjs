@@ -11,7 +11,7 @@
  * after all the others), and how many of 8 concurrent copies of one assertion succeed.
  *
  * Input (stdin, JSON): { origin, path, host?, jwksPath, clientId, clientJwk (private, with kid),
- *   aud, scope?, connections, warmupSeconds, durationSeconds, serverPids, label, serverTiming? }
+ *   aud, scope?, connections, warmupSeconds, durationSeconds, serverPids, label }
  * Output (stdout, one JSON line): see `result` at the end.
  */
 import { createPublicKey, verify as nodeVerify } from "node:crypto";
@@ -35,37 +35,15 @@ const headers = { "content-type": "application/x-www-form-urlencoded", ...(cfg.h
 const clients = Array.from({ length: cfg.connections }, () => new Client(cfg.origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 }));
 
 async function post(body, connection = 0) {
-  const { statusCode, headers: h, body: stream } = await clients[connection].request({ path: cfg.path, method: "POST", headers, body, reset: Boolean(cfg.noKeepAlive) });
-  return { status: statusCode, text: await stream.text(), serverTiming: h["server-timing"] };
-}
-
-/** Per-metric durations from Server-Timing headers (instrumented builds of bench/experiment.mjs). */
-const timings = new Map();
-function recordServerTiming(header, clientMs, sentEpochMs, receivedEpochMs) {
-  let total;
-  for (const part of String(header).split(",")) {
-    let [name, ...params] = part.trim().split(";");
-    const dur = params.map((p) => p.trim()).find((p) => p.startsWith("dur="));
-    if (!dur) continue;
-    let value = Number(dur.slice(4));
-    // Wall-clock edges (epoch ms) from the timed-edges variant: time before / after the Worker's first middleware.
-    if (name === "start") [name, value] = ["arrival-to-first-middleware", value - sentEpochMs];
-    else if (name === "end") [name, value] = ["middleware-end-to-response-read", receivedEpochMs - value];
-    if (!timings.has(name)) timings.set(name, []);
-    timings.get(name).push(value);
-    if (name === "total") total = value;
-  }
-  if (total !== undefined) {
-    if (!timings.has("outside-handler")) timings.set("outside-handler", []);
-    timings.get("outside-handler").push(clientMs - total);
-  }
+  const { statusCode, body: stream } = await clients[connection].request({ path: cfg.path, method: "POST", headers, body });
+  return { status: statusCode, text: await stream.text() };
 }
 
 /**
  * Run the closed loop until `seconds` elapse or `bodies` runs out. Returns latencies (ms) of the
  * requests completed, status counts, a sample of successful bodies, and a 100 ms timeline.
  */
-async function phase(bodies, seconds, { keepBodies = 0, measured = false } = {}) {
+async function phase(bodies, seconds, { keepBodies = 0 } = {}) {
   const latencies = new Float64Array(bodies.length);
   const timeline = [];
   let done = 0;
@@ -96,9 +74,8 @@ async function phase(bodies, seconds, { keepBodies = 0, measured = false } = {})
       const start = performance.now();
       let status;
       let text;
-      let serverTiming;
       try {
-        ({ status, text, serverTiming } = await post(body, connection));
+        ({ status, text } = await post(body, connection));
       } catch (err) {
         status = `network:${err.code ?? err.name}`;
         text = String(err.message);
@@ -108,7 +85,6 @@ async function phase(bodies, seconds, { keepBodies = 0, measured = false } = {})
       latencies[done++] = ms;
       perConnection[connection].n++;
       if (ms > perConnection[connection].maxMs) perConnection[connection].maxMs = ms;
-      if (measured && serverTiming) recordServerTiming(serverTiming, ms, performance.timeOrigin + start, performance.timeOrigin + end);
       const b = bucket(end);
       b.n++;
       if (ms > b.maxMs) b.maxMs = ms;
@@ -170,7 +146,7 @@ generationSeconds += generate(bodies, Math.max(10_000, Math.ceil(Math.max(warmRa
 const cpu0 = cpuSnapshot(cfg.serverPids);
 const core0 = cpuCoreTicks(cfg.serverCore ?? 0);
 const self0 = process.cpuUsage();
-const run = await phase(bodies, cfg.durationSeconds, { keepBodies: 1, measured: true });
+const run = await phase(bodies, cfg.durationSeconds, { keepBodies: 1 });
 const self1 = process.cpuUsage(self0);
 const cpu1 = cpuSnapshot(cfg.serverPids);
 const core1 = cpuCoreTicks(cfg.serverCore ?? 0);
@@ -261,11 +237,5 @@ const result = {
   replay,
   timeline: run.timeline,
   perConnection: run.perConnection,
-  serverTiming: Object.fromEntries(
-    [...timings].map(([name, values]) => {
-      const v = Float64Array.from(values).sort();
-      return [name, { n: v.length, p50: percentile(v, 50), p90: percentile(v, 90), p99: percentile(v, 99), max: v[v.length - 1], mean: v.reduce((a, b) => a + b, 0) / v.length }];
-    }),
-  ),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -6,7 +6,7 @@
  * fsync stalls), no `request.cf` fetch, no request logging.
  *
  * Usage: node miniflare-host.mjs '<json config>'
- *   { workerOptions, bundle, persistDir, port, bindings: {…secrets/vars}, inspectorPort? }
+ *   { workerOptions, bundle, persistDir, port, entryPort?, bindings: {…secrets/vars} }
  * Prints one JSON line when ready: { port, hostPid, workerdPids }. Stops on SIGTERM.
  */
 import { dirname } from "node:path";
@@ -38,7 +38,8 @@ const mf = new Miniflare({
   cf: false,
   logRequests: false,
   telemetry: { enabled: false },
-  ...(config.inspectorPort ? { inspectorPort: config.inspectorPort } : {}),
+  // Miniflare's own entry socket (unused by the bench): on a given port when ports are shared out.
+  ...(config.entryPort ? { port: config.entryPort } : {}),
   // The Worker logs only failures; pass them through so a broken run is visible on stderr.
   handleRuntimeStdio(stdout, stderr) {
     stdout.on("data", (d) => process.stderr.write(d));

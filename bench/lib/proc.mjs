@@ -4,33 +4,12 @@
  * CPU pinning with taskset, finding the workerd children Miniflare spawns, and free ports.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 
-/**
- * Command prefix that pins to `cpu` (taskset) and, when BENCH_NICE is set (e.g. "-10", a
- * development aid for busy machines: see bench/README.md), starts the process in a session of its
- * own (`setsid`). Linux schedules sessions as autogroups, so a plain `nice` would only rank our
- * processes among themselves: `raisePriority` then gives that autogroup the BENCH_NICE weight.
- */
+/** Command prefix that pins a process to `cpu` with taskset (none when `cpu` is undefined). */
 export function launchPrefix(cpu) {
-  const prefix = [];
-  if (process.env.BENCH_NICE) prefix.push("setsid");
-  if (cpu !== undefined) prefix.push("taskset", "-c", String(cpu));
-  return prefix;
-}
-
-/** With BENCH_NICE set: the autogroup (session) of `pid`, created by `setsid`, gets that nice value. */
-export function raisePriority(pid) {
-  if (!process.env.BENCH_NICE) return;
-  try {
-    const own = readFileSync("/proc/self/autogroup", "utf8").split(" ")[0];
-    const theirs = readFileSync(`/proc/${pid}/autogroup`, "utf8").split(" ")[0];
-    // Only once the child runs in a session of its own (never raise our own session by accident).
-    if (theirs !== own) writeFileSync(`/proc/${pid}/autogroup`, String(process.env.BENCH_NICE));
-  } catch {
-    // not supported here: run at normal priority
-  }
+  return cpu === undefined ? [] : ["taskset", "-c", String(cpu)];
 }
 
 /** Clock ticks per second for utime/stime (`getconf CLK_TCK`, 100 on Linux x86-64). */
@@ -69,7 +48,6 @@ export function cpuSnapshot(pids) {
   return { total, per };
 }
 
-/** The command name (comm) of `pid`. */
 /**
  * Time accounting of one CPU from /proc/stat, in clock ticks: `steal` is time the hypervisor ran
  * something else while this virtual CPU wanted to run (a noisy neighbour), `total` all fields.
@@ -81,6 +59,7 @@ export function cpuCoreTicks(cpu) {
   return { steal: ticks[7] ?? 0, total: ticks.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
+/** The command name (comm) of `pid`. */
 export function commOf(pid) {
   return readStat(pid).comm;
 }
@@ -133,18 +112,37 @@ export function canPin() {
   }
 }
 
-/** A TCP port on 127.0.0.1 that is free right now (never 8787–8794, which dev servers use). */
-export async function freePort() {
-  for (;;) {
-    const port = await new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address();
-        server.close(() => resolve(port));
-      });
+/** Whether `port` can be bound on 127.0.0.1 right now (0: any port the kernel picks). */
+function tryListen(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => {
+      const bound = server.address().port;
+      server.close(() => resolve(bound));
     });
-    if (port < 8787 || port > 8794) return port;
+  });
+}
+
+let nextInRange = 0;
+/**
+ * A TCP port on 127.0.0.1 that is free right now: from BENCH_PORTS (e.g. `8820-8849`, on a machine
+ * where ports are shared out; taken round-robin, so a port just handed out is not handed out again
+ * before it is used), else one the kernel picks (never 8787–8794, which dev servers use).
+ */
+export async function freePort() {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.BENCH_PORTS ?? "");
+  if (range) {
+    const [low, high] = [Number(range[1]), Number(range[2])];
+    for (let i = 0; i <= high - low; i++) {
+      const port = low + ((nextInRange++) % (high - low + 1));
+      if ((await tryListen(port)) !== undefined) return port;
+    }
+    throw new Error(`no free port in BENCH_PORTS=${process.env.BENCH_PORTS}`);
+  }
+  for (;;) {
+    const port = await tryListen(0);
+    if (port !== undefined && (port < 8787 || port > 8794)) return port;
   }
 }
 
@@ -178,7 +176,6 @@ export function spawnNodeReady(script, args, { cpu, env, timeoutMs = 60_000, cwd
       child.stdout.off("data", onData);
       clearTimeout(timer);
       try {
-        raisePriority(child.pid);
         resolve({ child, ready: JSON.parse(buffer.slice(0, nl)), startedAt, readyAt: performance.now() });
       } catch (err) {
         reject(new Error(`${script} printed no JSON ready line: ${buffer.slice(0, 300)}\n${stderr}`));
@@ -217,9 +214,7 @@ export function runNodeJson(script, args, { cpu, env, timeoutMs = 120_000, input
     child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
     child.stderr.setEncoding("utf8").on("data", (d) => (err = (err + d).slice(-20_000)));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    const raise = setTimeout(() => raisePriority(child.pid), 300);
     child.once("exit", (code) => {
-      clearTimeout(raise);
       clearTimeout(timer);
       const line = out.trim().split("\n").pop() ?? "";
       if (code !== 0) return reject(new Error(`${script} exited ${code}\n${err}\n${out.slice(-2000)}`));

@@ -1,13 +1,11 @@
 /**
- * A private redis-server for the Redis-backed peer: found on PATH, else installed from Debian's
- * packages (`apt-get install -y redis-server`, when running as root with apt-get), then started on
- * a free loopback port with persistence off (no RDB snapshots, no AOF) and stopped afterwards.
- * Returns a reason instead of throwing when Redis cannot be had, so the bench prints a skip row.
+ * A private redis-server for the Redis-backed peer: the one on PATH, started on a free loopback
+ * port with persistence off (no RDB snapshots, no AOF) and stopped afterwards.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
-import { launchPrefix, raisePriority } from "./proc.mjs";
+import { launchPrefix } from "./proc.mjs";
 
 const CANDIDATES = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
 
@@ -21,29 +19,13 @@ function findRedis() {
 }
 
 /**
- * The redis-server binary, installing it if needed and allowed.
- * @returns {{ path?: string, installed?: boolean, reason?: string }}
+ * The redis-server binary on PATH. Nothing is installed from here: without it the Redis row is
+ * skipped with this reason (install it by hand, e.g. `apt-get install -y redis-server`).
+ * @returns {{ path?: string, reason?: string }}
  */
-export function ensureRedis({ log = () => {} } = {}) {
-  const found = findRedis();
-  if (found) return { path: found, installed: false };
-  if (process.env.BENCH_NO_INSTALL === "1") return { reason: "redis-server not found (BENCH_NO_INSTALL=1)" };
-  if (process.getuid?.() !== 0) return { reason: "redis-server not found and not root (install it: apt-get install -y redis-server)" };
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = () => execFileSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", "redis-server"], { env, stdio: "pipe", timeout: 120_000 });
-  try {
-    log("redis-server not found: apt-get install -y redis-server …");
-    try {
-      install();
-    } catch {
-      execFileSync("apt-get", ["update", "-q"], { env, stdio: "pipe", timeout: 120_000 });
-      install();
-    }
-  } catch (err) {
-    return { reason: `redis-server not found and apt-get install failed: ${String(err.stderr ?? err.message).trim().split("\n").pop()}` };
-  }
+export function findRedisServer() {
   const path = findRedis();
-  return path ? { path, installed: true } : { reason: "apt-get install redis-server did not provide redis-server" };
+  return path ? { path } : { reason: "redis-server is not on PATH (install it by hand to measure this row)" };
 }
 
 /** The version line of a redis-server binary, e.g. "7.0.15". */
@@ -95,10 +77,7 @@ export async function startRedis(path, port, { cpu } = {}) {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited: ${stderr}`);
-    if (await ping(port)) {
-      raisePriority(child.pid);
-      return { child, pid: child.pid };
-    }
+    if (await ping(port)) return { child, pid: child.pid };
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill("SIGKILL");

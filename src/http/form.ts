@@ -41,10 +41,10 @@ export function parseOAuthForm(body: string): FormParams {
 
 /**
  * The name/value pairs of an `application/x-www-form-urlencoded` body, exactly as
- * `URLSearchParams` reads them (WHATWG URL §5.1), decoded by hand in the usual case, which saved
- * 9–48 µs per token in four paired benchmark rounds against `URLSearchParams` and its native
- * iterator (bench/FINDINGS.md). Anything unusual (a leading `?`, a malformed `%` escape, percent-encoded
- * bytes that are not UTF-8) goes to `URLSearchParams` itself. Equivalence is a property test.
+ * `URLSearchParams` reads them (WHATWG URL §5.1), decoded by hand in the usual case: cheaper on
+ * the hot path than `URLSearchParams` and its native iterator. Anything unusual (a leading `?`, a
+ * malformed `%` escape, percent-encoded bytes that are not UTF-8) goes to `URLSearchParams`
+ * itself. Equivalence is a property test.
  */
 export function formPairs(body: string): Iterable<[string, string]> {
   if (body.startsWith("?")) return new URLSearchParams(body);

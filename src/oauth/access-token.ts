@@ -41,7 +41,7 @@ export async function mintAccessToken(request: AccessTokenRequest, keys: Signing
   if (request.scopes.length > 0) claims.scope = request.scopes.join(" ");
   if (request.dpopJkt !== undefined) claims.cnf = { jkt: request.dpopJkt };
   // CompactSign over our own JSON: the claims are built here, so SignJWT's claims builder and
-  // checks would be work done twice on the hot path (bench/FINDINGS.md R4).
+  // checks would be work done twice on the hot path.
   const token = await new CompactSign(claimsEncoder.encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg: keys.active.alg, typ: ACCESS_TOKEN_TYP, kid: keys.active.kid })
     .sign(keys.active.key);

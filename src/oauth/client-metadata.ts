@@ -8,6 +8,7 @@ import { fetchUrlProblem } from "../core/addresses.js";
 import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
 import * as z from "../zod.js";
 import { FederatedCredentialsSchema } from "./federation/credential-schema.js";
+import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS, REPLAY_GUARD_LOCATIONS } from "../stores/replay-topology.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
@@ -78,6 +79,8 @@ const fields = {
   introspection_allowed: z.boolean(),
   disabled: z.boolean(),
   federated_credentials: FederatedCredentialsSchema,
+  replay_guard_shards: z.number().check(z.int(), z.gte(1), z.lte(MAX_REPLAY_GUARD_SHARDS)),
+  replay_guard_location: z.enum(REPLAY_GUARD_LOCATIONS),
 };
 
 export const CreateClientSchema = z.strictObject({
@@ -96,6 +99,9 @@ export const CreateClientSchema = z.strictObject({
   introspection_allowed: z.optional(fields.introspection_allowed),
   disabled: z._default(fields.disabled, false),
   federated_credentials: z.optional(fields.federated_credentials),
+  // SPEC §10: written into the record, so a later default never moves this client's objects.
+  replay_guard_shards: z._default(fields.replay_guard_shards, DEFAULT_REPLAY_GUARD_SHARDS),
+  replay_guard_location: z.optional(fields.replay_guard_location),
 });
 
 /** PATCH: any field but client_id and token_endpoint_auth_method; `null` clears an optional one. */
@@ -113,6 +119,8 @@ export const UpdateClientSchema = z.strictObject({
   introspection_allowed: z.optional(fields.introspection_allowed),
   disabled: z.optional(fields.disabled),
   federated_credentials: z.optional(z.nullable(fields.federated_credentials)),
+  replay_guard_shards: z.optional(fields.replay_guard_shards),
+  replay_guard_location: z.optional(z.nullable(fields.replay_guard_location)),
 });
 
 /** Longest overlap of an old and a new client secret after a rotation: 30 days. */

@@ -13,6 +13,7 @@ import type { AssertionAlg } from "./algorithms.js";
 import { changeClient, readClient, type AppliedChange } from "./client-changes.js";
 import { checkKeyMaterial, CreateClientSchema, jwksUriProblem, RotateSecretSchema, UpdateClientSchema } from "./client-metadata.js";
 import { checkFederatedCredentials, type CredentialCheckDependencies } from "./federation/credential-checks.js";
+import { MAX_TOPOLOGIES_IN_TRANSITION, replayTopologyChange, topologyTransitionSeconds, type TransitionRules } from "./replay-topology-change.js";
 
 export interface RegistrationDependencies extends CredentialCheckDependencies {
   /** The writer of record: every change and every admin read goes through it. */
@@ -20,6 +21,8 @@ export interface RegistrationDependencies extends CredentialCheckDependencies {
   secretBox(): Promise<SecretBox>;
   /** A loopback `jwks_uri` is acceptable (local dev only, decided in src/local-dev.ts). Default false. */
   readonly loopbackUrlsAllowed?: boolean;
+  /** What decides how long a left replay-guard topology stays in force (SPEC §10). */
+  readonly settings: TransitionRules;
 }
 
 /** RFC 7591 §3.2.1 client information response: the record, never a sealed secret. */
@@ -83,7 +86,7 @@ export async function updateClient(clientId: string, input: unknown, deps: Regis
     const updated = { ...(next as unknown as ClientRecord), updated_at: now };
     const keyProblem = checkKeyMaterial(updated);
     if (keyProblem) throw invalidMetadata(...keyProblem);
-    return updated;
+    return withReplayTopologyChange(record, updated, now, deps.settings);
   });
   return { info: clientInformation(change.after!), change };
 }
@@ -150,6 +153,18 @@ export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown)
 
 export function invalidMetadata(field: string, problem: string): OAuthError {
   return new OAuthError("invalid_client_metadata", `${field}: ${problem}`, "client_metadata_invalid");
+}
+
+/** SPEC §10: `next` with the replay-guard topologies it leaves still in force. */
+function withReplayTopologyChange(current: ClientRecord, next: ClientRecord, now: number, rules: TransitionRules): ClientRecord {
+  const change = replayTopologyChange(current, next, now, topologyTransitionSeconds(rules));
+  if (!change.ok) {
+    const field = current.replay_guard_shards === next.replay_guard_shards ? "replay_guard_location" : "replay_guard_shards";
+    const until = new Date(change.busyUntil * 1000).toISOString();
+    throw invalidMetadata(field, `${MAX_TOPOLOGIES_IN_TRANSITION} replay-guard topology changes are still in transition; retry after ${until}`);
+  }
+  const { replay_guard_previous: _previous, ...rest } = next;
+  return change.previous === undefined ? rest : { ...rest, replay_guard_previous: change.previous };
 }
 
 /** SPEC §6: one way to find a client's keys, in a create as in a PATCH (which then replaces the other). */

@@ -11,6 +11,7 @@ import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK
 import { OAuthError } from "../http/errors.js";
 import type { ClientRecord } from "../stores/clients.js";
 import type { JtiRegistry } from "../stores/replay-guard.js";
+import type { ReplayScope } from "../stores/replay-topology.js";
 import { isAsymmetricAlg, keyTypeForAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "./algorithms.js";
 import type { DpopNonces } from "./dpop-nonce.js";
 
@@ -186,12 +187,14 @@ export async function verifyDpopProof(
 }
 
 /**
- * RFC 9449 §11.1: record the proof's jti, per proof key, until the proof can no longer be accepted.
+ * RFC 9449 §11.1: record the proof's jti, per proof key, until the proof can no longer be accepted,
+ * in the replay-guard objects of the client whose token request it accompanies (`scope`, SPEC
+ * §10): they are near that client, and the proof is checked in parallel with its assertion.
  * @throws OAuthError invalid_dpop_proof on replay; 503 when the replay guard is unreachable.
  */
-export async function consumeDpopProof(proof: VerifiedDpopProof, registry: JtiRegistry, clockSkewSeconds: number): Promise<void> {
+export async function consumeDpopProof(proof: VerifiedDpopProof, scope: ReplayScope, registry: JtiRegistry, clockSkewSeconds: number): Promise<void> {
   const acceptableUntil = proof.iat + DPOP_IAT_WINDOW_SECONDS + clockSkewSeconds;
-  const firstUse = await registry.consumeOnce(`${DPOP_REPLAY_PREFIX}${proof.jkt}`, proof.jti, acceptableUntil);
+  const firstUse = await registry.consumeOnce(scope, `${DPOP_REPLAY_PREFIX}${proof.jkt}`, proof.jti, acceptableUntil);
   if (!firstUse) throw invalidProof("dpop_replayed");
 }
 

@@ -6,6 +6,7 @@
 import type { DpopNonceMode } from "../config.js";
 import type { FormParams } from "../http/form.js";
 import { OAuthError } from "../http/errors.js";
+import { clientReplayScope } from "../stores/replay-topology.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
 import { mintAccessToken } from "./access-token.js";
 import { authenticateClient, type ClientAuthDependencies, type ClientAuthSettings } from "./client-auth/index.js";
@@ -72,7 +73,7 @@ export async function handleTokenRequest(
   } else {
     const [assertionUse, proofUse] = await Promise.allSettled([
       authenticated.commit(),
-      consumeDpopProof(proof, deps.jtiRegistry, settings.clockSkewSeconds),
+      consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry, settings.clockSkewSeconds),
     ]);
     if (assertionUse.status === "rejected") throw assertionUse.reason;
     if (proofUse.status === "rejected") throw proofUse.reason;

@@ -13,6 +13,7 @@ import type { AudienceMode } from "../config.js";
 import type { AssertionAlg, TokenEndpointAuthMethod } from "../oauth/algorithms.js";
 import type { FederatedCredential } from "../core/federation.js";
 import { CLIENT_KEY_PREFIX as KEY_PREFIX, clientKey, fitsKv } from "./kv-keys.js";
+import type { PreviousReplayTopology, ReplayGuardLocation } from "./replay-topology.js";
 
 /** The stored client record: RFC 7591 metadata names plus this service's own fields. */
 export interface ClientRecord {
@@ -44,6 +45,12 @@ export interface ClientRecord {
   client_secret_previous_expires_at?: number;
   /** Workload identities that may authenticate as this client (SPEC §9). */
   federated_credentials?: FederatedCredential[];
+  /** SPEC §10: how many replay-guard objects this client's jtis are spread over (set at creation). */
+  replay_guard_shards?: number;
+  /** SPEC §10: the location hint its replay-guard objects are created with. */
+  replay_guard_location?: ReplayGuardLocation;
+  /** Replay-guard topologies this client left, still recorded in until each one's `until`. */
+  replay_guard_previous?: PreviousReplayTopology[];
 }
 
 /** In-isolate cache lifetime for client records (and for "no such client"). */

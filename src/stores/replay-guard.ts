@@ -1,18 +1,19 @@
 /**
  * Single-use client assertions, worldwide (SPEC §3 rule 10; RFC 7523 §3 item 7), and single-use
- * DPoP proofs (RFC 9449 §11.1), whose jtis are recorded under a `dpop:<jkt>` pseudo client id.
+ * DPoP proofs (RFC 9449 §11.1), whose jtis are recorded under a `dpop:<jkt>` subject.
  *
- * The pair (client_id, jti) is recorded in a SQLite-backed Durable Object until the assertion's
+ * The pair (subject, jti) is recorded in a SQLite-backed Durable Object until the assertion's
  * `exp` plus clock skew. One `INSERT … ON CONFLICT DO NOTHING RETURNING` decides first use: the
  * object's input gate serialises requests and the statement is synchronous, so two concurrent
- * presentations cannot both win. The jti space is sharded over `REPLAY_GUARD_SHARDS` objects by a
- * hash of the pair, so one busy client is not capped by one object's throughput. An alarm purges
- * expired rows, so storage does not grow without bound (storage and sharding: expiring-keys.ts,
+ * presentations cannot both win. Which objects (a client's own, spread over its shard count,
+ * and during a topology change the old ones too): replay-topology.ts (SPEC §10). An alarm purges
+ * expired rows, so storage does not grow without bound (storage and calls: expiring-keys.ts,
  * shards.ts, shared with the revocation list).
  */
 import { DurableObject } from "cloudflare:workers";
 import { ExpiringKeys } from "./expiring-keys.js";
-import { callShard, type ShardSet } from "./shards.js";
+import { replayObjects, type ReplayScope } from "./replay-topology.js";
+import { callObject } from "./shards.js";
 
 export class ReplayGuard extends DurableObject<Env> {
   readonly #used: ExpiringKeys;
@@ -39,33 +40,36 @@ export class ReplayGuard extends DurableObject<Env> {
 /** What the OAuth layer needs from the replay guard. */
 export interface JtiRegistry {
   /**
-   * Record (clientId, jti) as used until `expiresAt` (seconds). Resolves true on first use and
-   * false on replay.
-   * @throws OAuthError 503 `temporarily_unavailable` when the guard cannot be reached in time.
+   * Record `jti` of `subject` (a client_id, or `dpop:<jkt>` for a DPoP proof) as used until
+   * `expiresAt` (seconds), in the objects of `scope`. Resolves true on first use and false on replay.
+   * @throws OAuthError 503 `temporarily_unavailable` when an object cannot be reached in time.
    */
-  consumeOnce(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
+  consumeOnce(scope: ReplayScope, subject: string, jti: string, expiresAt: number): Promise<boolean>;
 }
 
+const UNAVAILABLE = {
+  reason: "replay_guard_unavailable",
+  description: "the replay guard could not be reached; no token was issued, retry with a new assertion",
+};
+
 /**
- * A JtiRegistry over the `REPLAY_GUARD` namespace, sharded over `shards` objects.
- * @param timeoutMs how long to wait for an answer before failing closed (setting REPLAY_GUARD_TIMEOUT_MS).
+ * A JtiRegistry over the `REPLAY_GUARD` namespace.
+ * @param legacyShards size of the legacy global pool still recorded in (setting
+ *   REPLAY_GUARD_LEGACY_SHARDS), or null once it is off.
+ * @param timeoutMs how long to wait for each object before failing closed (setting REPLAY_GUARD_TIMEOUT_MS).
  */
-export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, shards: number, timeoutMs: number): JtiRegistry {
-  const shardSet: ShardSet<ReplayGuard> = {
-    namespace,
-    prefix: "replay-guard",
-    count: shards,
-    timeoutMs,
-    unavailable: {
-      reason: "replay_guard_unavailable",
-      description: "the replay guard could not be reached; no token was issued, retry with a new assertion",
-    },
-  };
+export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, legacyShards: number | null, timeoutMs: number): JtiRegistry {
   return {
-    async consumeOnce(clientId, jti, expiresAt) {
-      // Length-prefixed so ("a", "bc") and ("ab", "c") never collide.
-      const key = `${clientId.length}:${clientId}${jti}`;
-      return callShard(shardSet, key, (stub) => stub.consume(key, expiresAt));
+    async consumeOnce(scope, subject, jti, expiresAt) {
+      // Length-prefixed so ("a", "bc") and ("ab", "c") never collide; the same key in every object.
+      const key = `${subject.length}:${subject}${jti}`;
+      // SPEC §10: one after another, oldest topology first, so an older version of the code, which
+      // records in the old object only, and this one serialize on it; a replay in any is a replay.
+      for (const object of replayObjects(scope, key, legacyShards)) {
+        const firstUse = await callObject({ namespace, ...object, timeoutMs, unavailable: UNAVAILABLE }, (stub) => stub.consume(key, expiresAt));
+        if (!firstUse) return false;
+      }
+      return true;
     },
   };
 }

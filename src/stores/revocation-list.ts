@@ -13,7 +13,11 @@ import { callShard, type ShardSet } from "./shards.js";
 
 /**
  * Number of RevocationList objects. Fixed, not a setting: the object names hold the state, so a
- * different count would "forget" live revocations until their tokens expire.
+ * different count would "forget" live revocations until their tokens expire; changing it needs a
+ * double read (old and new layout) for the longest access token lifetime first. One global pool,
+ * not per client as the replay guard (SPEC §10): revocations are rare, and the introspecting
+ * resource servers that read the list are not the client the token belongs to, so no placement
+ * is near all of them; a layout that never changes needs no transition.
  */
 export const REVOCATION_LIST_SHARDS = 16;
 

@@ -1,8 +1,8 @@
 /**
- * What every sharded Durable Object store shares (the replay guard, the revocation list): pick a
- * shard by a hash of the key, call it under a deadline, and turn any failure into a 503 that the
- * OAuth layer reports as `temporarily_unavailable` (fail closed: nothing is issued, nothing is
- * reported active, on a path that could not complete every check).
+ * What every sharded Durable Object store shares (the replay guard, the revocation list): call a
+ * named object, or the shard of a key by a hash, under a deadline, and turn any failure into a 503
+ * that the OAuth layer reports as `temporarily_unavailable` (fail closed: nothing is issued,
+ * nothing is reported active, on a path that could not complete every check).
  */
 import { OAuthError } from "../http/errors.js";
 
@@ -29,42 +29,70 @@ export interface ShardSet<T extends Rpc.DurableObjectBranded | undefined> {
   readonly unavailable: ShardUnavailable;
 }
 
+/** One named object of a namespace, and how a failure to reach it is reported. */
+export interface ObjectCall<T extends Rpc.DurableObjectBranded | undefined> {
+  readonly namespace: DurableObjectNamespace<T>;
+  readonly name: string;
+  /** Applies only when the object is first created (Durable Object location hints). */
+  readonly locationHint?: DurableObjectLocationHint;
+  /** Deadline of the call; default SHARD_CALL_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
+  readonly unavailable: ShardUnavailable;
+}
+
 /**
  * Run `call` on the shard that owns `key` (FNV-1a of the key, modulo the shard count), within
  * the set's deadline.
- * @throws OAuthError 503 `temporarily_unavailable` when the stub cannot be had, the call throws, or
- *   it times out. Nothing else escapes, so callers never mistake an outage for an answer.
+ * @throws OAuthError 503 `temporarily_unavailable` as callObject does.
  */
-export async function callShard<T extends Rpc.DurableObjectBranded | undefined, R>(
+export function callShard<T extends Rpc.DurableObjectBranded | undefined, R>(
   shards: ShardSet<T>,
   key: string,
   call: (stub: DurableObjectStub<T>) => Promise<R>,
 ): Promise<R> {
-  const shard = fnv1a(key) % shards.count;
+  const name = `${shards.prefix}-${fnv1a(key) % shards.count}`;
+  return callObject({ namespace: shards.namespace, name, timeoutMs: shards.timeoutMs, unavailable: shards.unavailable }, call);
+}
+
+/**
+ * Run `call` on the object `target.name` (created with its location hint, if any) within the
+ * deadline.
+ * @throws OAuthError 503 `temporarily_unavailable` when the stub cannot be had, the call throws, or
+ *   it times out. Nothing else escapes, so callers never mistake an outage for an answer.
+ */
+export async function callObject<T extends Rpc.DurableObjectBranded | undefined, R>(
+  target: ObjectCall<T>,
+  call: (stub: DurableObjectStub<T>) => Promise<R>,
+): Promise<R> {
   let timer: number | null = null;
   try {
-    const stub = shards.namespace.get(shardId(shards, shard));
+    const id = objectId(target.namespace, target.name);
+    const stub = target.locationHint === undefined ? target.namespace.get(id) : target.namespace.get(id, { locationHint: target.locationHint });
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${shards.prefix} timed out`)), shards.timeoutMs ?? SHARD_CALL_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`${target.name} timed out`)), target.timeoutMs ?? SHARD_CALL_TIMEOUT_MS);
     });
     return await Promise.race([call(stub), timeout]);
   } catch (cause) {
-    console.error(JSON.stringify({ event: shards.unavailable.reason, shard, message: String(cause) }));
-    throw new OAuthError("temporarily_unavailable", shards.unavailable.description, shards.unavailable.reason);
+    console.error(JSON.stringify({ event: target.unavailable.reason, object: target.name, message: String(cause) }));
+    throw new OAuthError("temporarily_unavailable", target.unavailable.description, target.unavailable.reason);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Ids per namespace and object name, computed once per isolate (ids may be kept across requests; stubs may not). */
+/** Ids per namespace and object name, kept per isolate (ids may be kept across requests; stubs may not). */
 const ids = new WeakMap<object, Map<string, DurableObjectId>>();
+/** Per-client object names make the set open-ended: start over past this many. */
+const MAX_CACHED_IDS = 4096;
 
-function shardId<T extends Rpc.DurableObjectBranded | undefined>(shards: ShardSet<T>, shard: number): DurableObjectId {
-  let byName = ids.get(shards.namespace);
-  if (!byName) ids.set(shards.namespace, (byName = new Map()));
-  const name = `${shards.prefix}-${shard}`;
+function objectId<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>, name: string): DurableObjectId {
+  let byName = ids.get(namespace);
+  if (!byName) ids.set(namespace, (byName = new Map()));
   let id = byName.get(name);
-  if (!id) byName.set(name, (id = shards.namespace.idFromName(name)));
+  if (!id) {
+    if (byName.size >= MAX_CACHED_IDS) byName.clear();
+    byName.set(name, (id = namespace.idFromName(name)));
+  }
   return id;
 }
 

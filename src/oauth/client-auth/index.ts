@@ -9,6 +9,7 @@ import type { FormParams } from "../../http/form.js";
 import { OAuthError } from "../../http/errors.js";
 import type { ClientRecord, ClientRegistry } from "../../stores/clients.js";
 import type { JtiRegistry } from "../../stores/replay-guard.js";
+import { clientReplayScope, issuerReplayScope } from "../../stores/replay-topology.js";
 import type { SecretBox } from "../../stores/secret-box.js";
 import { parseClientAssertion, verifyClientAssertion, type VerifiedAssertion } from "./assertion.js";
 import { clientAuthFailed } from "./failures.js";
@@ -158,8 +159,10 @@ async function authenticateWithAssertion(
     async commit() {
       if (committed) return;
       committed = true;
-      // SPEC §3 rule 10: remember (client_id, jti) until exp + skew, then it is expired anyway.
-      const firstUse = await deps.jtiRegistry.consumeOnce(client.client_id, verified.jti, verified.exp + settings.clockSkewSeconds);
+      // SPEC §3 rule 10: remember (client_id, jti) until exp + skew, then it is expired anyway,
+      // in the client's own replay-guard objects (SPEC §10).
+      const scope = clientReplayScope(client, settings.now);
+      const firstUse = await deps.jtiRegistry.consumeOnce(scope, client.client_id, verified.jti, verified.exp + settings.clockSkewSeconds);
       if (!firstUse) throw clientAuthFailed("assertion_replayed");
     },
   };
@@ -194,7 +197,8 @@ async function authenticateFederated(
     async commit() {
       if (committed || token.jti === undefined) return;
       committed = true;
-      const firstUse = await deps.jtiRegistry.consumeOnce(federatedJtiScope(issuer.issuer), token.jti, token.exp + settings.clockSkewSeconds);
+      // SPEC §9: single use per issuer, across every client that trusts it, in the issuer's objects.
+      const firstUse = await deps.jtiRegistry.consumeOnce(issuerReplayScope(issuer.issuer), federatedJtiScope(issuer.issuer), token.jti, token.exp + settings.clockSkewSeconds);
       if (!firstUse) throw clientAuthFailed("federated_jti_replayed");
     },
   };
