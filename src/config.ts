@@ -5,6 +5,7 @@
  */
 import { isLoopbackHostname } from "./core/addresses.js";
 import * as z from "./zod.js";
+import type { AudienceMode } from "./core/client-record.js";
 
 /** Default of REPLAY_GUARD_TIMEOUT_MS: the wait for the replay guard before failing closed. */
 const REPLAY_GUARD_TIMEOUT_MS = 3_000;
@@ -22,7 +23,6 @@ export class ConfigError extends Error {
   }
 }
 
-export type AudienceMode = "compat" | "strict";
 export type SampleRouteMode = "on" | "off" | "admin";
 /** RFC 9449 §8: whether DPoP proofs at the token endpoint must carry a server-issued nonce. */
 export type DpopNonceMode = "off" | "required";

@@ -7,7 +7,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { base64url } from "jose";
 import worker from "../src/index.js";
 import { loadSecretBox } from "../src/stores/secret-box.js";
-import type { ClientRecord } from "../src/stores/clients.js";
+import type { ClientRecord } from "../src/core/client-record.js";
 import testSecrets from "./fixtures/server-secrets.json" with { type: "json" };
 import { ISSUER, nowSeconds } from "./helpers.js";
 

@@ -4,7 +4,7 @@
  * and the fixed lists both are validated against. Types and constants only, no rules.
  */
 import type { JWK } from "jose";
-import type { AsymmetricAlg } from "../oauth/algorithms.js";
+import type { AsymmetricAlg } from "./algorithms.js";
 
 /** Presets for the well-known issuers (oauth/federation/presets.ts fills in their settings). */
 export const TRUSTED_ISSUER_PRESETS = ["github-actions", "gitlab", "kubernetes", "spiffe"] as const;

@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { secretsEqual } from "../oauth/client-auth/secret.js";
 import type { AppEnv } from "./app-types.js";
-import { OAuthError } from "./errors.js";
+import { OAuthError } from "../core/errors.js";
 
 export const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
   if (!(await presentsAdminToken(c))) throw adminTokenRequired();

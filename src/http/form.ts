@@ -3,10 +3,9 @@
  * `application/x-www-form-urlencoded`, no parameter may appear twice, and a parameter sent
  * without a value is treated as omitted.
  */
-import { OAuthError } from "./errors.js";
+import { OAuthError } from "../core/errors.js";
+import type { FormParams } from "../core/form-params.js";
 
-/** The parameters of one form body: one value per name, empty values dropped. */
-export type FormParams = ReadonlyMap<string, string>;
 
 const bodyDecoder = new TextDecoder();
 

@@ -3,7 +3,8 @@
  * `invalid_request` body (SPEC §2), checked before the body is parsed.
  */
 import { bodyLimit } from "hono/body-limit";
-import { OAuthError, oauthErrorResponse } from "./errors.js";
+import { oauthErrorResponse } from "./errors.js";
+import { OAuthError } from "../core/errors.js";
 
 /** Token, introspection and revocation forms: an 8 KiB assertion plus the other parameters. */
 export const FORM_BODY_LIMIT_BYTES = 16 * 1024;

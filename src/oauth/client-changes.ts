@@ -4,8 +4,8 @@
  * writer of record (stores/client-writer.ts) as a compare-and-set and recomputed on the newer
  * record whenever another change came first, so every acknowledged change is in the final record.
  */
-import { OAuthError } from "../http/errors.js";
-import type { ClientRecord } from "../stores/clients.js";
+import { OAuthError } from "../core/errors.js";
+import type { ClientRecord } from "../core/client-record.js";
 import type { ClientWrites, RecordWrites } from "../stores/client-writer.js";
 
 /** Compare-and-set rounds before giving up with 503 (each round another change won). */

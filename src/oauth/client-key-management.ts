@@ -5,8 +5,8 @@
  * rule 4 picks by `kid`). The last key cannot be removed, so a client is never left keyless.
  */
 import * as z from "../zod.js";
-import { OAuthError } from "../http/errors.js";
-import type { ClientRecord } from "../stores/clients.js";
+import { OAuthError } from "../core/errors.js";
+import type { ClientRecord } from "../core/client-record.js";
 import { changeClient } from "./client-changes.js";
 import { ClientJwkSchema, keyFitProblem } from "./client-metadata.js";
 import { clientInformation, existing, invalidMetadata, parseOrThrow, type ClientChangeResult, type RegistrationDependencies } from "./client-registration.js";

@@ -8,7 +8,8 @@ import { fetchUrlProblem } from "../core/addresses.js";
 import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
 import * as z from "../zod.js";
 import { FederatedCredentialsSchema } from "./federation/credential-schema.js";
-import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS, REPLAY_GUARD_LOCATIONS } from "../stores/replay-topology.js";
+import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS } from "../stores/replay-topology.js";
+import { REPLAY_GUARD_LOCATIONS } from "../core/client-record.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
@@ -20,7 +21,7 @@ import {
   sameAlgorithm,
   keyTypeForAlg,
   TOKEN_ENDPOINT_AUTH_METHODS,
-} from "./algorithms.js";
+} from "../core/algorithms.js";
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 

@@ -5,11 +5,11 @@
  * client's writer of record (client-changes.ts), so concurrent admin changes are never lost.
  */
 import type * as z from "../zod.js";
-import { OAuthError } from "../http/errors.js";
-import type { ClientRecord } from "../stores/clients.js";
+import { OAuthError } from "../core/errors.js";
+import type { ClientRecord } from "../core/client-record.js";
 import type { ClientWrites } from "../stores/client-writer.js";
 import { generateClientSecret, type SecretBox } from "../stores/secret-box.js";
-import type { AssertionAlg } from "./algorithms.js";
+import type { AssertionAlg } from "../core/algorithms.js";
 import { changeClient, readClient, type AppliedChange } from "./client-changes.js";
 import { checkKeyMaterial, CreateClientSchema, jwksUriProblem, RotateSecretSchema, UpdateClientSchema } from "./client-metadata.js";
 import { checkFederatedCredentials, type CredentialCheckDependencies } from "./federation/credential-checks.js";

@@ -8,11 +8,11 @@
  * every other check of the request passed (with the client assertion's own jti).
  */
 import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from "jose";
-import { OAuthError } from "../http/errors.js";
-import type { ClientRecord } from "../stores/clients.js";
+import { OAuthError } from "../core/errors.js";
+import type { ClientRecord } from "../core/client-record.js";
 import type { JtiRegistry } from "../stores/replay-guard.js";
 import type { ReplayScope } from "../stores/replay-topology.js";
-import { isAsymmetricAlg, keyTypeForAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "./algorithms.js";
+import { isAsymmetricAlg, keyTypeForAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "../core/algorithms.js";
 import type { DpopNonces } from "./dpop-nonce.js";
 
 /** RFC 9449 §4.2: the `typ` of a DPoP proof. */

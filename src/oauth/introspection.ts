@@ -7,8 +7,8 @@
  * `introspection_allowed: true` (a resource server) sees any token; for anyone else a token that
  * is not theirs is `{"active": false}` (RFC 7662 §2.2), indistinguishable from an unknown one.
  */
-import type { ClientRecord } from "../stores/clients.js";
-import type { FormParams } from "../http/form.js";
+import type { ClientRecord } from "../core/client-record.js";
+import type { FormParams } from "../core/form-params.js";
 import type { AccessTokenClaims } from "./access-token.js";
 import type { ClientAuthSettings } from "./client-auth/index.js";
 import { authenticateAndReadToken, type TokenLifecycleDependencies } from "./presented-token.js";

@@ -2,8 +2,8 @@
  * What the introspection (RFC 7662) and revocation (RFC 7009) endpoints share: their
  * dependencies, and the `token` parameter they act on.
  */
-import type { FormParams } from "../http/form.js";
-import { OAuthError } from "../http/errors.js";
+import type { FormParams } from "../core/form-params.js";
+import { OAuthError } from "../core/errors.js";
 import type { RevokedTokens } from "../stores/revocation-list.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
 import { verifyAccessToken, type AccessTokenClaims } from "./access-token.js";

@@ -5,7 +5,8 @@
  * use is recorded under both (stores/replay-topology.ts), so no assertion is used twice across
  * the change. A pure function of the current record, the next one and `now`.
  */
-import type { PreviousReplayTopology, TopologyFields } from "../stores/replay-topology.js";
+import type { TopologyFields } from "../stores/replay-topology.js";
+import type { PreviousReplayTopology } from "../core/client-record.js";
 import { currentTopology, sameTopology } from "../stores/replay-topology.js";
 import { DPOP_IAT_WINDOW_SECONDS } from "./dpop.js";
 

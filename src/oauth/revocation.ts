@@ -7,7 +7,7 @@
  * expired token, and a token of another client (which is NOT revoked), all look the same, so the
  * endpoint cannot be used to probe which tokens exist.
  */
-import type { FormParams } from "../http/form.js";
+import type { FormParams } from "../core/form-params.js";
 import type { ClientAuthSettings } from "./client-auth/index.js";
 import { authenticateAndReadToken, type TokenLifecycleDependencies } from "./presented-token.js";
 

@@ -3,9 +3,9 @@
  * a client_secret_jwt client the signed assertion itself.
  */
 import { SignJWT } from "jose";
-import type { AudienceMode } from "../config.js";
-import type { ClientRecord } from "../stores/clients.js";
-import { isHmacAlg, type AssertionAlg } from "./algorithms.js";
+import type { AudienceMode } from "../core/client-record.js";
+import type { ClientRecord } from "../core/client-record.js";
+import { isHmacAlg, type AssertionAlg } from "../core/algorithms.js";
 import { CLIENT_AUTH_JWT_TYP } from "./client-auth/assertion.js";
 
 /** Lifetime of the sample assertion (SPEC §7: now + 2 min). */

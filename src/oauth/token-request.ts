@@ -4,8 +4,8 @@
  * consume the assertion's and the proof's jti → mint the access token (DPoP-bound with a proof).
  */
 import type { DpopNonceMode } from "../config.js";
-import type { FormParams } from "../http/form.js";
-import { OAuthError } from "../http/errors.js";
+import type { FormParams } from "../core/form-params.js";
+import { OAuthError } from "../core/errors.js";
 import { clientReplayScope } from "../stores/replay-topology.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
 import { mintAccessToken } from "./access-token.js";

@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../http/app-types.js";
-import { OAuthError } from "../http/errors.js";
+import { OAuthError } from "../core/errors.js";
 import { addFederatedCredential, removeFederatedCredential } from "../oauth/federation/credential-management.js";
 import { requireClient } from "../oauth/client-registration.js";
 import { explainFederatedAssertion } from "../oauth/federation/explain.js";

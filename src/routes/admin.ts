@@ -6,7 +6,7 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../http/app-types.js";
 import { requireAdminToken } from "../http/admin-auth.js";
-import { OAuthError } from "../http/errors.js";
+import { OAuthError } from "../core/errors.js";
 import { ADMIN_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
 import type { AppliedChange } from "../oauth/client-changes.js";
 import { addClientKey, removeClientKey } from "../oauth/client-key-management.js";

@@ -4,8 +4,8 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-types.js";
-import { OAuthError } from "../http/errors.js";
-import { CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from "../oauth/algorithms.js";
+import { OAuthError } from "../core/errors.js";
+import { CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from "../core/algorithms.js";
 import { INTROSPECTION_PATH } from "./introspect.js";
 import { REVOCATION_PATH } from "./revoke.js";
 import { TOKEN_PATH } from "./token.js";

@@ -10,13 +10,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-types.js";
 import { presentsAdminToken, requireAdminToken } from "../http/admin-auth.js";
-import { OAuthError } from "../http/errors.js";
+import { OAuthError } from "../core/errors.js";
 import { clientSecretMatches, triedBasicAuth } from "../oauth/client-auth/index.js";
 import { clientAuthFailed } from "../oauth/client-auth/failures.js";
 import { JWT_BEARER_ASSERTION_TYPE, parseBasicCredentials } from "../oauth/client-auth/presented.js";
 import { buildSampleAssertion } from "../oauth/sample-assertion.js";
 import type { ServerContext } from "../context.js";
-import type { ClientRecord } from "../stores/clients.js";
+import type { ClientRecord } from "../core/client-record.js";
 import { OTK_TOKEN_PATH, TOKEN_PATH } from "./token.js";
 
 export const jwtsRoutes = new Hono<AppEnv>();

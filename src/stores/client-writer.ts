@@ -20,8 +20,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { TrustedIssuerRecord } from "../core/federation.js";
-import { OAuthError } from "../http/errors.js";
-import { ClientRegistry, type ClientRecord } from "./clients.js";
+import { OAuthError } from "../core/errors.js";
+import { ClientRegistry } from "./clients.js";
+import { type ClientRecord } from "../core/client-record.js";
 import { TrustedIssuerRegistry } from "./trusted-issuers.js";
 
 const SCHEMA_VERSION = 1;

@@ -8,50 +8,9 @@
  * cannot be parsed) throws OAuthError 503, never "unknown client" and never a bare 500.
  */
 import type { JWK } from "jose";
-import { OAuthError } from "../http/errors.js";
-import type { AudienceMode } from "../config.js";
-import type { AssertionAlg, TokenEndpointAuthMethod } from "../oauth/algorithms.js";
-import type { FederatedCredential } from "../core/federation.js";
+import { OAuthError } from "../core/errors.js";
 import { CLIENT_KEY_PREFIX as KEY_PREFIX, clientKey, fitsKv } from "./kv-keys.js";
-import type { PreviousReplayTopology, ReplayGuardLocation } from "./replay-topology.js";
-
-/** The stored client record: RFC 7591 metadata names plus this service's own fields. */
-export interface ClientRecord {
-  client_id: string;
-  client_name?: string;
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
-  token_endpoint_auth_signing_alg?: AssertionAlg;
-  jwks?: { keys: JWK[] };
-  jwks_uri?: string;
-  /** Allowed scopes, space separated. */
-  scope: string;
-  grant_types: string[];
-  /** Allowed RFC 8707 resource indicators. */
-  resources: string[];
-  access_token_ttl?: number;
-  audience_mode?: AudienceMode;
-  dpop_bound_access_tokens: boolean;
-  /** May introspect any client's tokens (a resource server), not just its own (RFC 7662 §2.1). */
-  introspection_allowed?: boolean;
-  disabled: boolean;
-  /** Seconds since the epoch. */
-  created_at: number;
-  updated_at: number;
-  /** The client secret sealed by stores/secret-box.ts; absent for private_key_jwt clients. */
-  client_secret_sealed?: string;
-  /** After a secret rotation: the previous secret, sealed, still accepted until the time below. */
-  client_secret_previous_sealed?: string;
-  /** Seconds since the epoch at which the previous secret stops authenticating. */
-  client_secret_previous_expires_at?: number;
-  /** Workload identities that may authenticate as this client (SPEC §9). */
-  federated_credentials?: FederatedCredential[];
-  /** SPEC §10: how many replay-guard objects this client's jtis are spread over (set at creation). */
-  replay_guard_shards?: number;
-  /** SPEC §10: the location hint its replay-guard objects are created with. */
-  replay_guard_location?: ReplayGuardLocation;
-  /** Replay-guard topologies this client left, still recorded in until each one's `until`. */
-  replay_guard_previous?: PreviousReplayTopology[];
-}
+import type { ClientRecord } from "../core/client-record.js";
 
 /** In-isolate cache lifetime for client records (and for "no such client"). */
 export const CLIENT_CACHE_SECONDS = 10;

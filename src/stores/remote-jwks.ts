@@ -21,7 +21,7 @@ import { clientAuthFailed } from "../oauth/client-auth/failures.js";
 import { parseRemoteJwks } from "../oauth/client-auth/jwks-document.js";
 import { inlineKeySource, type ClientKeySource } from "../oauth/client-auth/keys.js";
 import { BoundedFetchError, fetchTextBounded, type FetchLike, type FetchLimits } from "./bounded-fetch.js";
-import type { ClientRecord } from "./clients.js";
+import type { ClientRecord } from "../core/client-record.js";
 
 export type { FetchLike } from "./bounded-fetch.js";
 

@@ -22,10 +22,7 @@
  * before them recorded federated jtis, so the legacy pool is not consulted for them.
  */
 import { fnv1a } from "./shards.js";
-
-/** Durable Object location hints (applied when an object is first created). */
-export const REPLAY_GUARD_LOCATIONS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
-export type ReplayGuardLocation = (typeof REPLAY_GUARD_LOCATIONS)[number];
+import type { PreviousReplayTopology, ReplayGuardLocation, ReplayTopology } from "../core/client-record.js";
 
 /** Most objects one client may spread over; one object serves on the order of 1,000 requests/s. */
 export const MAX_REPLAY_GUARD_SHARDS = 256;
@@ -42,17 +39,6 @@ export const DEFAULT_REPLAY_GUARD_SHARDS = 64;
  * names hold the state: changing this value would move those clients' jtis. Never change it.
  */
 export const UNSET_RECORD_REPLAY_GUARD_SHARDS = 64;
-
-/** One way of spreading a scope's jtis over objects. */
-export interface ReplayTopology {
-  readonly shards: number;
-  readonly location?: ReplayGuardLocation;
-}
-
-/** A topology a client left, still recorded in until `until` (seconds since the epoch). */
-export interface PreviousReplayTopology extends ReplayTopology {
-  readonly until: number;
-}
 
 /** Where the single-use jtis of one scope go: the topologies in force, oldest first. */
 export type ReplayScope =

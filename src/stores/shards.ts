@@ -4,7 +4,7 @@
  * that the OAuth layer reports as `temporarily_unavailable` (fail closed: nothing is issued,
  * nothing is reported active, on a path that could not complete every check).
  */
-import { OAuthError } from "../http/errors.js";
+import { OAuthError } from "../core/errors.js";
 
 /** How long a request waits for a Durable Object shard before failing closed. */
 const SHARD_CALL_TIMEOUT_MS = 3_000;

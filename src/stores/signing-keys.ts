@@ -7,7 +7,7 @@
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { ConfigError } from "../config.js";
-import { isAsymmetricAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "../oauth/algorithms.js";
+import { isAsymmetricAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "../core/algorithms.js";
 import { memoizeAsync } from "../memo.js";
 
 export interface SigningKeys {

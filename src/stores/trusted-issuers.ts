@@ -6,7 +6,7 @@
  * A missing record is `null`; a KV outage throws OAuthError 503, never "unknown issuer".
  */
 import type { TrustedIssuerRecord } from "../core/federation.js";
-import { OAuthError } from "../http/errors.js";
+import { OAuthError } from "../core/errors.js";
 import { CLIENT_CACHE_SECONDS } from "./clients.js";
 import { fitsKv, TRUSTED_ISSUER_KEY_PREFIX, trustedIssuerKey } from "./kv-keys.js";
 

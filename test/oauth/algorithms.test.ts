@@ -9,7 +9,7 @@ import {
   isHmacAlg,
   PRIVATE_KEY_JWT_ALGS,
   rsaModulusBits,
-} from "../../src/oauth/algorithms.js";
+} from "../../src/core/algorithms.js";
 
 async function modulusOf(bits: number): Promise<string> {
   const pair = (await crypto.subtle.generateKey(

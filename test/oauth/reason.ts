@@ -1,4 +1,4 @@
-import { OAuthError } from "../../src/http/errors.js";
+import { OAuthError } from "../../src/core/errors.js";
 
 /** The OAuthError a call throws, as `error/reason` (e.g. `invalid_client/assertion_expired`), or "ok". */
 export function outcome(fn: () => unknown): string {

@@ -5,7 +5,8 @@
  * request. A counting KV namespace and an injected clock; no real time passes.
  */
 import { describe, expect, it } from "vitest";
-import { CLIENT_CACHE_SECONDS, CLIENT_REFRESH_GRACE_MS, ClientRegistry, type ClientRecord } from "../../src/stores/clients.js";
+import { CLIENT_CACHE_SECONDS, CLIENT_REFRESH_GRACE_MS, ClientRegistry } from "../../src/stores/clients.js";
+import { type ClientRecord } from "../../src/core/client-record.js";
 
 const record = (scope: string): ClientRecord => ({
   client_id: "c1",

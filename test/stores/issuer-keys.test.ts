@@ -4,7 +4,7 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import type { TrustedIssuerRecord } from "../../src/core/federation.js";
-import { OAuthError } from "../../src/http/errors.js";
+import { OAuthError } from "../../src/core/errors.js";
 import { issuerKeySource } from "../../src/stores/issuer-keys.js";
 import { clientKeyPair, jwksHost } from "../jwks-host.js";
 

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { OAuthError } from "../../src/http/errors.js";
-import type { ClientRecord } from "../../src/stores/clients.js";
+import { OAuthError } from "../../src/core/errors.js";
+import type { ClientRecord } from "../../src/core/client-record.js";
 import {
   JWKS_CACHE_TTL_SECONDS,
   JWKS_FAILURE_BACKOFF_SECONDS,

@@ -4,9 +4,9 @@
  * (see client-auth/index.ts), so a request that fails a later check does not burn the assertion.
  */
 import { base64url, compactVerify, type JWSHeaderParameters } from "jose";
-import type { AudienceMode } from "../../config.js";
-import type { ClientRecord } from "../../stores/clients.js";
-import { isAsymmetricAlg, isHmacAlg, sameAlgorithm, type AssertionAlg } from "../algorithms.js";
+import type { AudienceMode } from "../../core/client-record.js";
+import type { ClientRecord } from "../../core/client-record.js";
+import { isAsymmetricAlg, isHmacAlg, sameAlgorithm, type AssertionAlg } from "../../core/algorithms.js";
 import { checkAssertionClaims, type ClaimRules } from "./assertion-claims.js";
 import { clientAuthFailed } from "./failures.js";
 import { resolveAssertionKey, type ClientKeySource } from "./keys.js";

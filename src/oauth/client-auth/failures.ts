@@ -3,7 +3,7 @@
  * (SPEC §2, §3). Request-shape problems are `invalid_request` (400); no client authentication at
  * all and every failure to authenticate are `invalid_client` (401). Texts name the rule, never the secret or the assertion.
  */
-import { OAuthError } from "../../http/errors.js";
+import { OAuthError } from "../../core/errors.js";
 
 const MALFORMED_REQUEST = {
   multiple_client_authentication: "more than one client authentication mechanism was used; use exactly one",

@@ -4,10 +4,11 @@
  * (refuse two) → look the client up → require its registered method (no downgrade) → verify →
  * consume the assertion's jti last, through `commit()`, once the endpoint's own checks passed.
  */
-import type { AudienceMode } from "../../config.js";
-import type { FormParams } from "../../http/form.js";
-import { OAuthError } from "../../http/errors.js";
-import type { ClientRecord, ClientRegistry } from "../../stores/clients.js";
+import type { AudienceMode } from "../../core/client-record.js";
+import type { FormParams } from "../../core/form-params.js";
+import { OAuthError } from "../../core/errors.js";
+import type { ClientRegistry } from "../../stores/clients.js";
+import type { ClientRecord } from "../../core/client-record.js";
 import type { JtiRegistry } from "../../stores/replay-guard.js";
 import { clientReplayScope, issuerReplayScope } from "../../stores/replay-topology.js";
 import type { SecretBox } from "../../stores/secret-box.js";

@@ -13,7 +13,7 @@
  */
 import type { JWK } from "jose";
 import * as z from "../../zod.js";
-import { PRIVATE_JWK_MEMBERS, PRIVATE_KEY_JWT_ALGS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "../algorithms.js";
+import { PRIVATE_JWK_MEMBERS, PRIVATE_KEY_JWT_ALGS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "../../core/algorithms.js";
 
 /** Most keys accepted in one remote set. */
 export const MAX_REMOTE_JWKS_KEYS = 100;

@@ -4,7 +4,7 @@
  * or its secret for client_secret_jwt. Header parameters `jku`, `x5u` and `jwk` are ignored.
  */
 import { importJWK, type CryptoKey, type JWK } from "jose";
-import type { ClientRecord } from "../../stores/clients.js";
+import type { ClientRecord } from "../../core/client-record.js";
 import {
   HMAC_MIN_SECRET_BYTES,
   isHmacAlg,
@@ -14,7 +14,7 @@ import {
   rsaModulusBits,
   type AssertionAlg,
   type AsymmetricAlg,
-} from "../algorithms.js";
+} from "../../core/algorithms.js";
 import { clientAuthFailed } from "./failures.js";
 import { memoizeAsync } from "../../memo.js";
 

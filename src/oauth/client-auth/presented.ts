@@ -2,7 +2,7 @@
  * Which client authentication mechanism a request presents (RFC 6749 §2.3, RFC 7521 §4.2),
  * before any client is looked up. Exactly one mechanism is allowed (SPEC §3).
  */
-import type { FormParams } from "../../http/form.js";
+import type { FormParams } from "../../core/form-params.js";
 import { JWT_SPIFFE_ASSERTION_TYPE } from "../../core/federation.js";
 import { clientAuthFailed, malformedClientAuth } from "./failures.js";
 

@@ -4,7 +4,7 @@
  * never leaving a private_key_jwt client with no way at all to authenticate.
  */
 import type { FederatedCredential } from "../../core/federation.js";
-import { OAuthError } from "../../http/errors.js";
+import { OAuthError } from "../../core/errors.js";
 import { changeClient } from "../client-changes.js";
 import { checkKeyMaterial } from "../client-metadata.js";
 import { clientInformation, existing, invalidMetadata, parseOrThrow, type ClientChangeResult, type RegistrationDependencies } from "../client-registration.js";

@@ -3,11 +3,11 @@
  * rule that failed, without consuming its jti and without issuing anything. Operators debug trust
  * rules with it before a pipeline fails.
  */
-import type { ClientRecord } from "../../stores/clients.js";
+import type { ClientRecord } from "../../core/client-record.js";
 import * as z from "../../zod.js";
 import { parseClientAssertion } from "../client-auth/assertion.js";
 import { parseOrThrow } from "../client-registration.js";
-import { OAuthError } from "../../http/errors.js";
+import { OAuthError } from "../../core/errors.js";
 import { evaluateFederatedAssertion, issuerOf, type FederationDependencies, type FederationSettings } from "./federated-assertion.js";
 
 export interface ExplainAnswer {

@@ -12,10 +12,10 @@
  */
 import { compactVerify, type JWK } from "jose";
 import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
-import { OAuthError } from "../../http/errors.js";
-import type { ClientRecord } from "../../stores/clients.js";
+import { OAuthError } from "../../core/errors.js";
+import type { ClientRecord } from "../../core/client-record.js";
 import type { TrustedIssuers } from "../../stores/trusted-issuers.js";
-import { isAsymmetricAlg, type AsymmetricAlg } from "../algorithms.js";
+import { isAsymmetricAlg, type AsymmetricAlg } from "../../core/algorithms.js";
 import type { ParsedAssertion } from "../client-auth/assertion.js";
 import { clientAuthFailed } from "../client-auth/failures.js";
 import { importCached, matchingKeys } from "../client-auth/keys.js";

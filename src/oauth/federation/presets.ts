@@ -4,7 +4,7 @@
  * except that a multi-tenant issuer always stays shared (trusted-issuer-metadata.ts).
  */
 import type { JtiPolicy, TrustedIssuerPreset } from "../../core/federation.js";
-import type { AsymmetricAlg } from "../algorithms.js";
+import type { AsymmetricAlg } from "../../core/algorithms.js";
 
 export interface PresetDefaults {
   /** The issuer, when the preset names one (GitHub Actions, GitLab.com). */

@@ -3,7 +3,7 @@
  * concurrent admin changes are never lost (the same compare-and-set as clients, client-changes.ts).
  */
 import type { TrustedIssuerRecord } from "../../core/federation.js";
-import { OAuthError } from "../../http/errors.js";
+import { OAuthError } from "../../core/errors.js";
 import type { RecordWrites } from "../../stores/client-writer.js";
 import { changeRecord, type AppliedChange } from "../client-changes.js";
 import {

@@ -2,9 +2,9 @@
  * The `client_credentials` grant (RFC 6749 §4.4): which scopes and which audience the token gets
  * (SPEC §4). Pure decisions on the form and the authenticated client.
  */
-import type { FormParams } from "../../http/form.js";
-import { OAuthError } from "../../http/errors.js";
-import type { ClientRecord } from "../../stores/clients.js";
+import type { FormParams } from "../../core/form-params.js";
+import { OAuthError } from "../../core/errors.js";
+import type { ClientRecord } from "../../core/client-record.js";
 
 export interface ClientCredentialsDecision {
   /** Granted scopes (possibly empty). */

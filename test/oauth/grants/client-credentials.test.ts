@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { decideClientCredentials } from "../../../src/oauth/grants/client-credentials.js";
-import type { ClientRecord } from "../../../src/stores/clients.js";
+import type { ClientRecord } from "../../../src/core/client-record.js";
 import { outcome } from "../reason.js";
 
 const ISSUER = "https://issuer.test";
