@@ -43,7 +43,7 @@ app.route("/", discoveryRoutes);
 app.route("/", jwtsRoutes);
 app.route("/", adminRoutes);
 
-app.notFound(() => oauthErrorResponse(new OAuthError("not_found", "no such endpoint", "route_not_found")));
+app.notFound(() => oauthErrorResponse(new OAuthError("route_not_found")));
 
 app.onError((err, c) => {
   const triedBasic = triedBasicAuth(c.req.header("Authorization") ?? null);
@@ -56,8 +56,8 @@ app.onError((err, c) => {
   }
   if (err instanceof ConfigError) {
     console.error(JSON.stringify({ event: "config_error", setting: err.setting, message: err.message }));
-    return oauthErrorResponse(new OAuthError("temporarily_unavailable", `server misconfigured: ${err.message}`, "config_error"));
+    return oauthErrorResponse(new OAuthError("config_error", err.message));
   }
   console.error(JSON.stringify({ event: "unexpected_error", path: c.req.path, name: err.name }));
-  return oauthErrorResponse(new OAuthError("server_error", "unexpected server error", "unexpected_error"));
+  return oauthErrorResponse(new OAuthError("unexpected_error"));
 });

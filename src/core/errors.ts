@@ -7,64 +7,37 @@
  * reading code). Descriptions never contain a secret, an assertion or a token. http/errors.ts
  * renders it.
  */
+import { DETAIL, REASONS, STATUS, type OAuthErrorCode, type Reason } from "./error-catalogue.js";
 
-/** RFC 6749 §5.2 codes, plus RFC 8707 `invalid_target`, RFC 9449 DPoP codes and 503/413 cases. */
-export type OAuthErrorCode =
-  | "invalid_request"
-  | "invalid_client"
-  | "invalid_grant"
-  | "unauthorized_client"
-  | "unsupported_grant_type"
-  | "unsupported_response_type"
-  | "invalid_scope"
-  | "invalid_target"
-  | "invalid_dpop_proof"
-  | "use_dpop_nonce"
-  | "temporarily_unavailable"
-  | "server_error"
-  // Management API (RFC 7591 §3.2.2, RFC 6750 §3.1) and the sample route.
-  | "invalid_client_metadata"
-  | "invalid_token"
-  | "not_found"
-  | "conflict";
+/** Reasons whose description takes a detail (`{detail}`: a field name, a setting, a kid). */
+export type DetailReason = { [R in Reason]: (typeof REASONS)[R]["description"] extends `${string}{detail}${string}` ? R : never }[Reason];
 
-const STATUS: Record<OAuthErrorCode, number> = {
-  invalid_request: 400,
-  invalid_client: 401,
-  invalid_grant: 400,
-  unauthorized_client: 400,
-  unsupported_grant_type: 400,
-  unsupported_response_type: 400,
-  invalid_scope: 400,
-  invalid_target: 400,
-  invalid_dpop_proof: 400,
-  use_dpop_nonce: 400,
-  temporarily_unavailable: 503,
-  server_error: 500,
-  invalid_client_metadata: 400,
-  invalid_token: 401,
-  not_found: 404,
-  conflict: 409,
-};
+/** The arguments of `new OAuthError`: a reason, and its detail when its description has one. */
+export type OAuthErrorArgs = [reason: Exclude<Reason, DetailReason>] | [reason: DetailReason, detail: string];
 
 /**
  * A failure with a public code and description, thrown where the problem is found and turned into
- * a response once, by `oauthErrorResponse`.
+ * a response once, by `oauthErrorResponse` (http/errors.ts). Built from its reason alone: the
+ * catalogue (error-catalogue.ts) gives the code, status and text.
  */
 export class OAuthError extends Error {
+  /** RFC 6749 §5.2 code (or RFC 9449, RFC 7591, RFC 6750 code). */
+  readonly error: OAuthErrorCode;
   readonly status: number;
+  /** Public `error_description`: names the rule that failed, never secret material. */
+  readonly description: string;
+  /** Stable machine-readable reason for logs and tests (e.g. `assertion_expired`). */
+  readonly reason: Reason;
   /** Extra response headers, e.g. RFC 9449 §8 `DPoP-Nonce` on `use_dpop_nonce`. */
   headers: Readonly<Record<string, string>> | undefined;
-  constructor(
-    readonly error: OAuthErrorCode,
-    /** Public `error_description`: names the rule that failed, never secret material. */
-    readonly description: string,
-    /** Stable machine-readable reason for logs and tests (e.g. `assertion_expired`). */
-    readonly reason: string = error,
-    status?: number,
-  ) {
+  constructor(...[reason, detail]: OAuthErrorArgs) {
+    const entry: { error: OAuthErrorCode; description: string; status?: number } = REASONS[reason];
+    const description = detail === undefined ? entry.description : entry.description.replace(DETAIL, detail);
     super(`${reason}: ${description}`);
     this.name = "OAuthError";
-    this.status = status ?? STATUS[error];
+    this.error = entry.error;
+    this.status = entry.status ?? STATUS[entry.error];
+    this.description = description;
+    this.reason = reason;
   }
 }

@@ -27,5 +27,5 @@ export async function presentsAdminToken(c: Context<AppEnv>): Promise<boolean> {
 }
 
 function adminTokenRequired(): OAuthError {
-  return new OAuthError("invalid_token", "a valid admin bearer token is required (Authorization: Bearer <ADMIN_TOKEN>)", "admin_token_invalid");
+  return new OAuthError("admin_token_invalid");
 }

@@ -17,7 +17,7 @@ export async function readOAuthForm(request: Request): Promise<FormParams> {
   const contentType = request.headers.get("Content-Type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   if (mediaType !== "application/x-www-form-urlencoded") {
-    throw new OAuthError("invalid_request", "the request body must be application/x-www-form-urlencoded", "form_content_type");
+    throw new OAuthError("form_content_type");
   }
   // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
   const body = bodyDecoder.decode(await request.arrayBuffer());
@@ -30,7 +30,7 @@ export function parseOAuthForm(body: string): FormParams {
   const seen = new Set<string>();
   for (const [name, value] of formPairs(body)) {
     if (seen.has(name)) {
-      throw new OAuthError("invalid_request", `parameter '${truncate(name)}' appears more than once`, "form_duplicate_parameter");
+      throw new OAuthError("form_duplicate_parameter", truncate(name));
     }
     seen.add(name);
     if (value !== "") params.set(name, value);

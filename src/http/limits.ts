@@ -16,7 +16,7 @@ export function limitBody(maxSize: number) {
     maxSize,
     onError: () =>
       oauthErrorResponse(
-        new OAuthError("invalid_request", `the request body is larger than ${maxSize} bytes`, "body_too_large", 413),
+        new OAuthError("body_too_large", String(maxSize)),
       ),
   });
 }

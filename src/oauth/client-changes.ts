@@ -34,7 +34,7 @@ export interface AppliedChange<T = ClientRecord> {
  * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
  */
 export async function changeClient(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
-  if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new OAuthError("not_found", "no client with that client_id", "client_not_found");
+  if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new OAuthError("client_not_found");
   return changeRecord(writer, clientId, mutate, "client");
 }
 
@@ -51,7 +51,7 @@ export async function changeRecord<T extends object>(writer: RecordWrites<T>, id
     if (outcome.ok) return { before: current.record, after: next, version: outcome.version, changed: changedFields(current.record, next) };
     current = outcome.current;
   }
-  throw new OAuthError("temporarily_unavailable", `too many concurrent changes to this ${what}; retry`, `${what.replace(/ /g, "_")}_change_contended`);
+  throw new OAuthError(what === "client" ? "client_change_contended" : "trusted_issuer_change_contended");
 }
 
 /** The current record as the writer of record knows it (read-your-writes), or null. */

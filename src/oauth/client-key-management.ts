@@ -27,7 +27,7 @@ export async function addClientKey(clientId: string, input: unknown, deps: Pick<
   const change = await changeClient(deps.clientWriter, clientId, (current) => {
     const record = inlineKeyClient(existing(current));
     const keys = record.jwks!.keys;
-    if (keys.some((key) => key.kid === jwk.kid)) throw new OAuthError("conflict", `the client already has a key with kid "${jwk.kid}"`, "client_key_exists");
+    if (keys.some((key) => key.kid === jwk.kid)) throw new OAuthError("client_key_exists", String(jwk.kid));
     if (keys.length >= MAX_CLIENT_KEYS) throw invalidMetadata("jwks", `a client has at most ${MAX_CLIENT_KEYS} keys; remove one first`);
     const problem = keyFitProblem(jwk, record.token_endpoint_auth_signing_alg);
     if (problem) throw invalidMetadata("jwk", problem);
@@ -45,8 +45,8 @@ export async function removeClientKey(clientId: string, kid: string, deps: Pick<
     const record = inlineKeyClient(existing(current));
     const keys = record.jwks!.keys;
     const remaining = keys.filter((key) => key.kid !== kid);
-    if (remaining.length === keys.length) throw new OAuthError("not_found", "the client has no key with that kid", "client_key_not_found");
-    if (remaining.length === 0) throw new OAuthError("conflict", "this is the client's last key; add its replacement before removing it", "client_key_last");
+    if (remaining.length === keys.length) throw new OAuthError("client_key_not_found");
+    if (remaining.length === 0) throw new OAuthError("client_key_last");
     return { ...record, jwks: { keys: remaining }, updated_at: now };
   });
   return { info: clientInformation(change.after!), change };

@@ -60,7 +60,7 @@ export async function registerClient(input: unknown, deps: RegistrationDependenc
   if (record.token_endpoint_auth_signing_alg === undefined) delete record.token_endpoint_auth_signing_alg;
   if (secret !== undefined) record.client_secret_sealed = await (await deps.secretBox()).seal(clientId, secret);
   const change = await changeClient(deps.clientWriter, clientId, (current) => {
-    if (current !== null) throw new OAuthError("conflict", `a client with client_id '${clientId}' already exists`, "client_exists");
+    if (current !== null) throw new OAuthError("client_exists", clientId);
     return record;
   });
   return { info: clientInformation(record, secret), change };
@@ -131,7 +131,7 @@ export async function requireClient(clientId: string, deps: Pick<RegistrationDep
 
 /** `current`, or not_found. */
 export function existing(current: ClientRecord | null): ClientRecord {
-  if (current === null) throw new OAuthError("not_found", "no client with that client_id", "client_not_found");
+  if (current === null) throw new OAuthError("client_not_found");
   return current;
 }
 
@@ -152,7 +152,7 @@ export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown)
 }
 
 export function invalidMetadata(field: string, problem: string): OAuthError {
-  return new OAuthError("invalid_client_metadata", `${field}: ${problem}`, "client_metadata_invalid");
+  return new OAuthError("client_metadata_invalid", `${field}: ${problem}`);
 }
 
 /** SPEC §10: `next` with the replay-guard topologies it leaves still in force. */

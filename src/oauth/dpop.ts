@@ -9,6 +9,7 @@
  */
 import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from "jose";
 import { OAuthError } from "../core/errors.js";
+import { DPOP_NONCE_NEEDED, INVALID_DPOP_PROOF, type DpopNonceReason, type InvalidDpopProofReason } from "../core/error-catalogue.js";
 import type { ClientRecord } from "../core/client-record.js";
 import type { JtiRegistry } from "../stores/replay-guard.js";
 import type { ReplayScope } from "../stores/replay-topology.js";
@@ -26,50 +27,18 @@ export const MAX_DPOP_JTI_LENGTH = 256;
 /** Prefix of the replay-guard key space of DPoP proofs; `:` never occurs in a client_id. */
 const DPOP_REPLAY_PREFIX = "dpop:";
 
-const INVALID_PROOF = {
-  dpop_proof_required: "this client is registered with dpop_bound_access_tokens: send a DPoP proof header",
-  dpop_multiple_headers: "more than one DPoP header was sent; send exactly one",
-  dpop_too_large: "DPoP proof is larger than 8 KiB",
-  dpop_not_jws: "DPoP proof is not a compact JWS (three base64url segments with a JSON header and a signature)",
-  dpop_typ_invalid: "DPoP proof typ header must be dpop+jwt",
-  dpop_alg_not_allowed: "DPoP proof alg must be an asymmetric signature algorithm (RS*, PS*, ES*, EdDSA, Ed25519)",
-  dpop_crit_unsupported: "DPoP proof has a crit header parameter this server does not understand",
-  dpop_jwk_missing: "DPoP proof header has no jwk (the client's public key)",
-  dpop_jwk_private: "DPoP proof jwk contains private key material",
-  dpop_jwk_alg_mismatch: "DPoP proof jwk key type does not match its alg",
-  dpop_jwk_too_weak: "DPoP proof jwk is an RSA key shorter than 2048 bits",
-  dpop_jwk_invalid: "DPoP proof jwk cannot be imported as a public key",
-  dpop_signature_invalid: "DPoP proof signature does not verify with its jwk",
-  dpop_payload_invalid: "DPoP proof payload is not a JSON object",
-  dpop_jti_missing: "DPoP proof jti is missing",
-  dpop_jti_too_long: "DPoP proof jti is longer than 256 characters",
-  dpop_htm_missing: "DPoP proof htm is missing",
-  dpop_htm_mismatch: "DPoP proof htm does not match the HTTP method of the request",
-  dpop_htu_missing: "DPoP proof htu is missing or not an absolute http(s) URL",
-  dpop_htu_mismatch: "DPoP proof htu does not match the URL of the request",
-  dpop_iat_missing: "DPoP proof iat is missing or not a number",
-  dpop_iat_too_old: "DPoP proof iat is too far in the past: create a fresh proof for each request",
-  dpop_iat_future: "DPoP proof iat is too far in the future",
-  dpop_replayed: "DPoP proof jti has already been used (proofs are single use)",
-} as const;
-
-const NONCE_NEEDED = {
-  dpop_nonce_missing: "this server requires a DPoP nonce: retry with the nonce from the DPoP-Nonce header",
-  dpop_nonce_stale: "the DPoP nonce is invalid or expired: retry with the nonce from the DPoP-Nonce header",
-} as const;
-
-export type DpopFailureReason = keyof typeof INVALID_PROOF | keyof typeof NONCE_NEEDED;
+export type DpopFailureReason = InvalidDpopProofReason | DpopNonceReason;
 
 /** Every public description, for tests that check they are distinct. */
-export const ALL_DPOP_DESCRIPTIONS: readonly string[] = [...Object.values(INVALID_PROOF), ...Object.values(NONCE_NEEDED)];
+export const ALL_DPOP_DESCRIPTIONS: readonly string[] = [...Object.values(INVALID_DPOP_PROOF), ...Object.values(DPOP_NONCE_NEEDED)].map((entry) => entry.description);
 
-function invalidProof(reason: keyof typeof INVALID_PROOF): OAuthError {
-  return new OAuthError("invalid_dpop_proof", INVALID_PROOF[reason], reason);
+function invalidProof(reason: InvalidDpopProofReason): OAuthError {
+  return new OAuthError(reason);
 }
 
 /** RFC 9449 §8: `use_dpop_nonce` with a fresh nonce in the `DPoP-Nonce` header. */
-async function nonceNeeded(reason: keyof typeof NONCE_NEEDED, nonces: DpopNonces, now: number): Promise<OAuthError> {
-  const err = new OAuthError("use_dpop_nonce", NONCE_NEEDED[reason], reason);
+async function nonceNeeded(reason: DpopNonceReason, nonces: DpopNonces, now: number): Promise<OAuthError> {
+  const err = new OAuthError(reason);
   err.headers = { "DPoP-Nonce": await nonces.issue(now) };
   return err;
 }

@@ -21,7 +21,7 @@ export interface TokenLifecycleDependencies extends ClientAuthDependencies {
  */
 export function requireTokenParameter(form: FormParams): string {
   const token = form.get("token");
-  if (token === undefined) throw new OAuthError("invalid_request", "the token parameter is required", "token_parameter_missing");
+  if (token === undefined) throw new OAuthError("token_parameter_missing");
   return token;
 }
 

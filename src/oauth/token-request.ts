@@ -50,9 +50,9 @@ export async function handleTokenRequest(
   dpop: DpopHttpRequest = NO_DPOP,
 ): Promise<TokenResponse> {
   const grantType = form.get("grant_type");
-  if (grantType === undefined) throw new OAuthError("invalid_request", "grant_type is required", "grant_type_missing");
+  if (grantType === undefined) throw new OAuthError("grant_type_missing");
   if (grantType !== "client_credentials") {
-    throw new OAuthError("unsupported_grant_type", "only grant_type=client_credentials is supported", "grant_type_unsupported");
+    throw new OAuthError("grant_type_unsupported");
   }
 
   const authenticated = await authenticateClient(form, authorization, deps, settings);

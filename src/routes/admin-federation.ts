@@ -49,14 +49,18 @@ federationAdminRoutes.delete(`${ISSUERS}/:issuer`, async (c) => {
   return c.body(null, 204, NO_STORE);
 });
 
-/** A JSON body; anything else is 400 `invalid_request` (SPEC §9). */
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
+/** The reasons a bad JSON body fails with: 400 `invalid_request` here (SPEC §9), `invalid_client_metadata` for client fields. */
+const TRUSTED_ISSUER_BODY = { contentType: "trusted_issuer_content_type", json: "trusted_issuer_json_invalid" } as const;
+const CLIENT_BODY = { contentType: "admin_content_type", json: "admin_json_invalid" } as const;
+
+/** A JSON body; anything else fails with `reasons`. */
+async function readJson(c: Context<AppEnv>, reasons: typeof TRUSTED_ISSUER_BODY | typeof CLIENT_BODY = TRUSTED_ISSUER_BODY): Promise<unknown> {
   const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (mediaType !== "application/json") throw new OAuthError("invalid_request", "body: Content-Type must be application/json", "admin_content_type");
+  if (mediaType !== "application/json") throw new OAuthError(reasons.contentType);
   try {
     return await c.req.json();
   } catch {
-    throw new OAuthError("invalid_request", "body: not valid JSON", "admin_json_invalid");
+    throw new OAuthError(reasons.json);
   }
 }
 
@@ -83,13 +87,8 @@ federationAdminRoutes.delete("/admin/clients/:client_id/federated-credentials/:n
 });
 
 /** Client fields are RFC 7591 metadata: a bad body is `invalid_client_metadata`, as in routes/admin.ts. */
-async function readClientJson(c: Context<AppEnv>): Promise<unknown> {
-  try {
-    return await readJson(c);
-  } catch (err) {
-    if (err instanceof OAuthError) throw new OAuthError("invalid_client_metadata", err.description, err.reason);
-    throw err;
-  }
+function readClientJson(c: Context<AppEnv>): Promise<unknown> {
+  return readJson(c, CLIENT_BODY);
 }
 
 // Which credential a token would match, consuming nothing and issuing nothing (SPEC §9).

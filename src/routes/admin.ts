@@ -83,11 +83,11 @@ adminRoutes.delete("/admin/clients/:client_id/keys/:kid", async (c) => {
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (mediaType !== "application/json") throw new OAuthError("invalid_client_metadata", "body: Content-Type must be application/json", "admin_content_type");
+  if (mediaType !== "application/json") throw new OAuthError("admin_content_type");
   try {
     return await c.req.json();
   } catch {
-    throw new OAuthError("invalid_client_metadata", "body: not valid JSON", "admin_json_invalid");
+    throw new OAuthError("admin_json_invalid");
   }
 }
 
@@ -106,6 +106,6 @@ function audit(event: string, clientId: string, change: AppliedChange, details: 
  */
 adminRoutes.get("/admin/local-dev", async (c) => {
   const server = c.get("server");
-  if (server.localDevWalkthrough === undefined) throw new OAuthError("not_found", "no such endpoint", "route_not_found");
+  if (server.localDevWalkthrough === undefined) throw new OAuthError("route_not_found");
   return c.json({ issuer: server.issuer, ...(await server.localDevWalkthrough()) }, 200, NO_STORE);
 });

@@ -61,5 +61,5 @@ discoveryRoutes.get("/.well-known/jwks.json", async (c) => {
 // RFC 6749 §4.1.2.1: with no redirect URI registered for anyone, the error is answered here, never
 // redirected; GET and POST alike (§3.1), whatever the parameters.
 discoveryRoutes.on(["GET", "POST"], AUTHORIZATION_PATH, () => {
-  throw new OAuthError("unsupported_response_type", "this server issues tokens through client_credentials only (no authorization endpoint flows)");
+  throw new OAuthError("unsupported_response_type");
 });

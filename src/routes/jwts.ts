@@ -27,7 +27,7 @@ jwtsRoutes.get(
   "/jwts",
   async (c, next) => {
     const mode = c.get("server").sampleRouteMode;
-    if (mode === "off") throw new OAuthError("not_found", "the /jwts route is off (SAMPLE_JWT_ROUTE)", "sample_route_off");
+    if (mode === "off") throw new OAuthError("sample_route_off");
     if (mode === "admin") return requireAdminToken(c, next);
     await next();
   },
@@ -37,17 +37,17 @@ jwtsRoutes.get(
     const basic = triedBasicAuth(authorization) ? parseBasicCredentials(authorization!.trim()) : undefined;
     const queried = c.req.query("client_id");
     if (basic !== undefined && queried !== undefined && queried !== basic.clientId) {
-      throw new OAuthError("invalid_request", "client_id differs from the client of the HTTP Basic credentials", "sample_client_id_mismatch");
+      throw new OAuthError("sample_client_id_mismatch");
     }
     const clientId = queried ?? basic?.clientId ?? server.sampleDemoClientId;
-    if (clientId === undefined) throw new OAuthError("invalid_request", "client_id is required", "sample_client_id_missing");
+    if (clientId === undefined) throw new OAuthError("sample_client_id_missing");
     const client = await server.clients.get(clientId);
     if (basic !== undefined && (client === null || client.disabled)) throw clientAuthFailed("unknown_or_disabled_client");
-    if (client === null) throw new OAuthError("not_found", "no such client", "sample_client_unknown");
-    if (client.disabled) throw new OAuthError("invalid_request", "this client is disabled; its assertions would be refused", "sample_client_disabled");
+    if (client === null) throw new OAuthError("sample_client_unknown");
+    if (client.disabled) throw new OAuthError("sample_client_disabled");
     const method = client.token_endpoint_auth_method;
     if (method !== "private_key_jwt" && method !== "client_secret_jwt") {
-      throw new OAuthError("invalid_request", `this client uses ${method}, not a client assertion`, "sample_client_not_jwt");
+      throw new OAuthError("sample_client_not_jwt", method);
     }
 
     let secret: string | undefined;
@@ -89,11 +89,7 @@ async function currentSecret(server: ServerContext, client: ClientRecord): Promi
   try {
     return await box.open(client.client_id, client.client_secret_sealed);
   } catch {
-    throw new OAuthError(
-      "conflict",
-      "this client's secret cannot be opened with the current CLIENT_SECRET_KEY (was the key changed?); rotate the client's secret",
-      "sample_client_secret_unreadable",
-    );
+    throw new OAuthError("sample_client_secret_unreadable");
   }
 }
 

@@ -191,6 +191,5 @@ export function recordWriterStore<K extends RecordKind>(
 
 function unavailable(kind: RecordKind, cause: unknown): OAuthError {
   console.error(JSON.stringify({ event: "client_writer_unavailable", kind, message: String(cause) }));
-  const store = kind === "client" ? "client registry" : "trusted issuer store";
-  return new OAuthError("temporarily_unavailable", `the ${store} could not be updated; retry shortly`, kind === "client" ? "client_writer_unavailable" : "trusted_issuer_writer_unavailable");
+  return new OAuthError(kind === "client" ? "client_writer_unavailable" : "trusted_issuer_writer_unavailable");
 }

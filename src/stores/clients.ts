@@ -103,7 +103,7 @@ export class ClientRegistry {
     try {
       page = await this.#kv.list({ prefix: KEY_PREFIX, limit, cursor });
     } catch (cause) {
-      if (cursor !== undefined) throw new OAuthError("invalid_request", "cursor is not a next_cursor this API returned", "client_list_cursor_invalid");
+      if (cursor !== undefined) throw new OAuthError("client_list_cursor_invalid");
       console.error(JSON.stringify({ event: "client_store_unavailable", operation: "list", message: String(cause) }));
       throw unavailable();
     }
@@ -158,5 +158,5 @@ async function unavailableOnFailure<T>(operation: string, run: () => Promise<T>)
 }
 
 function unavailable(what: "read" | "updated" = "read"): OAuthError {
-  return new OAuthError("temporarily_unavailable", `the client registry could not be ${what}; retry shortly`, "client_store_unavailable");
+  return new OAuthError("client_store_unavailable", what);
 }

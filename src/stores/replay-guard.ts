@@ -47,10 +47,7 @@ export interface JtiRegistry {
   consumeOnce(scope: ReplayScope, subject: string, jti: string, expiresAt: number): Promise<boolean>;
 }
 
-const UNAVAILABLE = {
-  reason: "replay_guard_unavailable",
-  description: "the replay guard could not be reached; no token was issued, retry with a new assertion",
-};
+const UNAVAILABLE = "replay_guard_unavailable";
 
 /**
  * A JtiRegistry over the `REPLAY_GUARD` namespace.

@@ -65,10 +65,7 @@ export function revocationList(namespace: DurableObjectNamespace<RevocationList>
     namespace,
     prefix: "revocation-list",
     count: REVOCATION_LIST_SHARDS,
-    unavailable: {
-      reason: "revocation_list_unavailable",
-      description: "the revocation list could not be reached; retry shortly",
-    },
+    unavailable: "revocation_list_unavailable",
   };
   return {
     revoke: (jti, exp) => callShard(shards, jti, (stub) => stub.revoke(jti, exp)),

@@ -9,13 +9,8 @@ import { OAuthError } from "../core/errors.js";
 /** How long a request waits for a Durable Object shard before failing closed. */
 const SHARD_CALL_TIMEOUT_MS = 3_000;
 
-/** The failure a store reports when its shard cannot be reached. */
-export interface ShardUnavailable {
-  /** Log event and OAuthError reason, e.g. `replay_guard_unavailable`. */
-  readonly reason: string;
-  /** Public `error_description` of the 503. */
-  readonly description: string;
-}
+/** The failure a store reports when its shard cannot be reached: log event and OAuthError reason (a 503). */
+export type ShardUnavailable = "replay_guard_unavailable" | "revocation_list_unavailable";
 
 /** Which shard objects a store uses: `<prefix>-0` … `<prefix>-<count - 1>`. */
 export interface ShardSet<T extends Rpc.DurableObjectBranded | undefined> {
@@ -73,8 +68,8 @@ export async function callObject<T extends Rpc.DurableObjectBranded | undefined,
     });
     return await Promise.race([call(stub), timeout]);
   } catch (cause) {
-    console.error(JSON.stringify({ event: target.unavailable.reason, object: target.name, message: String(cause) }));
-    throw new OAuthError("temporarily_unavailable", target.unavailable.description, target.unavailable.reason);
+    console.error(JSON.stringify({ event: target.unavailable, object: target.name, message: String(cause) }));
+    throw new OAuthError(target.unavailable);
   } finally {
     clearTimeout(timer);
   }

@@ -83,7 +83,7 @@ export class TrustedIssuerRegistry implements TrustedIssuers {
     try {
       page = await this.#kv.list({ prefix: TRUSTED_ISSUER_KEY_PREFIX, limit, cursor });
     } catch (cause) {
-      if (cursor !== undefined) throw new OAuthError("invalid_request", "cursor is not a next_cursor this API returned", "trusted_issuer_list_cursor_invalid");
+      if (cursor !== undefined) throw new OAuthError("trusted_issuer_list_cursor_invalid");
       console.error(JSON.stringify({ event: "trusted_issuer_store_unavailable", operation: "list", message: String(cause) }));
       throw unavailable("read");
     }
@@ -103,5 +103,5 @@ async function unavailableOnFailure<T>(operation: string, run: () => Promise<T>)
 }
 
 function unavailable(what: "read" | "updated"): OAuthError {
-  return new OAuthError("temporarily_unavailable", `the trusted issuer store could not be ${what}; retry shortly`, "trusted_issuer_store_unavailable");
+  return new OAuthError("trusted_issuer_store_unavailable", what);
 }

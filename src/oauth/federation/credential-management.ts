@@ -26,7 +26,7 @@ export async function addFederatedCredential(clientId: string, input: unknown, d
     }
     const credentials = record.federated_credentials ?? [];
     if (credentials.some((c) => c.name === credential.name)) {
-      throw new OAuthError("conflict", `the client already has a federated credential named "${credential.name}"`, "federated_credential_exists");
+      throw new OAuthError("federated_credential_exists", credential.name);
     }
     if (credentials.length >= MAX_FEDERATED_CREDENTIALS) throw invalidMetadata("federated_credentials", `a client has at most ${MAX_FEDERATED_CREDENTIALS}; remove one first`);
     return { ...record, federated_credentials: [...credentials, credential], updated_at: now };
@@ -43,11 +43,11 @@ export async function removeFederatedCredential(clientId: string, name: string, 
     const record = existing(current);
     const credentials = record.federated_credentials ?? [];
     const remaining = credentials.filter((c) => c.name !== name);
-    if (remaining.length === credentials.length) throw new OAuthError("not_found", "the client has no federated credential with that name", "federated_credential_not_found");
+    if (remaining.length === credentials.length) throw new OAuthError("federated_credential_not_found");
     const { federated_credentials: _old, ...rest } = record;
     const next = remaining.length > 0 ? { ...rest, federated_credentials: remaining, updated_at: now } : { ...rest, updated_at: now };
     if (checkKeyMaterial(next) !== undefined) {
-      throw new OAuthError("conflict", "this is the client's last way to authenticate; add a key or another credential first", "federated_credential_last");
+      throw new OAuthError("federated_credential_last");
     }
     return next;
   });

@@ -65,7 +65,7 @@ export type TrustedIssuerInput = z.infer<typeof CreateTrustedIssuerSchema>;
 
 /** SPEC §9: bad input is 400 `invalid_request` naming the field. */
 export function invalidMetadata(field: string, problem: string): OAuthError {
-  return new OAuthError("invalid_request", `${field}: ${problem}`, "trusted_issuer_invalid");
+  return new OAuthError("trusted_issuer_invalid", `${field}: ${problem}`);
 }
 
 /** Parse admin input with `schema`, or throw naming the first bad field. */

@@ -30,7 +30,7 @@ export interface TrustedIssuerChange {
 export async function createTrustedIssuer(input: unknown, deps: TrustedIssuerAdminDependencies, now: number): Promise<TrustedIssuerChange> {
   const record = trustedIssuerRecord(parseTrustedIssuerInput(CreateTrustedIssuerSchema, input), deps.loopbackUrlsAllowed, now);
   const change = await changeRecord(deps.trustedIssuerWriter, record.issuer, (current) => {
-    if (current !== null) throw new OAuthError("conflict", "this issuer is already trusted; change it with PATCH", "trusted_issuer_exists");
+    if (current !== null) throw new OAuthError("trusted_issuer_exists");
     return record;
   }, "trusted issuer");
   return { record, change };
@@ -79,5 +79,5 @@ function existingIssuer(current: TrustedIssuerRecord | null): TrustedIssuerRecor
 }
 
 function notFound(): OAuthError {
-  return new OAuthError("not_found", "no trusted issuer with that issuer identifier", "trusted_issuer_not_found");
+  return new OAuthError("trusted_issuer_not_found");
 }

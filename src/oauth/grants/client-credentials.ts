@@ -24,7 +24,7 @@ const SCOPE_TOKEN = new RegExp(`^${SCOPE_TOKEN_CHARS}+$`);
  */
 export function decideClientCredentials(form: FormParams, client: ClientRecord, defaultAudience: string): ClientCredentialsDecision {
   if (!client.grant_types.includes("client_credentials")) {
-    throw new OAuthError("unauthorized_client", "this client is not registered for the client_credentials grant", "grant_not_registered");
+    throw new OAuthError("grant_not_registered");
   }
   return { scopes: decideScopes(form.get("scope"), client), audience: decideAudience(form.get("resource"), client, defaultAudience) };
 }
@@ -35,11 +35,11 @@ function decideScopes(requested: string | undefined, client: ClientRecord): stri
   if (requested === undefined) return allowed;
   const scopes = requested.split(" ");
   if (scopes.some((scope) => !SCOPE_TOKEN.test(scope))) {
-    throw new OAuthError("invalid_scope", "scope is malformed (RFC 6749 section 3.3: space-separated tokens)", "scope_malformed");
+    throw new OAuthError("scope_malformed");
   }
   const unknown = scopes.find((scope) => !allowed.includes(scope));
   if (unknown !== undefined) {
-    throw new OAuthError("invalid_scope", "a requested scope is not among the client's registered scopes", "scope_not_allowed");
+    throw new OAuthError("scope_not_allowed");
   }
   return [...new Set(scopes)];
 }
@@ -48,10 +48,10 @@ function decideAudience(resource: string | undefined, client: ClientRecord, defa
   if (resource === undefined) return defaultAudience;
   // RFC 8707 §2: an absolute URI without a fragment.
   if (!URL.canParse(resource) || resource.includes("#")) {
-    throw new OAuthError("invalid_target", "resource must be an absolute URI without a fragment", "resource_malformed");
+    throw new OAuthError("resource_malformed");
   }
   if (!client.resources.includes(resource)) {
-    throw new OAuthError("invalid_target", "the requested resource is not one this client may use", "resource_not_allowed");
+    throw new OAuthError("resource_not_allowed");
   }
   return resource;
 }
