@@ -10,7 +10,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
 import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
 import type { ClientAuthSettings } from "./oauth/client-auth/index.js";
-import type { ClientKeySource } from "./oauth/client-auth/keys.js";
+import type { ClientKeySource } from "./core/key-sources.js";
 import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
 import { clientWriterStore, type ClientWrites } from "./stores/client-writer.js";
 import { ClientRegistry, type ClientLookup } from "./stores/clients.js";
@@ -23,7 +23,7 @@ import type { TrustedIssuerRecord } from "./core/federation.js";
 import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
 import { issuerKeySource } from "./stores/issuer-keys.js";
-import type { IssuerKeySource } from "./oauth/federation/federated-assertion.js";
+import type { IssuerKeySource } from "./core/key-sources.js";
 
 export interface ServerContext {
   readonly settings: Settings;

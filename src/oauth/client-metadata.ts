@@ -7,6 +7,7 @@
 import { fetchUrlProblem } from "../core/addresses.js";
 import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
 import * as z from "../zod.js";
+import { OAuthError } from "../core/errors.js";
 import { FederatedCredentialsSchema } from "./federation/credential-schema.js";
 import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS } from "../stores/replay-topology.js";
 import { REPLAY_GUARD_LOCATIONS } from "../core/client-record.js";
@@ -220,4 +221,9 @@ export function keyFitProblem(jwk: KeyShape, registeredAlg: string | undefined):
 export function jwksUriProblem(uri: string | undefined, loopbackAllowed: boolean): string | undefined {
   if (uri === undefined) return undefined;
   return fetchUrlProblem(uri, { loopbackAllowed });
+}
+
+/** RFC 7591 §3.2.2: 400 `invalid_client_metadata` naming the field and the problem. */
+export function invalidMetadata(field: string, problem: string): OAuthError {
+  return new OAuthError("client_metadata_invalid", `${field}: ${problem}`);
 }

@@ -11,9 +11,12 @@ import type { ClientWrites } from "../stores/client-writer.js";
 import { generateClientSecret, type SecretBox } from "../stores/secret-box.js";
 import type { AssertionAlg } from "../core/algorithms.js";
 import { changeClient, readClient, type AppliedChange } from "./client-changes.js";
-import { checkKeyMaterial, CreateClientSchema, jwksUriProblem, RotateSecretSchema, UpdateClientSchema } from "./client-metadata.js";
+import { checkKeyMaterial, CreateClientSchema, invalidMetadata, jwksUriProblem, RotateSecretSchema, UpdateClientSchema } from "./client-metadata.js";
 import { checkFederatedCredentials, type CredentialCheckDependencies } from "./federation/credential-checks.js";
 import { MAX_TOPOLOGIES_IN_TRANSITION, replayTopologyChange, topologyTransitionSeconds, type TransitionRules } from "./replay-topology-change.js";
+
+/** Kept here for its importers; defined beside the metadata schemas (client-metadata.ts). */
+export { invalidMetadata };
 
 export interface RegistrationDependencies extends CredentialCheckDependencies {
   /** The writer of record: every change and every admin read goes through it. */
@@ -149,10 +152,6 @@ export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown)
   const issue = result.error.issues[0]!;
   const field = issue.path.length > 0 ? issue.path.join(".") : "body";
   throw invalidMetadata(field, issue.message);
-}
-
-export function invalidMetadata(field: string, problem: string): OAuthError {
-  return new OAuthError("client_metadata_invalid", `${field}: ${problem}`);
 }
 
 /** SPEC §10: `next` with the replay-guard topologies it leaves still in force. */

@@ -10,9 +10,9 @@
  */
 import type { JWK } from "jose";
 import type { TrustedIssuerRecord } from "../core/federation.js";
-import { clientAuthFailed } from "../oauth/client-auth/failures.js";
-import { parseRemoteJwks } from "../oauth/client-auth/jwks-document.js";
-import type { IssuerKeySource } from "../oauth/federation/federated-assertion.js";
+import { OAuthError } from "../core/errors.js";
+import { parseRemoteJwks } from "../core/jwk-set.js";
+import type { IssuerKeySource } from "../core/key-sources.js";
 import { BoundedFetchError, fetchTextBounded, type FetchLike } from "./bounded-fetch.js";
 import { JWKS_CACHE_TTL_SECONDS, JWKS_FAILURE_BACKOFF_SECONDS, JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_BYTES, JWKS_REFETCH_MIN_INTERVAL_SECONDS } from "./remote-jwks.js";
 import { fetchUrlProblem } from "../core/addresses.js";
@@ -92,7 +92,7 @@ export function issuerKeySource(options: IssuerKeyOptions): IssuerKeySource {
       if (entry.pending) return entry.pending;
       if (entry.failedAt !== undefined && now - entry.failedAt < JWKS_FAILURE_BACKOFF_SECONDS * 1000) {
         if (fresh) return entry.keys!;
-        throw clientAuthFailed(entry.failure ?? "federated_keys_unavailable");
+        throw new OAuthError(entry.failure ?? "federated_keys_unavailable");
       }
       const current = entry;
       current.attemptedAt = now;
@@ -106,7 +106,7 @@ export function issuerKeySource(options: IssuerKeyOptions): IssuerKeySource {
           Object.assign(current, { failedAt: now, failure: failure.reason });
           console.error(JSON.stringify({ event: "trusted_issuer_keys_unavailable", issuer: issuer.issuer, problem: failure.problem }));
           if (refresh && current.keys !== undefined && now < current.expiresAt) return current.keys;
-          throw clientAuthFailed(failure.reason);
+          throw new OAuthError(failure.reason);
         })
         .finally(() => (current.pending = undefined));
       return current.pending;

@@ -17,9 +17,9 @@
  */
 import type { JWK } from "jose";
 import { fetchUrlProblem } from "../core/addresses.js";
-import { clientAuthFailed } from "../oauth/client-auth/failures.js";
-import { parseRemoteJwks } from "../oauth/client-auth/jwks-document.js";
-import { inlineKeySource, type ClientKeySource } from "../oauth/client-auth/keys.js";
+import { OAuthError } from "../core/errors.js";
+import { parseRemoteJwks } from "../core/jwk-set.js";
+import { inlineKeySource, type ClientKeySource } from "../core/key-sources.js";
 import { BoundedFetchError, fetchTextBounded, type FetchLike, type FetchLimits } from "./bounded-fetch.js";
 import type { ClientRecord } from "../core/client-record.js";
 
@@ -91,7 +91,7 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
       const addressProblem = fetchUrlProblem(uri, { loopbackAllowed: options.loopbackUrlsAllowed });
       if (addressProblem !== undefined) {
         console.error(JSON.stringify({ event: "client_jwks_unavailable", client_id: client.client_id, problem: "address_not_allowed" }));
-        throw clientAuthFailed("assertion_jwks_uri_not_allowed");
+        throw new OAuthError("assertion_jwks_uri_not_allowed");
       }
       const id = `${client.client_id}\n${uri}`;
       let entry = entries.get(id);
@@ -105,7 +105,7 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
       if (entry.pending) return entry.pending;
       if (entry.failedAt !== undefined && now - entry.failedAt < JWKS_FAILURE_BACKOFF_SECONDS * 1000) {
         if (fresh) return entry.keys!;
-        throw clientAuthFailed(entry.failure ?? "assertion_jwks_unavailable");
+        throw new OAuthError(entry.failure ?? "assertion_jwks_unavailable");
       }
 
       const current = entry;
@@ -130,7 +130,7 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
           console.error(JSON.stringify({ event: "client_jwks_unavailable", client_id: client.client_id, jwks_origin: originOf(uri), problem: failure.problem }));
           // An unknown kid with a still-fresh set: keep the set, the caller reports the missing key.
           if (refresh && current.keys !== undefined && now < current.expiresAt) return current.keys;
-          throw clientAuthFailed(failure.reason);
+          throw new OAuthError(failure.reason);
         }
       };
       current.pending = load().finally(() => (current.pending = undefined));

@@ -2,8 +2,13 @@
  * The claim rules of a verified client assertion (SPEC §3 rules 6, 7, 8 and the shape of 10;
  * RFC 7523 §3), checked in a fixed order against one `now`, like jose's jwt_claims_set helper.
  */
-import type { VerifiedAssertion } from "./assertion.js";
 import { clientAuthFailed } from "./failures.js";
+
+/** What a valid assertion yields: the jti to consume and until when to remember it. */
+export interface VerifiedAssertion {
+  readonly jti: string;
+  readonly exp: number;
+}
 
 export interface ClaimRules {
   /** Seconds since the epoch. */

@@ -7,9 +7,12 @@ import { base64url, compactVerify, type JWSHeaderParameters } from "jose";
 import type { AudienceMode } from "../../core/client-record.js";
 import type { ClientRecord } from "../../core/client-record.js";
 import { isAsymmetricAlg, isHmacAlg, sameAlgorithm, type AssertionAlg } from "../../core/algorithms.js";
-import { checkAssertionClaims, type ClaimRules } from "./assertion-claims.js";
+import { checkAssertionClaims, type ClaimRules, type VerifiedAssertion } from "./assertion-claims.js";
+
+export type { VerifiedAssertion };
 import { clientAuthFailed } from "./failures.js";
-import { resolveAssertionKey, type ClientKeySource } from "./keys.js";
+import { resolveAssertionKey } from "./keys.js";
+import { type ClientKeySource } from "../../core/key-sources.js";
 
 /** RFC 7523 §3 / SPEC §3 rule 2: assertions larger than this are refused before parsing. */
 export const MAX_ASSERTION_BYTES = 8 * 1024;
@@ -28,12 +31,6 @@ export interface ParsedAssertion {
 export interface AssertionContext extends ClaimRules {
   /** Audience mode in force for this client (its override, else the server's). */
   readonly audienceMode: AudienceMode;
-}
-
-/** What a valid assertion yields: the jti to consume and until when to remember it. */
-export interface VerifiedAssertion {
-  readonly jti: string;
-  readonly exp: number;
 }
 
 const decoder = new TextDecoder();

@@ -14,7 +14,7 @@ import { clientReplayScope, issuerReplayScope } from "../../stores/replay-topolo
 import type { SecretBox } from "../../stores/secret-box.js";
 import { parseClientAssertion, verifyClientAssertion, type VerifiedAssertion } from "./assertion.js";
 import { clientAuthFailed } from "./failures.js";
-import type { ClientKeySource } from "./keys.js";
+import type { ClientKeySource } from "../../core/key-sources.js";
 import { extractPresentedCredentials, type PresentedCredentials } from "./presented.js";
 import { secretsEqual } from "./secret.js";
 import { federatedJtiScope } from "../../core/federation.js";

@@ -5,6 +5,7 @@
  */
 import { importJWK, type CryptoKey, type JWK } from "jose";
 import type { ClientRecord } from "../../core/client-record.js";
+import type { ClientKeySource } from "../../core/key-sources.js";
 import {
   HMAC_MIN_SECRET_BYTES,
   isHmacAlg,
@@ -17,24 +18,6 @@ import {
 } from "../../core/algorithms.js";
 import { clientAuthFailed } from "./failures.js";
 import { memoizeAsync } from "../../memo.js";
-
-/** Where a client's public keys come from. */
-export interface ClientKeySource {
-  /**
-   * The client's public JWKs: its inline `jwks`, or those at its `jwks_uri`.
-   * @param refresh the caller found no key for a `kid`: refetch a remote set if allowed.
-   * @throws OAuthError invalid_client when a remote set cannot be had.
-   */
-  keysOf(client: ClientRecord, refresh: boolean): Promise<readonly JWK[]>;
-}
-
-/** Keys of inline `jwks` only; a jwks_uri client fails closed. */
-export const inlineKeySource: ClientKeySource = {
-  async keysOf(client) {
-    if (client.jwks) return client.jwks.keys;
-    throw clientAuthFailed("assertion_jwks_unavailable");
-  },
-};
 
 const encoder = new TextEncoder();
 /** Imported public keys, per JWK object (records are cached, so their JWKs are reused). */

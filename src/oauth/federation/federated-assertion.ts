@@ -14,6 +14,7 @@ import { compactVerify, type JWK } from "jose";
 import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
 import { OAuthError } from "../../core/errors.js";
 import type { ClientRecord } from "../../core/client-record.js";
+import type { IssuerKeySource } from "../../core/key-sources.js";
 import type { TrustedIssuers } from "../../stores/trusted-issuers.js";
 import { isAsymmetricAlg, type AsymmetricAlg } from "../../core/algorithms.js";
 import type { ParsedAssertion } from "../client-auth/assertion.js";
@@ -21,15 +22,6 @@ import { clientAuthFailed } from "../client-auth/failures.js";
 import { importCached, matchingKeys } from "../client-auth/keys.js";
 import { checkCredentialClaims, checkIssuerClaims, type CheckedFederatedToken, type FederatedClaimRules } from "./federated-claims.js";
 import { isSpiffeIssuer } from "./trusted-issuer-metadata.js";
-
-/** Where trusted issuers' public keys come from (stores/issuer-keys.ts). */
-export interface IssuerKeySource {
-  /**
-   * @param refresh no key matched a `kid`: refetch a remote set if allowed.
-   * @throws OAuthError invalid_client when the keys cannot be had.
-   */
-  keysOf(issuer: TrustedIssuerRecord, refresh: boolean): Promise<readonly JWK[]>;
-}
 
 export interface FederationDependencies {
   readonly trustedIssuers: TrustedIssuers;

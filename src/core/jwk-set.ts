@@ -12,8 +12,8 @@
  * - A set with no usable key left is invalid.
  */
 import type { JWK } from "jose";
-import * as z from "../../zod.js";
-import { PRIVATE_JWK_MEMBERS, PRIVATE_KEY_JWT_ALGS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "../../core/algorithms.js";
+import * as z from "../zod.js";
+import { PRIVATE_JWK_MEMBERS, PRIVATE_KEY_JWT_ALGS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "./algorithms.js";
 
 /** Most keys accepted in one remote set. */
 export const MAX_REMOTE_JWKS_KEYS = 100;
