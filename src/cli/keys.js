@@ -6,12 +6,11 @@
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { parsePrivateKeyText } from "../client/assertion.js";
+import { PRIVATE_JWK_MEMBERS } from "../core/algorithms.js";
 import { CliError, UsageError } from "./args.js";
 
 /** Algorithms the CLI generates keys for (the server accepts these and more, SPEC §3 rule 3). */
 export const GENERATED_KEY_ALGS = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"];
-
-const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /**
  * @param {string | undefined} alg
@@ -49,7 +48,7 @@ export async function generateKeyPairJwk(alg) {
 export function publicPart(jwk) {
   /** @type {Record<string, unknown>} */
   const copy = { ...jwk };
-  for (const member of PRIVATE_MEMBERS) delete copy[member];
+  for (const member of PRIVATE_JWK_MEMBERS) delete copy[member];
   delete copy.key_ops;
   delete copy.ext;
   return /** @type {import("jose").JWK} */ (copy);

@@ -13,6 +13,7 @@
  *   // POST grant_type=client_credentials&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion=…
  */
 import { importJWK, importPKCS8, SignJWT } from "jose";
+import { isHmacAlg } from "../core/algorithms.js";
 
 /** RFC 7523 §2.2 `client_assertion_type`. */
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -105,7 +106,7 @@ async function resolveSigningKey(key, alg, kid) {
     // client_secret_jwt: the secret is the HMAC key (RFC 7523 §2.2, RFC 7518 §3.2).
     const secret = typeof key === "string" ? new TextEncoder().encode(key) : key;
     const hmacAlg = alg ?? "HS256";
-    if (!/^HS(256|384|512)$/.test(hmacAlg)) throw new TypeError(`a client secret signs with HS256, HS384 or HS512, not ${hmacAlg}`);
+    if (!isHmacAlg(hmacAlg)) throw new TypeError(`a client secret signs with HS256, HS384 or HS512, not ${hmacAlg}`);
     return { signingKey: secret, alg: hmacAlg, kid };
   }
   if (isJwk(key)) {

@@ -6,8 +6,7 @@
 import { clientIdArg, CliError, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
 import { SECRETS_DIR } from "../context.js";
 import { checkAlg, generateKeyPairJwk, publicPart, writePrivateKeyFile } from "../keys.js";
-
-const AUTH_METHODS = ["private_key_jwt", "client_secret_jwt", "client_secret_basic", "client_secret_post"];
+import { TOKEN_ENDPOINT_AUTH_METHODS } from "../../core/algorithms.js";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */
 
@@ -29,7 +28,7 @@ async function create(ctx) {
   const { args } = ctx;
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   const auth = flag(args, "auth") ?? "private_key_jwt";
-  if (!AUTH_METHODS.includes(auth)) throw new UsageError(`--auth must be one of ${AUTH_METHODS.join(", ")}`);
+  if (!(/** @type {readonly string[]} */ (TOKEN_ENDPOINT_AUTH_METHODS)).includes(auth)) throw new UsageError(`--auth must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(", ")}`);
   const clientId = flag(args, "client-id") ?? crypto.randomUUID();
   /** @type {Record<string, unknown>} */
   const metadata = { client_id: clientId, client_name: requiredFlag(args, "name"), token_endpoint_auth_method: auth };

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Which URLs this server may fetch (SPEC §6: a client's `jwks_uri`, and later a trusted issuer's
  * discovery, JWKS and bundle URLs), checked as addresses, not as strings. Pure functions, no OAuth
@@ -16,19 +17,20 @@
  * to such addresses, self-hosted workerd must be firewalled.
  */
 
-/** Why a URL may not be fetched, or undefined when it may. Texts complete "the URL …". */
-export type FetchUrlProblem = string | undefined;
+/** @typedef {string | undefined} FetchUrlProblem Why a URL may not be fetched, or undefined when it may. Texts complete "the URL …". */
 
-export interface FetchUrlRules {
-  /** Local dev only: `http://` and `https://` to a loopback host (127/8, ::1, localhost) are allowed. */
-  readonly loopbackAllowed: boolean;
-}
+/**
+ * @typedef {object} FetchUrlRules
+ * @property {boolean} loopbackAllowed Local dev only: `http://` and `https://` to a loopback host (127/8, ::1, localhost) are allowed.
+ */
 
 /**
  * Check a URL this server is about to store or fetch.
- * @returns the problem in words (e.g. "must be an https:// URL"), or undefined when it may be fetched.
+ * @param {string} uri
+ * @param {FetchUrlRules} rules
+ * @returns {FetchUrlProblem} the problem in words (e.g. "must be an https:// URL"), or undefined when it may be fetched.
  */
-export function fetchUrlProblem(uri: string, rules: FetchUrlRules): FetchUrlProblem {
+export function fetchUrlProblem(uri, rules) {
   if (!URL.canParse(uri)) return "must be an absolute https:// URL";
   const url = new URL(uri);
   if (url.protocol !== "https:" && url.protocol !== "http:") return "must be an https:// URL";
@@ -38,8 +40,12 @@ export function fetchUrlProblem(uri: string, rules: FetchUrlRules): FetchUrlProb
   return hostProblem(url.hostname);
 }
 
-/** Why a hostname (URL.hostname form) is not a public host, or undefined when it is. */
-export function hostProblem(hostname: string): FetchUrlProblem {
+/**
+ * Why a hostname (URL.hostname form) is not a public host, or undefined when it is.
+ * @param {string} hostname
+ * @returns {FetchUrlProblem}
+ */
+export function hostProblem(hostname) {
   if (hostname === "" ) return "must name a host";
   if (hostname.endsWith(".")) return "must not name a host with a trailing dot";
   const lower = hostname.toLowerCase();
@@ -53,8 +59,12 @@ export function hostProblem(hostname: string): FetchUrlProblem {
   return undefined;
 }
 
-/** True for loopback hosts: 127.0.0.0/8, [::1], [::ffff:127.x.y.z], `localhost` and `*.localhost`. */
-export function isLoopbackHostname(hostname: string): boolean {
+/**
+ * True for loopback hosts: 127.0.0.0/8, [::1], [::ffff:127.x.y.z], `localhost` and `*.localhost`.
+ * @param {string} hostname
+ * @returns {boolean}
+ */
+export function isLoopbackHostname(hostname) {
   const lower = hostname.toLowerCase();
   if (lower === "localhost" || lower.endsWith(".localhost")) return true;
   const v4 = parseIPv4(hostname);
@@ -67,66 +77,89 @@ export function isLoopbackHostname(hostname: string): boolean {
   return mapped !== undefined && mapped >>> 24 === 127;
 }
 
-/** A dotted-quad IPv4 address as an unsigned 32-bit number (WHATWG hostnames are already canonical). */
-function parseIPv4(hostname: string): number | undefined {
+/**
+ * A dotted-quad IPv4 address as an unsigned 32-bit number (WHATWG hostnames are already canonical).
+ * @param {string} hostname
+ * @returns {number | undefined}
+ */
+function parseIPv4(hostname) {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
   if (!m) return undefined;
-  const octets = m.slice(1).map(Number);
+  const [a = 0, b = 0, c = 0, d = 0] = m.slice(1).map(Number);
+  const octets = [a, b, c, d];
   if (octets.some((o) => o > 255)) return undefined;
-  return ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }
 
 /** [prefix, bits] of IPv4 ranges that are not globally reachable (RFC 6890, RFC 6598, RFC 5737). */
-const NON_GLOBAL_IPV4: readonly [string, number][] = [
+/** @type {readonly [string, number][]} */
+const NON_GLOBAL_IPV4 = [
   ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16],
   ["172.16.0.0", 12], ["192.0.0.0", 24], ["192.0.2.0", 24], ["192.88.99.0", 24], ["192.168.0.0", 16],
   ["198.18.0.0", 15], ["198.51.100.0", 24], ["203.0.113.0", 24], ["224.0.0.0", 4], ["240.0.0.0", 4],
 ];
 
-function isGlobalIPv4(address: number): boolean {
+/**
+ * @param {number} address
+ * @returns {boolean}
+ */
+function isGlobalIPv4(address) {
   return !NON_GLOBAL_IPV4.some(([prefix, bits]) => {
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    return (address & mask) >>> 0 === (parseIPv4(prefix)! & mask) >>> 0;
+    return (address & mask) >>> 0 === ((parseIPv4(prefix) ?? 0) & mask) >>> 0;
   });
 }
 
-/** Eight 16-bit groups of an IPv6 address in URL.hostname form (without brackets), or undefined. */
-function parseIPv6(text: string): number[] | undefined {
+/**
+ * Eight 16-bit groups of an IPv6 address in URL.hostname form (without brackets), or undefined.
+ * @param {string} text
+ * @returns {number[] | undefined}
+ */
+function parseIPv6(text) {
   let head = text;
-  let tail: number[] = [];
+  /** @type {number[]} */
+  let tail = [];
   // A trailing dotted quad (WHATWG serialises it away, but accept it anyway).
   const quad = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (quad) {
-    const v4 = parseIPv4(quad[2]!);
+    const v4 = parseIPv4(quad[2] ?? "");
     if (v4 === undefined) return undefined;
     head = `${quad[1]}0:0`;
     tail = [v4 >>> 16, v4 & 0xffff];
   }
   const halves = head.split("::");
   if (halves.length > 2) return undefined;
-  const groups = (part: string) => (part === "" ? [] : part.split(":"));
-  const left = groups(halves[0]!);
-  const right = halves.length === 2 ? groups(halves[1]!) : [];
+  const groups = (/** @type {string} */ part) => (part === "" ? [] : part.split(":"));
+  const left = groups(halves[0] ?? "");
+  const right = halves.length === 2 ? groups(halves[1] ?? "") : [];
   if ([...left, ...right].some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
   const fill = 8 - left.length - right.length;
   if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
-  const all = [...left, ...Array<string>(halves.length === 2 ? fill : 0).fill("0"), ...right].map((g) => parseInt(g, 16));
+  const all = [...left, ...Array(halves.length === 2 ? fill : 0).fill("0"), ...right].map((g) => parseInt(g, 16));
   if (tail.length) all.splice(6, 2, ...tail);
   return all;
 }
 
-/** The IPv4 address inside ::ffff:a.b.c.d (IPv4-mapped), else undefined. */
-function mappedIPv4(groups: number[]): number | undefined {
+/**
+ * The IPv4 address inside ::ffff:a.b.c.d (IPv4-mapped), else undefined.
+ * @param {number[]} groups
+ * @returns {number | undefined}
+ */
+function mappedIPv4(groups) {
   if (!(groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)) return undefined;
-  return ((groups[6]! << 16) | groups[7]!) >>> 0;
+  return (((groups[6] ?? 0) << 16) | (groups[7] ?? 0)) >>> 0;
 }
 
-/** Global unicast 2000::/3 only, minus its special-purpose blocks (RFC 6890, RFC 3849, RFC 3056). */
-function isGlobalIPv6(groups: number[]): boolean {
-  const first = groups[0]!;
+/**
+ * Global unicast 2000::/3 only, minus its special-purpose blocks (RFC 6890, RFC 3849, RFC 3056).
+ * @param {number[]} groups
+ * @returns {boolean}
+ */
+function isGlobalIPv6(groups) {
+  const [first = 0, second = 0] = groups;
   if ((first & 0xe000) !== 0x2000) return false;
-  if (first === 0x2001 && groups[1]! < 0x0200) return false; // 2001::/23 IETF protocol assignments
-  if (first === 0x2001 && groups[1] === 0x0db8) return false; // 2001:db8::/32 documentation
+  if (first === 0x2001 && second < 0x0200) return false; // 2001::/23 IETF protocol assignments
+  if (first === 0x2001 && second === 0x0db8) return false; // 2001:db8::/32 documentation
   if (first === 0x2002) return false; // 2002::/16 6to4, which embeds any IPv4 address
   return true;
 }
