@@ -2,7 +2,6 @@
  * The claim rules of a verified client assertion (SPEC §3 rules 6, 7, 8 and the shape of 10;
  * RFC 7523 §3), checked in a fixed order against one `now`, like jose's jwt_claims_set helper.
  */
-import type { VerifiedAssertion } from "./assertion.js";
 import { clientAuthFailed } from "./failures.js";
 
 export interface ClaimRules {
@@ -15,8 +14,12 @@ export interface ClaimRules {
    * the issuer, plus in compat mode the URL of the endpoint that was called.
    */
   readonly acceptedAudiences: readonly string[];
-  /** The `client_id` form parameter, if sent (rule 6). */
-  readonly formClientId: string | undefined;
+}
+
+/** What a valid assertion yields: the jti to consume and until when to remember it. */
+export interface VerifiedAssertion {
+  readonly jti: string;
+  readonly exp: number;
 }
 
 /** Longest accepted `jti` (SPEC §3 rule 10). */
@@ -24,13 +27,14 @@ export const MAX_JTI_LENGTH = 256;
 
 /**
  * Check the claims of an assertion whose signature has been verified.
+ * @param clientId the client the assertion was presented for (the client_id parameter, if sent).
  * @throws OAuthError invalid_client naming the first rule that failed.
  */
 export function checkAssertionClaims(claims: Record<string, unknown>, clientId: string, rules: ClaimRules): VerifiedAssertion {
-  // Rule 6: iss = sub = client_id (RFC 7523 §3 items 1-2), and the form's client_id too.
+  // Rule 6: iss = sub = client_id (RFC 7523 §3 items 1-2). `clientId` is the client_id parameter
+  // when one was sent (assertion.ts nameAssertionClient), so the parameter is equal too.
   if (claims.iss !== clientId) throw clientAuthFailed("assertion_iss_mismatch");
   if (claims.sub !== clientId) throw clientAuthFailed("assertion_sub_mismatch");
-  if (rules.formClientId !== undefined && rules.formClientId !== clientId) throw clientAuthFailed("assertion_client_id_mismatch");
 
   // Rule 7: aud is one accepted value, as a string or a one-element array (RFC 7523 §3 item 3).
   checkAudience(claims.aud, rules.acceptedAudiences);

@@ -1,15 +1,15 @@
 /**
- * verifyClientAssertion(): RFC 7523 client assertions (`private_key_jwt`, `client_secret_jwt`),
- * SPEC §3 rules 2-9 in a fixed order. Rule 10's single-use `jti` is consumed by the caller, last
- * (see client-auth/index.ts), so a request that fails a later check does not burn the assertion.
+ * RFC 7523 client assertions (`private_key_jwt`, `client_secret_jwt`) before their claims are
+ * trusted: parsed (SPEC §3 rule 2), the client they name found from unverified claims, the header
+ * checked for that client (rules 3, 9), the signature verified against the candidate keys (rule 5,
+ * keys from keys.ts). The claims are checked by assertion-claims.ts; the whole line reads in index.ts.
  */
-import { base64url, compactVerify, type JWSHeaderParameters } from "jose";
+import type { JWSHeaderParameters } from "jose";
 import type { AudienceMode } from "../../config.js";
 import type { ClientRecord } from "../../stores/clients.js";
 import { isAsymmetricAlg, isHmacAlg, sameAlgorithm, type AssertionAlg } from "../algorithms.js";
-import { checkAssertionClaims, type ClaimRules } from "./assertion-claims.js";
+import { decodeJsonSegment, verifyCompactJws, type VerificationKey } from "../jws.js";
 import { clientAuthFailed } from "./failures.js";
-import { resolveAssertionKey, type ClientKeySource } from "./keys.js";
 
 /** RFC 7523 §3 / SPEC §3 rule 2: assertions larger than this are refused before parsing. */
 export const MAX_ASSERTION_BYTES = 8 * 1024;
@@ -24,19 +24,6 @@ export interface ParsedAssertion {
   /** Claims as sent. Untrusted until the signature is verified: used only to find the client. */
   readonly unverifiedClaims: Record<string, unknown> | undefined;
 }
-
-export interface AssertionContext extends ClaimRules {
-  /** Audience mode in force for this client (its override, else the server's). */
-  readonly audienceMode: AudienceMode;
-}
-
-/** What a valid assertion yields: the jti to consume and until when to remember it. */
-export interface VerifiedAssertion {
-  readonly jti: string;
-  readonly exp: number;
-}
-
-const decoder = new TextDecoder();
 
 /**
  * SPEC §3 rule 2: a compact JWS of at most 8 KiB, never JWE, never `alg: none`.
@@ -60,41 +47,49 @@ export function parseClientAssertion(compact: string): ParsedAssertion {
   return { compact, header: header as JWSHeaderParameters, unverifiedClaims: decodeJsonSegment(segments[1]!) };
 }
 
-/**
- * SPEC §3 rules 3-9 for `client`, whose method is private_key_jwt or client_secret_jwt.
- * @param clientSecret the client's secret in plain text, for client_secret_jwt.
- * @throws OAuthError invalid_client naming the first rule that failed.
- */
-export async function verifyClientAssertion(
-  parsed: ParsedAssertion,
-  client: ClientRecord,
-  clientSecret: string | undefined,
-  keySource: ClientKeySource,
-  context: AssertionContext,
-): Promise<VerifiedAssertion> {
-  const { header } = parsed;
-  const alg = checkAssertionHeader(header, client, context.audienceMode);
-
-  // Rule 4: the key comes from the client's own registration, never from jku/x5u/jwk headers.
-  const key = await resolveAssertionKey(client, alg, header.kid, clientSecret, keySource);
-
-  // Rule 5: the signature verifies before any claim is trusted.
-  try {
-    await compactVerify(parsed.compact, key, { algorithms: [alg] });
-  } catch {
-    throw clientAuthFailed("assertion_signature_invalid");
-  }
-  // The signature covers exactly the payload segment parseClientAssertion() decoded (canonical
-  // base64url, no crit/b64 extension), so those claims are now trusted; not decoded a second time.
-  const claims = parsed.unverifiedClaims;
-  if (claims === undefined) throw clientAuthFailed("assertion_payload_invalid");
-
-  // Rules 6-8 and the shape of rule 10.
-  return checkAssertionClaims(claims, client.client_id, context);
+/** Which client an assertion is presented for, found before anything in it is trusted. */
+export interface NamedClient {
+  readonly clientId: string;
+  /**
+   * The client_id parameter names a client that the assertion's iss/sub do not: not the client's
+   * own assertion, but perhaps a trusted issuer's token for its federated credentials (SPEC §9).
+   */
+  readonly claimsNameAnother: boolean;
 }
 
-/** Rules 3 and 9: alg allowed for the method and registration, no unknown crit, typ by mode. */
-function checkAssertionHeader(header: JWSHeaderParameters, client: ClientRecord, audienceMode: AudienceMode): AssertionAlg {
+/**
+ * RFC 7523 §3: the client is named by the client_id parameter, else by the (not yet verified) sub,
+ * else iss. These claims only choose whose keys to try: SPEC §3 rule 6 (iss = sub = client_id) is
+ * checked once, on the verified claims (assertion-claims.ts). The client_id parameter needs no
+ * second check there: when sent, it is the client_id the claims are compared with.
+ * @throws OAuthError invalid_client when nothing names a client.
+ */
+export function nameAssertionClient(clientIdParameter: string | undefined, unverifiedClaims: Record<string, unknown> | undefined): NamedClient {
+  const clientId = clientIdParameter ?? stringClaim(unverifiedClaims?.sub) ?? stringClaim(unverifiedClaims?.iss);
+  if (clientId === undefined) throw clientAuthFailed("client_id_undeterminable");
+  const named = [unverifiedClaims?.iss, unverifiedClaims?.sub].filter((v) => typeof v === "string");
+  return { clientId, claimsNameAnother: clientIdParameter !== undefined && named.length > 0 && !named.includes(clientIdParameter) };
+}
+
+/**
+ * SPEC §3 rule 5: the signature verifies under one of the candidate keys before any claim is trusted.
+ * @returns the verified claims.
+ * @throws OAuthError invalid_client naming the failure.
+ */
+export async function verifyAssertionSignature(parsed: ParsedAssertion, alg: AssertionAlg, keys: readonly VerificationKey[]): Promise<Record<string, unknown>> {
+  const result = await verifyCompactJws(parsed.compact, alg, keys);
+  if (result.ok) return result.claims;
+  // A registered JWK that WebCrypto cannot import matches no key.
+  if (result.problem === "key_invalid") throw clientAuthFailed("assertion_key_not_found");
+  throw clientAuthFailed(result.problem === "payload_invalid" ? "assertion_payload_invalid" : "assertion_signature_invalid");
+}
+
+/**
+ * Rules 3 and 9: alg allowed for the method and registration, no unknown crit, typ by mode.
+ * @param audienceMode the mode in force for this client (its override, else the server's).
+ * @throws OAuthError invalid_client naming the first rule that failed.
+ */
+export function checkAssertionHeader(header: JWSHeaderParameters, client: ClientRecord, audienceMode: AudienceMode): AssertionAlg {
   const alg = header.alg;
   const allowed = client.token_endpoint_auth_method === "private_key_jwt" ? isAsymmetricAlg(alg) : isHmacAlg(alg);
   if (!allowed) throw clientAuthFailed("assertion_alg_not_allowed");
@@ -130,19 +125,6 @@ export function isCanonicalBase64url(segment: string): boolean {
   return (last & (partial === 2 ? 0b1111 : 0b11)) === 0;
 }
 
-function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
-  try {
-    return parseJsonObject(decoder.decode(base64url.decode(segment)));
-  } catch {
-    return undefined;
-  }
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
