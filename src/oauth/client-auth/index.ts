@@ -4,8 +4,8 @@
  *
  *   extract the presented credentials (presented.ts) → find the client → check its registered
  *   method (no downgrade) → find the candidate keys: own keys, remote JWKS, current and previous
- *   secret, one list (keys.ts) → verify the signature once against them (assertion.ts, jws.ts) →
- *   check the claims (assertion-claims.ts) → commit: consume the jti last, through `commit()`,
+ *   secret, one list (keys.ts) → verify the signature once against them (assertion.ts, ../jws.ts)
+ *   → check the claims (assertion.ts) → commit: consume the jti last, through `commit()`,
  *   once the endpoint's own checks passed.
  *
  * Before verification the assertion's claims only name the client whose keys are tried; they are
@@ -19,14 +19,14 @@ import { clientReplayScope, issuerReplayScope } from "../../stores/replay-topolo
 import type { SecretBox } from "../../stores/secret-box.js";
 import { federatedJtiScope } from "../../core/federation.js";
 import { verifyFederatedAssertion, type FederationDependencies } from "../federation/federated-assertion.js";
-import { checkAssertionHeader, nameAssertionClient, parseClientAssertion, verifyAssertionSignature, type ParsedAssertion } from "./assertion.js";
-import { checkAssertionClaims } from "./assertion-claims.js";
+import { checkAssertionClaims, checkAssertionHeader, nameAssertionClient, parseClientAssertion, verifyAssertionSignature, type ParsedAssertion } from "./assertion.js";
 import { clientAuthFailed } from "./failures.js";
 import { candidateKeys, type ClientKeySource } from "./keys.js";
 import { extractPresentedCredentials, type PresentedCredentials } from "./presented.js";
 import { clientSecretMatches } from "./secret.js";
 
 export { clientSecretMatches } from "./secret.js";
+export { triedBasicAuth } from "./presented.js";
 
 export interface ClientAuthDependencies extends FederationDependencies {
   readonly clients: Pick<ClientRegistry, "get">;
@@ -63,11 +63,6 @@ export interface AuthenticatedClient {
   readonly federated?: { readonly issuer: string; readonly subject: string | undefined; readonly credential: string };
   /** Seconds since the epoch after which nothing issued on this authentication may live (the external token's exp). */
   readonly notAfter?: number;
-}
-
-/** Whether the request tried HTTP Basic (its 401 then carries WWW-Authenticate). */
-export function triedBasicAuth(authorization: string | null): boolean {
-  return authorization !== null && /^basic(\s|$)/i.test(authorization.trim());
 }
 
 /**

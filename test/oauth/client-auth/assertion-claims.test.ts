@@ -3,7 +3,7 @@
  * edges of the clock skew and of ASSERTION_MAX_LIFETIME.
  */
 import { describe, expect, it } from "vitest";
-import { checkAssertionClaims, type ClaimRules } from "../../../src/oauth/client-auth/assertion-claims.js";
+import { checkAssertionClaims, type ClaimRules } from "../../../src/oauth/client-auth/assertion.js";
 import { outcome } from "../reason.js";
 
 const NOW = 1_800_000_000;
