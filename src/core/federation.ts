@@ -5,14 +5,10 @@
  */
 import type { JWK } from "jose";
 import type { AsymmetricAlg } from "./algorithms.js";
+import type { JtiPolicy, TrustedIssuerPreset } from "./federation-names.js";
 
-/** Presets for the well-known issuers (oauth/federation/presets.ts fills in their settings). */
-export const TRUSTED_ISSUER_PRESETS = ["github-actions", "gitlab", "kubernetes", "spiffe"] as const;
-export type TrustedIssuerPreset = (typeof TRUSTED_ISSUER_PRESETS)[number];
-
-/** `single_use`: each `jti` is accepted once per issuer; `reuse`: a token may be presented until it expires. */
-export const JTI_POLICIES = ["single_use", "reuse"] as const;
-export type JtiPolicy = (typeof JTI_POLICIES)[number];
+export { JTI_POLICIES, TRUSTED_ISSUER_PRESETS } from "./federation-names.js";
+export type { JtiPolicy, TrustedIssuerPreset } from "./federation-names.js";
 
 /** A trusted external issuer, stored in KV under `trusted-issuer:<issuer>` (SPEC §9). */
 export interface TrustedIssuerRecord {

@@ -5,11 +5,13 @@
  * `remove-federated-credential`, and `ets federation explain`, all on the admin API.
  */
 import { CliError, clientIdArg, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
+import { TRUSTED_ISSUER_PRESETS } from "../../core/federation-names.js";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */
 /** @typedef {{ run: (ctx: CommandContext) => Promise<void>, usage: string }} Command */
 
-const PRESETS = ["github-actions", "gitlab", "kubernetes", "spiffe"];
+/** @type {readonly string[]} */
+const PRESETS = TRUSTED_ISSUER_PRESETS;
 const ISSUERS = "/admin/trusted-issuers";
 
 /** @type {Record<string, Command>} */
