@@ -11,7 +11,7 @@
  *   A KV failure leaves both unchanged. A deletion keeps a tombstone, so a stale KV read can never
  *   bring a deleted client back.
  *
- * The change itself (validation, merging) is computed by the caller (oauth/client-registration.ts)
+ * The change itself (validation, merging) is computed by the caller (oauth/registration/: parse → mutate, then apply.ts)
  * and retried on conflict, so this object holds no OAuth rules.
  *
  * The same class is the writer of record of trusted issuers (SPEC §9): a record kind plus its id

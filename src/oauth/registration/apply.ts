@@ -1,12 +1,13 @@
 /**
- * Applying one admin change to a client registration without losing concurrent ones (SPEC §6).
- * The change is a pure function of the current record; it is committed through the client's
- * writer of record (stores/client-writer.ts) as a compare-and-set and recomputed on the newer
- * record whenever another change came first, so every acknowledged change is in the final record.
+ * The apply step of every registration change (SPEC §6): the one place a change reaches storage.
+ * The change is a pure mutation of the current record (client-mutations.ts, key-mutations.ts, …);
+ * it is committed through the record's writer of record (stores/client-writer.ts) as a
+ * compare-and-set and recomputed on the newer record whenever another change came first, so every
+ * acknowledged change is in the final record.
  */
-import { OAuthError } from "../http/errors.js";
-import type { ClientRecord } from "../stores/clients.js";
-import type { ClientWrites, RecordWrites } from "../stores/client-writer.js";
+import { OAuthError } from "../../http/errors.js";
+import type { ClientRecord } from "../../stores/clients.js";
+import type { ClientWrites, RecordWrites } from "../../stores/client-writer.js";
 
 /** Compare-and-set rounds before giving up with 503 (each round another change won). */
 export const MAX_CHANGE_ATTEMPTS = 32;
@@ -33,9 +34,9 @@ export interface AppliedChange<T = ClientRecord> {
  * Apply `mutate` to the client's current record, retrying on concurrent changes.
  * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
  */
-export async function changeClient(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
+export async function applyClientChange(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
   if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new OAuthError("not_found", "no client with that client_id", "client_not_found");
-  return changeRecord(writer, clientId, mutate, "client");
+  return applyChange(writer, clientId, mutate, "client");
 }
 
 /**
@@ -43,7 +44,7 @@ export async function changeClient(writer: ClientWrites, clientId: string, mutat
  * (clients, trusted issuers), retrying on concurrent changes.
  * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
  */
-export async function changeRecord<T extends object>(writer: RecordWrites<T>, id: string, mutate: (current: T | null) => T | null, what: string): Promise<AppliedChange<T>> {
+export async function applyChange<T extends object>(writer: RecordWrites<T>, id: string, mutate: (current: T | null) => T | null, what: string): Promise<AppliedChange<T>> {
   let current = await writer.read(id);
   for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
     const next = mutate(current.record);

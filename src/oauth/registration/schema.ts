@@ -1,14 +1,15 @@
 /**
- * The schema of client registrations sent to the management API (SPEC §6, RFC 7591 §2 names).
+ * The schema of client registrations sent to the management API (SPEC §6, RFC 7591 §2 names):
+ * the first step of every registration change (parse → mutate → apply → audit, routes/admin.ts).
  * Bad input is refused with the field named; keys that are too weak, private key material,
  * `jwks_uri`s this server would not fetch (core/addresses.ts), two keys with one `kid`, and keys
  * that cannot verify the registered algorithm are refused at registration.
  */
-import { fetchUrlProblem } from "../core/addresses.js";
-import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
-import * as z from "../zod.js";
-import { FederatedCredentialsSchema } from "./federation/credential-schema.js";
-import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS, REPLAY_GUARD_LOCATIONS } from "../stores/replay-topology.js";
+import { fetchUrlProblem } from "../../core/addresses.js";
+import { SCOPE_TOKEN_CHARS } from "../grants/client-credentials.js";
+import * as z from "../../zod.js";
+import { FederatedCredentialsSchema } from "../federation/credential-schema.js";
+import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS, REPLAY_GUARD_LOCATIONS } from "../../stores/replay-topology.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
@@ -20,7 +21,7 @@ import {
   sameAlgorithm,
   keyTypeForAlg,
   TOKEN_ENDPOINT_AUTH_METHODS,
-} from "./algorithms.js";
+} from "../algorithms.js";
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -137,8 +138,15 @@ export const RotateSecretSchema = z.strictObject({
   ),
 });
 
+/** POST /admin/clients/:client_id/keys: a public signing JWK with a `kid`, so it can later be removed by `kid`. */
+export const AddKeySchema = ClientJwkSchema.check(z.refine((jwk) => typeof jwk.kid === "string", { message: "is required to add a key (keys are removed by kid)", path: ["kid"] }));
+
 export type CreateClientInput = z.infer<typeof CreateClientSchema>;
 export type UpdateClientInput = z.infer<typeof UpdateClientSchema>;
+export type RotateSecretInput = z.infer<typeof RotateSecretSchema>;
+
+/** Secret-based methods: the client has a secret, and no keys. */
+export const usesSecret = (method: (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number]) => method !== "private_key_jwt";
 
 /** The fields whose combination is checked across the whole record. */
 export interface KeyMaterialFields {
