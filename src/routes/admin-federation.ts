@@ -10,7 +10,7 @@ import type { AppEnv } from "../http/app-types.js";
 import { OAuthError } from "../http/errors.js";
 import { explainFederatedAssertion } from "../oauth/federation/explain.js";
 import { CreateTrustedIssuerSchema, parseTrustedIssuerInput, trustedIssuerRecord, UpdateTrustedIssuerSchema } from "../oauth/federation/trusted-issuer-metadata.js";
-import { applyChange, applyClientChange, readClient } from "../oauth/registration/apply.js";
+import { applyClientChange, applyTrustedIssuerChange, readClient } from "../oauth/registration/apply.js";
 import { clientInformation } from "../oauth/registration/client-information.js";
 import { existing } from "../oauth/registration/client-mutations.js";
 import { withCredentialAdded, withCredentialRemoved } from "../oauth/registration/credential-mutations.js";
@@ -27,7 +27,7 @@ const ISSUERS = "/admin/trusted-issuers";
 federationAdminRoutes.post(ISSUERS, async (c) => {
   const { stores, loopbackUrlsAllowed, clock } = c.get("server");
   const record = trustedIssuerRecord(parseTrustedIssuerInput(CreateTrustedIssuerSchema, await readJson(c)), loopbackUrlsAllowed, clock());
-  const change = await applyChange(stores.trustedIssuerWriter, record.issuer, (current) => createdIssuer(current, record), "trusted issuer");
+  const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, record.issuer, (current) => createdIssuer(current, record));
   audit("trusted_issuer_created", { issuer: record.issuer, version: change.version, changed: change.changed });
   return c.json(record, 201, { ...NO_STORE, Location: `${ISSUERS}/${encodeURIComponent(record.issuer)}` });
 });
@@ -47,7 +47,7 @@ federationAdminRoutes.patch(`${ISSUERS}/:issuer`, async (c) => {
   const { stores, loopbackUrlsAllowed, clock } = c.get("server");
   const patch = parseTrustedIssuerInput(UpdateTrustedIssuerSchema, await readJson(c));
   const now = clock();
-  const change = await applyChange(stores.trustedIssuerWriter, checkedIssuerId(c.req.param("issuer")), (current) => patchedIssuer(current, patch, loopbackUrlsAllowed, now), "trusted issuer");
+  const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, checkedIssuerId(c.req.param("issuer")), (current) => patchedIssuer(current, patch, loopbackUrlsAllowed, now));
   const record = change.after!;
   audit("trusted_issuer_updated", { issuer: record.issuer, version: change.version, changed: change.changed });
   return c.json(record, 200, NO_STORE);
@@ -55,7 +55,7 @@ federationAdminRoutes.patch(`${ISSUERS}/:issuer`, async (c) => {
 
 federationAdminRoutes.delete(`${ISSUERS}/:issuer`, async (c) => {
   const issuer = c.req.param("issuer");
-  const change = await applyChange(c.get("server").stores.trustedIssuerWriter, checkedIssuerId(issuer), deletedIssuer, "trusted issuer");
+  const change = await applyTrustedIssuerChange(c.get("server").stores.trustedIssuerWriter, checkedIssuerId(issuer), deletedIssuer);
   audit("trusted_issuer_deleted", { issuer, version: change.version });
   return c.body(null, 204, NO_STORE);
 });

@@ -5,6 +5,7 @@
  * compare-and-set and recomputed on the newer record whenever another change came first, so every
  * acknowledged change is in the final record.
  */
+import type { TrustedIssuerRecord } from "../../core/federation.js";
 import { OAuthError } from "../../http/errors.js";
 import type { ClientRecord } from "../../stores/clients.js";
 import type { ClientWrites, RecordWrites } from "../../stores/client-writer.js";
@@ -37,6 +38,11 @@ export interface AppliedChange<T = ClientRecord> {
 export async function applyClientChange(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
   if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new OAuthError("not_found", "no client with that client_id", "client_not_found");
   return applyChange(writer, clientId, mutate, "client");
+}
+
+/** Apply `mutate` to the trusted issuer's current record (SPEC §9), retrying on concurrent changes. */
+export async function applyTrustedIssuerChange(writer: RecordWrites<TrustedIssuerRecord>, issuer: string, mutate: (current: TrustedIssuerRecord | null) => TrustedIssuerRecord | null): Promise<AppliedChange<TrustedIssuerRecord>> {
+  return applyChange(writer, issuer, mutate, "trusted issuer");
 }
 
 /**
