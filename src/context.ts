@@ -1,7 +1,7 @@
 /**
- * Everything a request needs, resolved once per isolate and origin: validated settings, the issuer,
- * the stores, and lazy access to secrets. Routes get a `ServerContext`; the oauth layer receives
- * only the parts it uses.
+ * Composition, resolved once per isolate and origin: validated settings and the issuer, what an
+ * isolate holds (`Stores`, `SecretSource`), and what a route reads (`ServerContext`). Routes hand
+ * the oauth layer only the parts a rule uses (`clientAuthDependencies` and its siblings).
  *
  * The deployment's parts are built here; local dev (src/local-dev.ts) is decided once, from the
  * whole configuration, and decorates them. Nothing else asks which mode it runs in.
@@ -9,7 +9,7 @@
 import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
 import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
-import type { ClientAuthSettings } from "./oauth/client-auth/index.js";
+import type { ClientAuthDependencies, ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./core/key-sources.js";
 import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
 import { clientWriterStore, type ClientWrites } from "./stores/client-writer.js";
@@ -24,17 +24,15 @@ import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js"
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
 import { issuerKeySource } from "./stores/issuer-keys.js";
 import type { IssuerKeySource } from "./core/key-sources.js";
+import type { TokenLifecycleDependencies } from "./oauth/presented-token.js";
+import type { RegistrationChecks } from "./oauth/registration/input.js";
+import type { TokenRequestDependencies } from "./oauth/token-request.js";
 
-export interface ServerContext {
-  readonly settings: Settings;
-  /** Issuer identifier: ISSUER, or in local dev without it the loopback origin (src/local-dev.ts). */
-  readonly issuer: string;
-  readonly sampleRouteMode: SampleRouteMode;
-  /** The client GET /jwts shows without client_id and signs for any caller: local dev's demo client, else none. */
-  readonly sampleDemoClientId: string | undefined;
-  /** Loopback `jwks_uri`s may be registered and fetched (local dev only). */
-  readonly loopbackUrlsAllowed: boolean;
-  readonly clock: Clock;
+/**
+ * What an isolate holds for one Worker configuration and origin: the stores, built once and
+ * shared by every request (their caches live here).
+ */
+export interface Stores {
   readonly clients: ClientLookup;
   /** The writer of record for client registrations: every admin change goes through it. */
   readonly clientWriter: ClientWrites;
@@ -48,13 +46,39 @@ export interface ServerContext {
   readonly issuerKeys: IssuerKeySource;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
+}
+
+/**
+ * The other half of what an isolate holds: the secrets, opened lazily on first use (Workers
+ * refuse crypto at global scope). Local dev decorates the source, not its users (local-dev.ts).
+ */
+export interface SecretSource {
   signingKeys(): Promise<SigningKeys>;
   secretBox(): Promise<SecretBox>;
   /** RFC 9449 §8 nonces, keyed by HKDF from CLIENT_SECRET_KEY (oauth/dpop-nonce.ts). */
   dpopNonces(): Promise<DpopNonces>;
   adminToken(): Promise<string>;
+}
+
+/**
+ * What a route reads: the configuration as decided once (settings, issuer, local-dev values), the
+ * clock, and the isolate's stores and secrets. Routes hand the oauth layer only the parts a rule
+ * uses (the `…Dependencies` functions below), never the whole context.
+ */
+export interface ServerContext {
+  readonly settings: Settings;
+  /** Issuer identifier: ISSUER, or in local dev without it the loopback origin (src/local-dev.ts). */
+  readonly issuer: string;
+  readonly sampleRouteMode: SampleRouteMode;
+  /** The client GET /jwts shows without client_id and signs for any caller: local dev's demo client, else none. */
+  readonly sampleDemoClientId: string | undefined;
+  /** Loopback `jwks_uri`s may be registered and fetched (local dev only). */
+  readonly loopbackUrlsAllowed: boolean;
+  readonly clock: Clock;
   /** GET /admin/local-dev in local dev; undefined (404) everywhere else. */
   readonly localDevWalkthrough: (() => Promise<LocalDevWalkthrough>) | undefined;
+  readonly stores: Stores;
+  readonly secrets: SecretSource;
 }
 
 const contexts = new WeakMap<object, Map<string, ServerContext>>();
@@ -74,6 +98,27 @@ export function clientAuthSettings(server: ServerContext, path: string, tokenPat
     clockSkewSeconds: server.settings.clockSkewSeconds,
     maxLifetimeSeconds: server.settings.assertionMaxLifetimeSeconds,
   };
+}
+
+/** What client authentication reads (token, introspection and revocation endpoints, SPEC §3). */
+export function clientAuthDependencies({ stores, secrets }: ServerContext): ClientAuthDependencies {
+  const { clients, jtiRegistry, keySource, trustedIssuers, issuerKeys } = stores;
+  return { clients, jtiRegistry, keySource, trustedIssuers, issuerKeys, secretBox: secrets.secretBox };
+}
+
+/** What the token endpoint reads: client authentication, the signing keys and DPoP nonces. */
+export function tokenRequestDependencies(server: ServerContext): TokenRequestDependencies {
+  return { ...clientAuthDependencies(server), signingKeys: server.secrets.signingKeys, dpopNonces: server.secrets.dpopNonces };
+}
+
+/** What introspection and revocation read: client authentication, the signing keys and the revocation list. */
+export function tokenLifecycleDependencies(server: ServerContext): TokenLifecycleDependencies {
+  return { ...clientAuthDependencies(server), signingKeys: server.secrets.signingKeys, revocations: server.stores.revocations };
+}
+
+/** What registration checks read beyond the body (oauth/registration/input.ts). */
+export function registrationChecks(server: ServerContext): RegistrationChecks {
+  return { trustedIssuers: server.stores.trustedIssuers, issuer: server.issuer, loopbackUrlsAllowed: server.loopbackUrlsAllowed };
 }
 
 /**
@@ -98,6 +143,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     issuer: settings.issuer,
     secret: async (name) => requireSecret(env, name),
     clients,
+    // The writer updates the cache of the registry readers use (this one), after each commit.
     clientWriter: clientWriterStore(env.CLIENT_WRITER, clients),
     sampleRouteDefault: "off",
     sampleDemoClientId: undefined,
@@ -113,6 +159,24 @@ function buildContext(env: Env, url: URL): ServerContext {
   }
   const trustedIssuers = new TrustedIssuerRegistry(env.CLIENTS);
 
+  const stores: Stores = {
+    clients: parts.clients,
+    clientWriter: parts.clientWriter,
+    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardLegacyShards, settings.replayGuardTimeoutMs),
+    revocations: revocationList(env.REVOCATION_LIST),
+    keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
+    trustedIssuers,
+    // The writer updates the cache of the registry readers use (this one), after each commit.
+    trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
+    // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
+    issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
+  };
+  const secrets: SecretSource = {
+    signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),
+    secretBox: async () => loadSecretBox(await parts.secret("CLIENT_SECRET_KEY")),
+    dpopNonces: async () => loadDpopNonces(await parts.secret("CLIENT_SECRET_KEY")),
+    adminToken: () => parts.secret("ADMIN_TOKEN"),
+  };
   return {
     settings,
     issuer,
@@ -120,19 +184,8 @@ function buildContext(env: Env, url: URL): ServerContext {
     sampleDemoClientId: parts.sampleDemoClientId,
     loopbackUrlsAllowed: parts.loopbackUrlsAllowed,
     clock: systemClock,
-    clients: parts.clients,
-    clientWriter: parts.clientWriter,
-    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardLegacyShards, settings.replayGuardTimeoutMs),
-    revocations: revocationList(env.REVOCATION_LIST),
-    keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
-    signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),
-    secretBox: async () => loadSecretBox(await parts.secret("CLIENT_SECRET_KEY")),
-    dpopNonces: async () => loadDpopNonces(await parts.secret("CLIENT_SECRET_KEY")),
-    adminToken: () => parts.secret("ADMIN_TOKEN"),
     localDevWalkthrough: parts.walkthrough,
-    trustedIssuers,
-    trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
-    // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
-    issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
+    stores,
+    secrets,
   };
 }

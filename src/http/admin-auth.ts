@@ -21,7 +21,7 @@ export async function presentsAdminToken(c: Context<AppEnv>): Promise<boolean> {
   const header = c.req.header("Authorization") ?? "";
   if (!/^bearer(\s|$)/i.test(header.trim())) return false;
   const match = /^Bearer +(\S+)\s*$/i.exec(header);
-  const expected = await c.get("server").adminToken();
+  const expected = await c.get("server").secrets.adminToken();
   if (!match || !(await secretsEqual(match[1]!, expected))) throw adminTokenRequired();
   return true;
 }

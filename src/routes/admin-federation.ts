@@ -5,12 +5,17 @@
  * Each change (and each explain) is one audit log line without key material or tokens.
  */
 import { Hono, type Context } from "hono";
+import { registrationChecks } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { OAuthError } from "../core/errors.js";
-import { addFederatedCredential, removeFederatedCredential } from "../oauth/federation/credential-management.js";
-import { requireClient } from "../oauth/client-registration.js";
 import { explainFederatedAssertion } from "../oauth/federation/explain.js";
-import { createTrustedIssuer, deleteTrustedIssuer, requireTrustedIssuer, updateTrustedIssuer } from "../oauth/federation/trusted-issuer-registration.js";
+import { CreateTrustedIssuerSchema, parseTrustedIssuerInput, trustedIssuerRecord, UpdateTrustedIssuerSchema } from "../oauth/federation/trusted-issuer-metadata.js";
+import { applyClientChange, applyTrustedIssuerChange, readClient } from "../oauth/registration/apply.js";
+import { clientInformation } from "../oauth/registration/client-information.js";
+import { existing } from "../oauth/registration/client-mutations.js";
+import { withCredentialAdded, withCredentialRemoved } from "../oauth/registration/credential-mutations.js";
+import { parseFederatedCredential } from "../oauth/registration/input.js";
+import { checkedIssuerId, createdIssuer, deletedIssuer, existingIssuer, patchedIssuer } from "../oauth/registration/trusted-issuer-mutations.js";
 
 export const federationAdminRoutes = new Hono<AppEnv>();
 
@@ -18,9 +23,11 @@ const NO_STORE = { "Cache-Control": "no-store" };
 const MAX_PAGE_SIZE = 100;
 const ISSUERS = "/admin/trusted-issuers";
 
+// Changes read as in routes/admin.ts: parse → mutate → apply → audit.
 federationAdminRoutes.post(ISSUERS, async (c) => {
-  const server = c.get("server");
-  const { record, change } = await createTrustedIssuer(await readJson(c), server, server.clock());
+  const { stores, loopbackUrlsAllowed, clock } = c.get("server");
+  const record = trustedIssuerRecord(parseTrustedIssuerInput(CreateTrustedIssuerSchema, await readJson(c)), loopbackUrlsAllowed, clock());
+  const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, record.issuer, (current) => createdIssuer(current, record));
   audit("trusted_issuer_created", { issuer: record.issuer, version: change.version, changed: change.changed });
   return c.json(record, 201, { ...NO_STORE, Location: `${ISSUERS}/${encodeURIComponent(record.issuer)}` });
 });
@@ -28,23 +35,27 @@ federationAdminRoutes.post(ISSUERS, async (c) => {
 federationAdminRoutes.get(ISSUERS, async (c) => {
   const limitParam = Number(c.req.query("limit") ?? 50);
   const limit = Number.isInteger(limitParam) && limitParam >= 1 ? Math.min(limitParam, MAX_PAGE_SIZE) : 50;
-  return c.json(await c.get("server").trustedIssuers.list(limit, c.req.query("cursor") || undefined), 200, NO_STORE);
+  return c.json(await c.get("server").stores.trustedIssuers.list(limit, c.req.query("cursor") || undefined), 200, NO_STORE);
 });
 
 federationAdminRoutes.get(`${ISSUERS}/:issuer`, async (c) => {
-  return c.json(await requireTrustedIssuer(c.req.param("issuer"), c.get("server")), 200, NO_STORE);
+  const issuer = checkedIssuerId(c.req.param("issuer"));
+  return c.json(existingIssuer((await c.get("server").stores.trustedIssuerWriter.read(issuer)).record), 200, NO_STORE);
 });
 
 federationAdminRoutes.patch(`${ISSUERS}/:issuer`, async (c) => {
-  const server = c.get("server");
-  const { record, change } = await updateTrustedIssuer(c.req.param("issuer"), await readJson(c), server, server.clock());
+  const { stores, loopbackUrlsAllowed, clock } = c.get("server");
+  const patch = parseTrustedIssuerInput(UpdateTrustedIssuerSchema, await readJson(c));
+  const now = clock();
+  const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, checkedIssuerId(c.req.param("issuer")), (current) => patchedIssuer(current, patch, loopbackUrlsAllowed, now));
+  const record = change.after!;
   audit("trusted_issuer_updated", { issuer: record.issuer, version: change.version, changed: change.changed });
   return c.json(record, 200, NO_STORE);
 });
 
 federationAdminRoutes.delete(`${ISSUERS}/:issuer`, async (c) => {
   const issuer = c.req.param("issuer");
-  const change = await deleteTrustedIssuer(issuer, c.get("server"));
+  const change = await applyTrustedIssuerChange(c.get("server").stores.trustedIssuerWriter, checkedIssuerId(issuer), deletedIssuer);
   audit("trusted_issuer_deleted", { issuer, version: change.version });
   return c.body(null, 204, NO_STORE);
 });
@@ -72,16 +83,20 @@ function audit(event: string, details: Record<string, unknown>): void {
 // Federated credentials of one client, added and removed like its keys.
 federationAdminRoutes.post("/admin/clients/:client_id/federated-credentials", async (c) => {
   const server = c.get("server");
-  const { info, change } = await addFederatedCredential(c.req.param("client_id"), await readClientJson(c), server, server.clock());
-  const name = change.after?.federated_credentials?.at(-1)?.name;
-  audit("federated_credential_added", { client_id: info.client_id, version: change.version, credential: name });
+  const credential = await parseFederatedCredential(await readClientJson(c), registrationChecks(server));
+  const now = server.clock();
+  const change = await applyClientChange(server.stores.clientWriter, c.req.param("client_id"), (current) => withCredentialAdded(current, credential, now));
+  const info = clientInformation(change.after!);
+  audit("federated_credential_added", { client_id: info.client_id, version: change.version, credential: credential.name });
   return c.json(info, 201, NO_STORE);
 });
 
 federationAdminRoutes.delete("/admin/clients/:client_id/federated-credentials/:name", async (c) => {
-  const server = c.get("server");
+  const { stores, clock } = c.get("server");
   const name = c.req.param("name");
-  const { info, change } = await removeFederatedCredential(c.req.param("client_id"), name, server, server.clock());
+  const now = clock();
+  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id"), (current) => withCredentialRemoved(current, name, now));
+  const info = clientInformation(change.after!);
   audit("federated_credential_removed", { client_id: info.client_id, version: change.version, credential: name });
   return c.json(info, 200, NO_STORE);
 });
@@ -95,8 +110,9 @@ function readClientJson(c: Context<AppEnv>): Promise<unknown> {
 federationAdminRoutes.post("/admin/clients/:client_id/federation/explain", async (c) => {
   const server = c.get("server");
   const clientId = c.req.param("client_id");
-  const client = await requireClient(clientId, server);
-  const answer = await explainFederatedAssertion(await readClientJson(c), client, server, {
+  const client = existing(await readClient(server.stores.clientWriter, clientId));
+  const { trustedIssuers, issuerKeys } = server.stores;
+  const answer = await explainFederatedAssertion(await readClientJson(c), client, { trustedIssuers, issuerKeys }, {
     now: server.clock(),
     clockSkewSeconds: server.settings.clockSkewSeconds,
     issuer: server.issuer,

@@ -4,13 +4,16 @@
  * without secrets.
  */
 import { Hono, type Context } from "hono";
+import { registrationChecks } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { requireAdminToken } from "../http/admin-auth.js";
 import { OAuthError } from "../core/errors.js";
 import { ADMIN_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
-import type { AppliedChange } from "../oauth/client-changes.js";
-import { addClientKey, removeClientKey } from "../oauth/client-key-management.js";
-import { clientInformation, deleteClient, registerClient, requireClient, rotateClientSecret, updateClient } from "../oauth/client-registration.js";
+import { applyClientChange, readClient, type AppliedChange } from "../oauth/registration/apply.js";
+import { clientInformation } from "../oauth/registration/client-information.js";
+import { createdClient, deletedClient, existing, patchedClient, withRotatedSecret } from "../oauth/registration/client-mutations.js";
+import { parseClientPatch, parseNewClient, parseNewKey, parseSecretRotation } from "../oauth/registration/input.js";
+import { withKeyAdded, withKeyRemoved } from "../oauth/registration/key-mutations.js";
 import { federationAdminRoutes } from "./admin-federation.js";
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -22,61 +25,77 @@ adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES)
 // Trusted issuers, federated credentials and explain (SPEC §9), behind the same admin token.
 adminRoutes.route("/", federationAdminRoutes);
 
+// Every change reads: parse (oauth/registration/input.ts) → mutate (a pure function of the current
+// record, rerun on a newer one after a concurrent change) → apply (through the writer of record)
+// → audit.
 adminRoutes.post("/admin/clients", async (c) => {
-  const server = c.get("server");
-  const { info, change } = await registerClient(await readJson(c), server, server.clock());
-  audit("client_created", info.client_id, change);
-  return c.json(info, 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(info.client_id)}` });
+  const { stores, secrets, clock } = c.get("server");
+  const { input, secret } = await parseNewClient(await readJson(c), registrationChecks(c.get("server")), secrets.secretBox);
+  const now = clock();
+  const change = await applyClientChange(stores.clientWriter, input.client_id, (current) => createdClient(current, input, now));
+  audit("client_created", input.client_id, change);
+  return c.json(clientInformation(change.after!, secret), 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(input.client_id)}` });
 });
 
 adminRoutes.get("/admin/clients", async (c) => {
   const limitParam = Number(c.req.query("limit") ?? 50);
   const limit = Number.isInteger(limitParam) && limitParam >= 1 ? Math.min(limitParam, MAX_PAGE_SIZE) : 50;
-  const page = await c.get("server").clients.list(limit, c.req.query("cursor") || undefined);
+  const page = await c.get("server").stores.clients.list(limit, c.req.query("cursor") || undefined);
   return c.json({ clients: page.clients.map((r) => clientInformation(r)), ...(page.next_cursor ? { next_cursor: page.next_cursor } : {}) }, 200, NO_STORE);
 });
 
 adminRoutes.get("/admin/clients/:client_id", async (c) => {
-  const record = await requireClient(c.req.param("client_id"), c.get("server"));
+  const record = existing(await readClient(c.get("server").stores.clientWriter, c.req.param("client_id")));
   return c.json(clientInformation(record), 200, NO_STORE);
 });
 
 adminRoutes.patch("/admin/clients/:client_id", async (c) => {
   const server = c.get("server");
-  const { info, change } = await updateClient(c.req.param("client_id"), await readJson(c), server, server.clock());
+  const patch = await parseClientPatch(await readJson(c), registrationChecks(server));
+  const now = server.clock();
+  const change = await applyClientChange(server.stores.clientWriter, c.req.param("client_id"), (current) => patchedClient(current, patch, now, server.settings));
+  const info = clientInformation(change.after!);
   audit("client_updated", info.client_id, change);
   return c.json(info, 200, NO_STORE);
 });
 
 adminRoutes.delete("/admin/clients/:client_id", async (c) => {
   const clientId = c.req.param("client_id");
-  const change = await deleteClient(clientId, c.get("server"));
+  const change = await applyClientChange(c.get("server").stores.clientWriter, clientId, deletedClient);
   audit("client_deleted", clientId, change);
   return c.body(null, 204, NO_STORE);
 });
 
 adminRoutes.post("/admin/clients/:client_id/secret", async (c) => {
-  const server = c.get("server");
+  const { stores, secrets, clock } = c.get("server");
+  const clientId = c.req.param("client_id");
   // The body is optional: without one, the old secret overlaps for the default period.
-  const input = c.req.raw.body === null || c.req.header("Content-Length") === "0" ? undefined : await readJson(c);
-  const { info, change } = await rotateClientSecret(c.req.param("client_id"), input, server, server.clock());
+  const body = c.req.raw.body === null || c.req.header("Content-Length") === "0" ? undefined : await readJson(c);
+  const { rotation, secret } = await parseSecretRotation(body, clientId, secrets.secretBox);
+  const now = clock();
+  const change = await applyClientChange(stores.clientWriter, clientId, (current) => withRotatedSecret(current, rotation, now));
+  const info = clientInformation(change.after!, secret);
   audit("client_secret_rotated", info.client_id, change);
   return c.json(info, 200, NO_STORE);
 });
 
 // Client key rotation (private_key_jwt with inline jwks): add the new public key, then remove the old.
 adminRoutes.post("/admin/clients/:client_id/keys", async (c) => {
-  const server = c.get("server");
-  const { info, change } = await addClientKey(c.req.param("client_id"), await readJson(c), server, server.clock());
-  const kid = change.after?.jwks?.keys.at(-1)?.kid;
-  audit("client_key_added", info.client_id, change, { kid });
+  const { stores, clock } = c.get("server");
+  const jwk = parseNewKey(await readJson(c));
+  const now = clock();
+  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id"), (current) => withKeyAdded(current, jwk, now));
+  const info = clientInformation(change.after!);
+  audit("client_key_added", info.client_id, change, { kid: jwk.kid });
   return c.json(info, 201, NO_STORE);
 });
 
 adminRoutes.delete("/admin/clients/:client_id/keys/:kid", async (c) => {
-  const server = c.get("server");
+  const { stores, clock } = c.get("server");
   const kid = c.req.param("kid");
-  const { info, change } = await removeClientKey(c.req.param("client_id"), kid, server, server.clock());
+  const now = clock();
+  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id"), (current) => withKeyRemoved(current, kid, now));
+  const info = clientInformation(change.after!);
   audit("client_key_removed", info.client_id, change, { kid });
   return c.json(info, 200, NO_STORE);
 });

@@ -24,7 +24,7 @@ const PUBLIC_CACHE = { "Cache-Control": "public, max-age=300" };
 
 discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
   const { issuer } = c.get("server");
-  const keys = await c.get("server").signingKeys();
+  const keys = await c.get("server").secrets.signingKeys();
   return c.json(
     {
       issuer,
@@ -54,7 +54,7 @@ discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
 });
 
 discoveryRoutes.get("/.well-known/jwks.json", async (c) => {
-  const keys = await c.get("server").signingKeys();
+  const keys = await c.get("server").secrets.signingKeys();
   return c.json(keys.publicJwks, 200, PUBLIC_CACHE);
 });
 

@@ -2,7 +2,7 @@
  * POST /oauth2/introspect (RFC 7662, SPEC §2), client-authenticated like the token endpoint.
  */
 import { Hono } from "hono";
-import { clientAuthSettings } from "../context.js";
+import { clientAuthSettings, tokenLifecycleDependencies } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { NO_STORE_HEADERS } from "../http/errors.js";
 import { readOAuthForm } from "../http/form.js";
@@ -19,6 +19,6 @@ introspectRoutes.post(INTROSPECTION_PATH, limitBody(FORM_BODY_LIMIT_BYTES), asyn
   const form = await readOAuthForm(c.req.raw);
   // Compat-mode assertion aud: the issuer, this endpoint's URL, or the token endpoint's URL.
   const settings = clientAuthSettings(server, INTROSPECTION_PATH, TOKEN_PATH);
-  const response = await handleIntrospectionRequest(form, c.req.header("Authorization") ?? null, server, settings);
+  const response = await handleIntrospectionRequest(form, c.req.header("Authorization") ?? null, tokenLifecycleDependencies(server), settings);
   return c.json(response, 200, NO_STORE_HEADERS);
 });

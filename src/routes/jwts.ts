@@ -15,7 +15,7 @@ import { clientSecretMatches, triedBasicAuth } from "../oauth/client-auth/index.
 import { clientAuthFailed } from "../oauth/client-auth/failures.js";
 import { JWT_BEARER_ASSERTION_TYPE, parseBasicCredentials } from "../oauth/client-auth/presented.js";
 import { buildSampleAssertion } from "../oauth/sample-assertion.js";
-import type { ServerContext } from "../context.js";
+import type { SecretSource } from "../context.js";
 import type { ClientRecord } from "../core/client-record.js";
 import { OTK_TOKEN_PATH, TOKEN_PATH } from "./token.js";
 
@@ -41,7 +41,7 @@ jwtsRoutes.get(
     }
     const clientId = queried ?? basic?.clientId ?? server.sampleDemoClientId;
     if (clientId === undefined) throw new OAuthError("sample_client_id_missing");
-    const client = await server.clients.get(clientId);
+    const client = await server.stores.clients.get(clientId);
     if (basic !== undefined && (client === null || client.disabled)) throw clientAuthFailed("unknown_or_disabled_client");
     if (client === null) throw new OAuthError("sample_client_unknown");
     if (client.disabled) throw new OAuthError("sample_client_disabled");
@@ -52,10 +52,10 @@ jwtsRoutes.get(
 
     let secret: string | undefined;
     if (basic !== undefined) {
-      if (!(await clientSecretMatches(client, basic.secret, server, server.clock()))) throw clientAuthFailed("secret_mismatch");
+      if (!(await clientSecretMatches(client, basic.secret, server.secrets, server.clock()))) throw clientAuthFailed("secret_mismatch");
       secret = basic.secret;
     } else if (method === "client_secret_jwt" && (client.client_id === server.sampleDemoClientId || (await presentsAdminToken(c)))) {
-      secret = await currentSecret(server, client);
+      secret = await currentSecret(server.secrets, client);
     }
 
     const path = c.req.query("token_endpoint") === OTK_TOKEN_PATH ? OTK_TOKEN_PATH : TOKEN_PATH;
@@ -83,9 +83,9 @@ jwtsRoutes.get(
 );
 
 /** The client's current secret in plain text. @throws OAuthError conflict when it was sealed under another CLIENT_SECRET_KEY. */
-async function currentSecret(server: ServerContext, client: ClientRecord): Promise<string | undefined> {
+async function currentSecret(secrets: Pick<SecretSource, "secretBox">, client: ClientRecord): Promise<string | undefined> {
   if (client.client_secret_sealed === undefined) return undefined;
-  const box = await server.secretBox();
+  const box = await secrets.secretBox();
   try {
     return await box.open(client.client_id, client.client_secret_sealed);
   } catch {

@@ -3,7 +3,7 @@
  * POST /auth/oauth/v2/token/revoke, client-authenticated like the token endpoint.
  */
 import { Hono } from "hono";
-import { clientAuthSettings } from "../context.js";
+import { clientAuthSettings, tokenLifecycleDependencies } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { NO_STORE_HEADERS } from "../http/errors.js";
 import { readOAuthForm } from "../http/form.js";
@@ -24,7 +24,7 @@ for (const [path, tokenPath] of [
   revokeRoutes.post(path, limitBody(FORM_BODY_LIMIT_BYTES), async (c) => {
     const server = c.get("server");
     const form = await readOAuthForm(c.req.raw);
-    await handleRevocationRequest(form, c.req.header("Authorization") ?? null, server, clientAuthSettings(server, path, tokenPath));
+    await handleRevocationRequest(form, c.req.header("Authorization") ?? null, tokenLifecycleDependencies(server), clientAuthSettings(server, path, tokenPath));
     // RFC 7009 §2.2: 200 with an empty body, revoked or not.
     return c.body(null, 200, NO_STORE_HEADERS);
   });

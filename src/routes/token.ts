@@ -2,7 +2,7 @@
  * POST /oauth2/token and its OAuth Toolkit alias POST /auth/oauth/v2/token (SPEC §2).
  */
 import { Hono } from "hono";
-import { clientAuthSettings } from "../context.js";
+import { clientAuthSettings, tokenRequestDependencies } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { NO_STORE_HEADERS } from "../http/errors.js";
 import { readOAuthForm } from "../http/form.js";
@@ -27,10 +27,10 @@ for (const path of [TOKEN_PATH, OTK_TOKEN_PATH]) {
       dpopNonce: server.settings.dpopNonce,
     };
     const dpop = { proof: c.req.raw.headers.get("DPoP"), method: c.req.method, url: c.req.url };
-    const response = await handleTokenRequest(form, c.req.header("Authorization") ?? null, server, settings, dpop);
+    const response = await handleTokenRequest(form, c.req.header("Authorization") ?? null, tokenRequestDependencies(server), settings, dpop);
     // RFC 9449 §8.2: hand a DPoP client the current nonce with its token, saving it a round trip later.
     if (response.token_type === "DPoP" && settings.dpopNonce === "required") {
-      const nonce = await (await server.dpopNonces()).issue(settings.now);
+      const nonce = await (await server.secrets.dpopNonces()).issue(settings.now);
       return c.json(response, 200, { ...NO_STORE_HEADERS, "DPoP-Nonce": nonce });
     }
     // Constant headers straight into the Response: c.json would build a Headers object per token.

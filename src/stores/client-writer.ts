@@ -11,7 +11,7 @@
  *   A KV failure leaves both unchanged. A deletion keeps a tombstone, so a stale KV read can never
  *   bring a deleted client back.
  *
- * The change itself (validation, merging) is computed by the caller (oauth/client-registration.ts)
+ * The change itself (validation, merging) is computed by the caller (oauth/registration/: parse → mutate, then apply.ts)
  * and retried on conflict, so this object holds no OAuth rules.
  *
  * The same class is the writer of record of trusted issuers (SPEC §9): a record kind plus its id
@@ -60,9 +60,12 @@ interface RecordTable<T> {
 export class ClientWriter extends DurableObject<Env> {
   /** Commits run one after another, across the awaits of their KV writes. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** The KV side of each record kind, built once for the object's lifetime. */
+  readonly #tables: { readonly [K in RecordKind]: RecordTable<WrittenRecords[K]> };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#tables = kvTables(env.CLIENTS);
     void ctx.blockConcurrencyWhile(async () => this.#migrate());
   }
 
@@ -114,14 +117,7 @@ export class ClientWriter extends DurableObject<Env> {
   }
 
   #table<K extends RecordKind>(kind: K): RecordTable<WrittenRecords[K]> {
-    if (kind === "client") {
-      const kv = new ClientRegistry(this.env.CLIENTS);
-      const table: RecordTable<ClientRecord> = { getFresh: (id) => kv.getFresh(id), put: (_id, r) => kv.put(r), delete: (id) => kv.delete(id), owns: (id, r) => r.client_id === id };
-      return table as RecordTable<WrittenRecords[K]>;
-    }
-    const kv = new TrustedIssuerRegistry(this.env.CLIENTS);
-    const table: RecordTable<TrustedIssuerRecord> = { getFresh: (id) => kv.getFresh(id), put: (_id, r) => kv.put(r), delete: (id) => kv.delete(id), owns: (id, r) => r.issuer === id };
-    return table as RecordTable<WrittenRecords[K]>;
+    return this.#tables[kind];
   }
 
   #row<T>(name: string): Versioned<T> | null {
@@ -161,7 +157,24 @@ export function clientWriterStore(namespace: DurableObjectNamespace<ClientWriter
   return recordWriterStore(namespace, "client", registry);
 }
 
-/** RecordWrites of `kind` over the `CLIENT_WRITER` namespace, one object per record. */
+/**
+ * The KV side of each kind, read and written straight through (the object never reads a cache).
+ * The readers' cache is updated once, by the caller's `RecordWrites` after a commit.
+ */
+function kvTables(kv: KVNamespace): { readonly [K in RecordKind]: RecordTable<WrittenRecords[K]> } {
+  const clients = new ClientRegistry(kv);
+  const issuers = new TrustedIssuerRegistry(kv);
+  return {
+    client: { getFresh: (id) => clients.getFresh(id), put: (_id, r) => clients.put(r), delete: (id) => clients.delete(id), owns: (id, r) => r.client_id === id },
+    trusted_issuer: { getFresh: (id) => issuers.getFresh(id), put: (_id, r) => issuers.put(r), delete: (id) => issuers.delete(id), owns: (id, r) => r.issuer === id },
+  };
+}
+
+/**
+ * RecordWrites of `kind` over the `CLIENT_WRITER` namespace, one object per record.
+ * @param cache the registry this isolate's readers use (context.ts passes the same instance), so
+ *   a committed change is visible to them at once.
+ */
 export function recordWriterStore<K extends RecordKind>(
   namespace: DurableObjectNamespace<ClientWriter>,
   kind: K,

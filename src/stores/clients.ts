@@ -80,14 +80,13 @@ export class ClientRegistry {
     return this.#read(clientId);
   }
 
+  /** KV write of the writer of record only (stores/client-writer.ts); readers' caches learn it through remember(). */
   async put(record: ClientRecord): Promise<void> {
     await unavailableOnFailure("put", () => this.#kv.put(clientKey(record.client_id), JSON.stringify(record)));
-    this.#cache.set(record.client_id, { record, until: this.#now() + CLIENT_CACHE_SECONDS * 1000 });
   }
 
   async delete(clientId: string): Promise<void> {
     await unavailableOnFailure("delete", () => this.#kv.delete(clientKey(clientId)));
-    this.#cache.delete(clientId);
   }
 
   /** Update this isolate's cache after a change written elsewhere (stores/client-writer.ts). */

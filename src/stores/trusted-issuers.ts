@@ -61,14 +61,13 @@ export class TrustedIssuerRegistry implements TrustedIssuers {
     throw unavailable("read");
   }
 
+  /** KV write of the writer of record only (stores/client-writer.ts); readers' caches learn it through remember(). */
   async put(record: TrustedIssuerRecord): Promise<void> {
     await unavailableOnFailure("put", () => this.#kv.put(trustedIssuerKey(record.issuer), JSON.stringify(record)));
-    this.remember(record.issuer, record);
   }
 
   async delete(issuer: string): Promise<void> {
     await unavailableOnFailure("delete", () => this.#kv.delete(trustedIssuerKey(issuer)));
-    this.remember(issuer, null);
   }
 
   /** Update this isolate's cache after a change written elsewhere. */

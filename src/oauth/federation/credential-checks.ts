@@ -5,7 +5,7 @@
  */
 import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
 import type { TrustedIssuers } from "../../stores/trusted-issuers.js";
-import { invalidMetadata } from "../client-metadata.js";
+import { invalidMetadata } from "../registration/invalid-metadata.js";
 import { isWildcardsOnly, subjectMatchesPattern } from "./subject-pattern.js";
 
 export interface CredentialCheckDependencies {

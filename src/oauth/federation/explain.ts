@@ -6,7 +6,7 @@
 import type { ClientRecord } from "../../core/client-record.js";
 import * as z from "../../zod.js";
 import { parseClientAssertion } from "../client-auth/assertion.js";
-import { parseOrThrow } from "../client-registration.js";
+import { parseOrThrow } from "../registration/invalid-metadata.js";
 import { OAuthError } from "../../core/errors.js";
 import { evaluateFederatedAssertion, issuerOf, type FederationDependencies, type FederationSettings } from "./federated-assertion.js";
 

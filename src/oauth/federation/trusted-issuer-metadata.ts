@@ -7,7 +7,7 @@ import { JTI_POLICIES, TRUSTED_ISSUER_PRESETS, type TrustedIssuerRecord } from "
 import { fetchUrlProblem, isLoopbackHostname } from "../../core/addresses.js";
 import * as z from "../../zod.js";
 import { PRIVATE_KEY_JWT_ALGS } from "../../core/algorithms.js";
-import { ClientJwkSchema } from "../client-metadata.js";
+import { ClientJwkSchema } from "../registration/schema.js";
 import { OAuthError } from "../../core/errors.js";
 import { DEFAULT_ALLOWED_ALGS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, PRESETS, WELL_KNOWN_SHARED_ISSUERS } from "./presets.js";
 

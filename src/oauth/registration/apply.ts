@@ -1,12 +1,14 @@
 /**
- * Applying one admin change to a client registration without losing concurrent ones (SPEC §6).
- * The change is a pure function of the current record; it is committed through the client's
- * writer of record (stores/client-writer.ts) as a compare-and-set and recomputed on the newer
- * record whenever another change came first, so every acknowledged change is in the final record.
+ * The apply step of every registration change (SPEC §6): the one place a change reaches storage.
+ * The change is a pure mutation of the current record (client-mutations.ts, key-mutations.ts, …);
+ * it is committed through the record's writer of record (stores/client-writer.ts) as a
+ * compare-and-set and recomputed on the newer record whenever another change came first, so every
+ * acknowledged change is in the final record.
  */
-import { OAuthError } from "../core/errors.js";
-import type { ClientRecord } from "../core/client-record.js";
-import type { ClientWrites, RecordWrites } from "../stores/client-writer.js";
+import type { TrustedIssuerRecord } from "../../core/federation.js";
+import { OAuthError } from "../../core/errors.js";
+import type { ClientRecord } from "../../core/client-record.js";
+import type { ClientWrites, RecordWrites } from "../../stores/client-writer.js";
 
 /** Compare-and-set rounds before giving up with 503 (each round another change won). */
 export const MAX_CHANGE_ATTEMPTS = 32;
@@ -33,9 +35,14 @@ export interface AppliedChange<T = ClientRecord> {
  * Apply `mutate` to the client's current record, retrying on concurrent changes.
  * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
  */
-export async function changeClient(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
+export async function applyClientChange(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
   if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new OAuthError("client_not_found");
-  return changeRecord(writer, clientId, mutate, "client");
+  return applyChange(writer, clientId, mutate, "client");
+}
+
+/** Apply `mutate` to the trusted issuer's current record (SPEC §9), retrying on concurrent changes. */
+export async function applyTrustedIssuerChange(writer: RecordWrites<TrustedIssuerRecord>, issuer: string, mutate: (current: TrustedIssuerRecord | null) => TrustedIssuerRecord | null): Promise<AppliedChange<TrustedIssuerRecord>> {
+  return applyChange(writer, issuer, mutate, "trusted issuer");
 }
 
 /**
@@ -43,7 +50,7 @@ export async function changeClient(writer: ClientWrites, clientId: string, mutat
  * (clients, trusted issuers), retrying on concurrent changes.
  * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
  */
-export async function changeRecord<T extends object>(writer: RecordWrites<T>, id: string, mutate: (current: T | null) => T | null, what: string): Promise<AppliedChange<T>> {
+export async function applyChange<T extends object>(writer: RecordWrites<T>, id: string, mutate: (current: T | null) => T | null, what: string): Promise<AppliedChange<T>> {
   let current = await writer.read(id);
   for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
     const next = mutate(current.record);

@@ -1,16 +1,16 @@
 /**
- * The schema of client registrations sent to the management API (SPEC §6, RFC 7591 §2 names).
+ * The schema of client registrations sent to the management API (SPEC §6, RFC 7591 §2 names):
+ * the first step of every registration change (parse → mutate → apply → audit, routes/admin.ts).
  * Bad input is refused with the field named; keys that are too weak, private key material,
  * `jwks_uri`s this server would not fetch (core/addresses.ts), two keys with one `kid`, and keys
  * that cannot verify the registered algorithm are refused at registration.
  */
-import { fetchUrlProblem } from "../core/addresses.js";
-import { SCOPE_TOKEN_CHARS } from "./grants/client-credentials.js";
-import * as z from "../zod.js";
-import { OAuthError } from "../core/errors.js";
-import { FederatedCredentialsSchema } from "./federation/credential-schema.js";
-import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS } from "../stores/replay-topology.js";
-import { REPLAY_GUARD_LOCATIONS } from "../core/client-record.js";
+import { fetchUrlProblem } from "../../core/addresses.js";
+import { SCOPE_TOKEN_CHARS } from "../grants/client-credentials.js";
+import * as z from "../../zod.js";
+import { FederatedCredentialsSchema } from "../federation/credential-schema.js";
+import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS } from "../../stores/replay-topology.js";
+import { REPLAY_GUARD_LOCATIONS } from "../../core/client-record.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
@@ -22,7 +22,7 @@ import {
   sameAlgorithm,
   keyTypeForAlg,
   TOKEN_ENDPOINT_AUTH_METHODS,
-} from "../core/algorithms.js";
+} from "../../core/algorithms.js";
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -139,8 +139,15 @@ export const RotateSecretSchema = z.strictObject({
   ),
 });
 
+/** POST /admin/clients/:client_id/keys: a public signing JWK with a `kid`, so it can later be removed by `kid`. */
+export const AddKeySchema = ClientJwkSchema.check(z.refine((jwk) => typeof jwk.kid === "string", { message: "is required to add a key (keys are removed by kid)", path: ["kid"] }));
+
 export type CreateClientInput = z.infer<typeof CreateClientSchema>;
 export type UpdateClientInput = z.infer<typeof UpdateClientSchema>;
+export type RotateSecretInput = z.infer<typeof RotateSecretSchema>;
+
+/** Secret-based methods: the client has a secret, and no keys. */
+export const usesSecret = (method: (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number]) => method !== "private_key_jwt";
 
 /** The fields whose combination is checked across the whole record. */
 export interface KeyMaterialFields {
@@ -221,9 +228,4 @@ export function keyFitProblem(jwk: KeyShape, registeredAlg: string | undefined):
 export function jwksUriProblem(uri: string | undefined, loopbackAllowed: boolean): string | undefined {
   if (uri === undefined) return undefined;
   return fetchUrlProblem(uri, { loopbackAllowed });
-}
-
-/** RFC 7591 §3.2.2: 400 `invalid_client_metadata` naming the field and the problem. */
-export function invalidMetadata(field: string, problem: string): OAuthError {
-  return new OAuthError("client_metadata_invalid", `${field}: ${problem}`);
 }

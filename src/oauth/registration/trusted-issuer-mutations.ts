@@ -1,0 +1,60 @@
+/**
+ * Creating, changing and removing trusted issuers (SPEC §9) as pure mutations of the stored
+ * record, applied through their writer of record like client changes (apply.ts), so concurrent
+ * admin changes are never lost. Input is parsed and refused with `invalid_request` naming the
+ * field (federation/trusted-issuer-metadata.ts).
+ */
+import type { TrustedIssuerRecord } from "../../core/federation.js";
+import { OAuthError } from "../../core/errors.js";
+import type * as z from "../../zod.js";
+import { MAX_ISSUER_LENGTH, trustedIssuerRecord, UpdateTrustedIssuerSchema, type TrustedIssuerInput } from "../federation/trusted-issuer-metadata.js";
+
+export type TrustedIssuerPatch = z.infer<typeof UpdateTrustedIssuerSchema>;
+
+/** A new trusted issuer. @throws OAuthError conflict when `current` exists. */
+export function createdIssuer(current: TrustedIssuerRecord | null, record: TrustedIssuerRecord): TrustedIssuerRecord {
+  if (current !== null) throw new OAuthError("trusted_issuer_exists");
+  return record;
+}
+
+/**
+ * A PATCH merged into the issuer and validated as a whole (`null` clears a field back to the
+ * preset's default; a new key source replaces the old one).
+ * @param loopbackUrlsAllowed local dev only: `http://` loopback issuers and key URLs are acceptable.
+ * @throws OAuthError not_found, invalid_request.
+ */
+export function patchedIssuer(current: TrustedIssuerRecord | null, patch: TrustedIssuerPatch, loopbackUrlsAllowed: boolean, now: number): TrustedIssuerRecord {
+  const { created_at, updated_at: _u, ...fields } = existingIssuer(current);
+  const merged: Record<string, unknown> = { ...fields };
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === null) delete merged[field];
+    else if (value !== undefined) merged[field] = value;
+  }
+  // A new key source replaces the old one.
+  const sources = ["discovery", "jwks_uri", "jwks", "spiffe_bundle_endpoint"] as const;
+  const newSource = sources.find((name) => patch[name] !== undefined && patch[name] !== null && patch[name] !== false);
+  if (newSource !== undefined) for (const name of sources) if (name !== newSource) delete merged[name];
+  return trustedIssuerRecord(merged as TrustedIssuerInput, loopbackUrlsAllowed, now, created_at);
+}
+
+/** Stop trusting an issuer: credentials that name it fail as "unknown issuer" from then on. @throws OAuthError not_found. */
+export function deletedIssuer(current: TrustedIssuerRecord | null): null {
+  existingIssuer(current);
+  return null;
+}
+
+/** An issuer identifier from a path, or not_found when none can exist with it. */
+export function checkedIssuerId(issuer: string): string {
+  if (issuer.length === 0 || issuer.length > MAX_ISSUER_LENGTH) throw notFound();
+  return issuer;
+}
+
+/** `current`, or not_found. */
+export function existingIssuer(current: TrustedIssuerRecord | null): TrustedIssuerRecord {
+  if (current === null) throw notFound();
+  return current;
+}
+
+function notFound(): OAuthError {
+  return new OAuthError("trusted_issuer_not_found");
+}
