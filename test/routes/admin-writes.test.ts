@@ -1,19 +1,7 @@
 import { env } from "cloudflare:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  ADMIN_TOKEN,
-  admin,
-  expectOAuthError,
-  keyAssertion,
-  registerClient,
-  registerKeyClient,
-  registerSecretClient,
-  tokenWithAssertion,
-  uniqueId,
-  type KeyClient,
-} from "../helpers.js";
-import { callWorker } from "../support.js";
+import { admin, ADMIN_TOKEN, callWorker, expectOAuthError, keyAssertion, type KeyClient, registerClient, registerKeyClient, registerSecretClient, tokenWithAssertion, uniqueId } from "../helpers.js";
 
 async function publicJwk(alg = "ES256", kid = `k-${crypto.randomUUID().slice(0, 8)}`) {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });

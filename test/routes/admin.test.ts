@@ -5,19 +5,7 @@
 import { env } from "cloudflare:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import {
-  admin,
-  ADMIN_TOKEN,
-  call,
-  expectOAuthError,
-  keyAssertion,
-  postForm,
-  registerClient,
-  registerKeyClient,
-  registerSecretClient,
-  tokenWithAssertion,
-  uniqueId,
-} from "../helpers.js";
+import { admin, ADMIN_TOKEN, callWorker, expectOAuthError, keyAssertion, postForm, registerClient, registerKeyClient, registerSecretClient, tokenWithAssertion, uniqueId } from "../helpers.js";
 
 const basicToken = (clientId: string, secret: string) =>
   postForm({ grant_type: "client_credentials" }, { Authorization: `Basic ${btoa(`${clientId}:${secret}`)}` });
@@ -29,11 +17,11 @@ async function publicJwk(alg = "ES256") {
 describe("admin authentication", () => {
   it("refuses a missing or wrong bearer token with 401 and WWW-Authenticate: Bearer", async () => {
     const attempts = [
-      call("/admin/clients"),
+      callWorker("/admin/clients"),
       admin("GET", "/admin/clients", undefined, "wrong-token"),
       admin("GET", "/admin/clients", undefined, `${ADMIN_TOKEN}x`),
       admin("POST", "/admin/clients", { token_endpoint_auth_method: "client_secret_basic" }, ADMIN_TOKEN.slice(0, -1)),
-      call("/admin/clients", { headers: { Authorization: `Basic ${btoa(`admin:${ADMIN_TOKEN}`)}` } }),
+      callWorker("/admin/clients", { headers: { Authorization: `Basic ${btoa(`admin:${ADMIN_TOKEN}`)}` } }),
     ];
     for (const res of await Promise.all(attempts)) {
       expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer /);
@@ -151,9 +139,9 @@ describe("validation: 400 invalid_client_metadata naming the field", () => {
   });
 
   it("refuses a body that is not JSON", async () => {
-    const res = await call("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: "{not json" });
+    const res = await callWorker("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: "{not json" });
     await expectOAuthError(res, 400, "invalid_client_metadata");
-    const form = await call("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/x-www-form-urlencoded" }, body: "a=b" });
+    const form = await callWorker("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/x-www-form-urlencoded" }, body: "a=b" });
     await expectOAuthError(form, 400, "invalid_client_metadata");
   });
 });

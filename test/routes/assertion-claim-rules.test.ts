@@ -4,18 +4,7 @@
  * (clock skew 15 s, ASSERTION_MAX_LIFETIME 300 s); nothing sleeps.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  expectOAuthError,
-  ISSUER,
-  keyAssertion,
-  nowSeconds,
-  OTK_TOKEN_URL,
-  registerKeyClient,
-  TOKEN_URL,
-  tokenWithAssertion,
-  type KeyClient,
-} from "../helpers.js";
-import { callWorker, formInit } from "../support.js";
+import { callWorker, expectOAuthError, formInit, ISSUER, keyAssertion, type KeyClient, nowSeconds, OTK_TOKEN_URL, registerKeyClient, TOKEN_URL, tokenWithAssertion } from "../helpers.js";
 
 const STRICT_TYP = "client-authentication+jwt";
 

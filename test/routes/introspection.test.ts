@@ -1,30 +1,8 @@
 import { env } from "cloudflare:test";
 import { decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import {
-  admin,
-  call,
-  expectOAuthError,
-  ISSUER,
-  keyAssertion,
-  nowSeconds,
-  OTK_TOKEN_URL,
-  postForm,
-  registerKeyClient,
-  registerSecretClient,
-  TOKEN_URL,
-} from "../helpers.js";
-import {
-  authenticatedForm,
-  bearerToken,
-  forgeServerToken,
-  INTROSPECT_URL,
-  introspect,
-  introspection,
-  postFormWithEnv,
-  REVOKE_URL,
-  unreachableNamespace,
-} from "../lifecycle-helpers.js";
+import { admin, callWorker, expectOAuthError, ISSUER, keyAssertion, nowSeconds, OTK_TOKEN_URL, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
+import { authenticatedForm, bearerToken, forgeServerToken, INTROSPECT_URL, introspect, introspection, REVOKE_URL, unreachableNamespace } from "../lifecycle-helpers.js";
 
 describe("POST /oauth2/introspect (RFC 7662)", () => {
   it("reports an active token of the caller with every field", async () => {
@@ -194,13 +172,13 @@ describe("POST /oauth2/introspect (RFC 7662)", () => {
   it("fails closed with 503 when the revocation list cannot be reached", async () => {
     const client = await registerKeyClient("ES256");
     const form = await authenticatedForm(client, INTROSPECT_URL, { token: await bearerToken(client) });
-    const res = await postFormWithEnv({ REVOCATION_LIST: unreachableNamespace(env.REVOCATION_LIST) }, INTROSPECT_URL, form);
+    const res = await postForm(form, {}, INTROSPECT_URL, { REVOCATION_LIST: unreachableNamespace(env.REVOCATION_LIST) });
     const body = await expectOAuthError(res, 503, "temporarily_unavailable");
     expect(body.error_description).toMatch(/revocation list/);
   });
 
   it("is listed in the metadata with its auth methods and algorithms", async () => {
-    const meta = await (await call("/.well-known/oauth-authorization-server")).json<any>();
+    const meta = await (await callWorker("/.well-known/oauth-authorization-server")).json<any>();
     expect(meta.introspection_endpoint).toBe(INTROSPECT_URL);
     expect(meta.introspection_endpoint_auth_methods_supported).toEqual(meta.token_endpoint_auth_methods_supported);
     expect(meta.introspection_endpoint_auth_signing_alg_values_supported).toEqual(meta.token_endpoint_auth_signing_alg_values_supported);

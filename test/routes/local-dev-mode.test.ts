@@ -6,8 +6,8 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, expectOAuthError, ISSUER, JWT_BEARER, registerSecretClient } from "../helpers.js";
-import { callWorker, formInit, parseCurl } from "../support.js";
+import { ADMIN_TOKEN, callWorker, expectOAuthError, formInit, ISSUER, JWT_BEARER, registerSecretClient } from "../helpers.js";
+import { parseCurl } from "../support.js";
 
 const DEMO_CLIENTS = ["demo-client-secret-jwt", "demo-private-key-jwt"];
 const LOOPBACK_ORIGINS = ["http://localhost", "http://127.0.0.1", "http://localhost:8787", "http://127.0.0.1:8787", "http://[::1]:8787"];

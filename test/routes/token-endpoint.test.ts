@@ -5,20 +5,7 @@
  */
 import { decodeJwt, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import {
-  admin,
-  call,
-  expectOAuthError,
-  ISSUER,
-  JWT_BEARER,
-  keyAssertion,
-  postForm,
-  registerKeyClient,
-  registerSecretClient,
-  TOKEN_URL,
-  tokenWithAssertion,
-} from "../helpers.js";
-import { callWorker, formInit } from "../support.js";
+import { admin, callWorker, expectOAuthError, formInit, ISSUER, JWT_BEARER, keyAssertion, postForm, registerKeyClient, registerSecretClient, TOKEN_URL, tokenWithAssertion } from "../helpers.js";
 
 const CC = { grant_type: "client_credentials" };
 
@@ -39,16 +26,16 @@ describe("request shape", () => {
   it("refuses a body that is not application/x-www-form-urlencoded", async () => {
     const client = await registerKeyClient();
     const json = JSON.stringify({ ...CC, client_assertion_type: JWT_BEARER, client_assertion: await keyAssertion(client) });
-    const res = await call(TOKEN_URL, { method: "POST", headers: { "Content-Type": "application/json" }, body: json });
+    const res = await callWorker(TOKEN_URL, { method: "POST", headers: { "Content-Type": "application/json" }, body: json });
     expect((await expectOAuthError(res, 400, "invalid_request")).error_description).toMatch(/application\/x-www-form-urlencoded/);
-    const noType = await call(TOKEN_URL, { method: "POST", body: new Blob(["grant_type=client_credentials"]) });
+    const noType = await callWorker(TOKEN_URL, { method: "POST", body: new Blob(["grant_type=client_credentials"]) });
     await expectOAuthError(noType, 400, "invalid_request");
   });
 
   it("accepts the form media type with a charset parameter", async () => {
     const client = await registerKeyClient();
     const body = new URLSearchParams({ ...CC, client_assertion_type: JWT_BEARER, client_assertion: await keyAssertion(client) });
-    const res = await call(TOKEN_URL, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8" }, body: body.toString() });
+    const res = await callWorker(TOKEN_URL, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8" }, body: body.toString() });
     await tokenOf(res);
   });
 
@@ -89,7 +76,7 @@ describe("request shape", () => {
     const big = `grant_type=client_credentials&padding=${"x".repeat(17 * 1024)}`;
     const sized = await postForm(big);
     expect((await expectOAuthError(sized, 413, "invalid_request")).error_description).toMatch(/larger than/);
-    const streamed = await call(TOKEN_URL, {
+    const streamed = await callWorker(TOKEN_URL, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new Blob([big]).stream(),
@@ -328,7 +315,7 @@ describe("Cache-Control: no-store", () => {
       postForm(CC, { Authorization: basic(clientId, "wrong") }),
       tokenWithAssertion(await keyAssertion(client), { scope: "nope" }),
       postForm(`grant_type=client_credentials&p=${"x".repeat(20_000)}`),
-      call(TOKEN_URL, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }),
+      callWorker(TOKEN_URL, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }),
     ]);
     expect(responses.map((r) => r.status)).toEqual([200, 401, 400, 401, 401, 400, 413, 400]);
     for (const res of responses) expect(res.headers.get("Cache-Control")).toBe("no-store");
