@@ -7,7 +7,17 @@
 import { exportJWK, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import testSecrets from "../fixtures/server-secrets.json" with { type: "json" };
-import { ADMIN_TOKEN, callWorker, JWT_BEARER, keyAssertion, type KeyClient, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
+import {
+  ADMIN_TOKEN,
+  callWorker,
+  JWT_BEARER,
+  keyAssertion,
+  type KeyClient,
+  postForm,
+  registerKeyClient,
+  registerSecretClient,
+  TOKEN_URL,
+} from "../helpers.js";
 import { captureWorkerLogs, expectUnavailable } from "./fault-support.js";
 
 const logs = captureWorkerLogs();

@@ -8,6 +8,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, callWorker, JWT_BEARER, keyAssertion, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
 import { captureWorkerLogs, expectUnavailable, faultyKv } from "./fault-support.js";
+import { clientKey } from "../../src/stores/kv-keys.js";
 
 const logs = captureWorkerLogs();
 
@@ -62,7 +63,7 @@ describe("faults: KV get throws on the token endpoint", () => {
   it("a stored record that is not valid JSON, or not a client record, is an outage too, not a 500", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_post");
     const client = await registerKeyClient("ES256");
-    const stored = JSON.parse((await env.CLIENTS.get(`client:${client.clientId}`))!);
+    const stored = JSON.parse((await env.CLIENTS.get(clientKey(client.clientId)))!);
     const corrupt = ['{"client_id": "truncated', "null", "[]", "42", "{}", JSON.stringify({ ...stored, grant_types: "client_credentials" }), JSON.stringify({ ...stored, jwks: { keys: null } })];
     for (const value of corrupt) {
       const kv = faultyKv({ get: async () => value });

@@ -7,14 +7,13 @@
 import fc from "fast-check";
 import { base64url } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_BODY_LIMIT_BYTES } from "../../src/http/limits.js";
 import { ADMIN_TOKEN, callWorker, JWT_BEARER, postForm, uniqueId } from "../helpers.js";
 import { generateFuzzKeys, metadata, metadataJson, METHODS, type FuzzKeys } from "./admin-arbitraries.js";
 import { anyJson, checkResponse, fuzzRuns, headerText, quietWorkerLogs } from "./fuzz-support.js";
 
 quietWorkerLogs();
 
-/** SPEC §6 / src/http/limits.ts: admin JSON bodies above 64 KiB are 413. */
-const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 function adminFetch(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {

@@ -9,7 +9,23 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ISSUER, nowSeconds, postForm } from "../helpers.js";
-import { anyJson, assertionForm, b64u, checkResponse, CLIENT_AUTH_ENDPOINTS, es256Signer, expectClientAuthEndpointError, fuzzRuns, quietWorkerLogs, registerFuzzClients, signJson, signSegments, validClaims, validHeader, type FuzzKeyClient } from "./fuzz-support.js";
+import {
+  anyJson,
+  assertionForm,
+  b64u,
+  checkResponse,
+  CLIENT_AUTH_ENDPOINTS,
+  es256Signer,
+  expectClientAuthEndpointError,
+  fuzzRuns,
+  quietWorkerLogs,
+  registerFuzzClients,
+  signJson,
+  signSegments,
+  validClaims,
+  validHeader,
+  type FuzzKeyClient,
+} from "./fuzz-support.js";
 
 quietWorkerLogs();
 

@@ -7,7 +7,20 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { anyJson, assertionForm, b64u, base64urlText, checkResponse, CLIENT_AUTH_ENDPOINTS, expectClientAuthEndpointError, fuzzRuns, quietWorkerLogs, registerFuzzClients, validAssertion, type FuzzKeyClient } from "./fuzz-support.js";
+import {
+  anyJson,
+  assertionForm,
+  b64u,
+  base64urlText,
+  checkResponse,
+  CLIENT_AUTH_ENDPOINTS,
+  expectClientAuthEndpointError,
+  fuzzRuns,
+  quietWorkerLogs,
+  registerFuzzClients,
+  validAssertion,
+  type FuzzKeyClient,
+} from "./fuzz-support.js";
 import { postForm } from "../helpers.js";
 
 quietWorkerLogs();

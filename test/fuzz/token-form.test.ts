@@ -8,13 +8,23 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { FORM_BODY_LIMIT_BYTES } from "../../src/http/limits.js";
 import { callWorker, JWT_BEARER, postForm, registerSecretClient } from "../helpers.js";
-import { assertionForm, base64urlText, checkResponse, CLIENT_AUTH_ENDPOINTS, expectClientAuthEndpointError, fuzzRuns, headerText, quietWorkerLogs, registerFuzzClients, validAssertion, type FuzzKeyClient } from "./fuzz-support.js";
+import {
+  assertionForm,
+  base64urlText,
+  checkResponse,
+  CLIENT_AUTH_ENDPOINTS,
+  expectClientAuthEndpointError,
+  fuzzRuns,
+  headerText,
+  quietWorkerLogs,
+  registerFuzzClients,
+  validAssertion,
+  type FuzzKeyClient,
+} from "./fuzz-support.js";
 
 quietWorkerLogs();
-
-/** SPEC §2: a larger form body is 413 (src/http/limits.ts FORM_BODY_LIMIT_BYTES). */
-const FORM_BODY_LIMIT_BYTES = 16 * 1024;
 
 let basic: { clientId: string; secret: string };
 let post: { clientId: string; secret: string };

@@ -5,7 +5,20 @@
 import { env } from "cloudflare:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { admin, ADMIN_TOKEN, callWorker, expectOAuthError, keyAssertion, postForm, registerClient, registerKeyClient, registerSecretClient, tokenWithAssertion, uniqueId } from "../helpers.js";
+import {
+  admin,
+  ADMIN_TOKEN,
+  callWorker,
+  expectOAuthError,
+  keyAssertion,
+  postForm,
+  registerClient,
+  registerKeyClient,
+  registerSecretClient,
+  tokenWithAssertion,
+  uniqueId,
+} from "../helpers.js";
+import { clientKey } from "../../src/stores/kv-keys.js";
 
 const basicToken = (clientId: string, secret: string) =>
   postForm({ grant_type: "client_credentials" }, { Authorization: `Basic ${btoa(`${clientId}:${secret}`)}` });
@@ -81,7 +94,7 @@ describe("create", () => {
 
   it("stores the secret encrypted: the KV value never contains it", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_jwt");
-    const stored = await env.CLIENTS.get(`client:${clientId}`);
+    const stored = await env.CLIENTS.get(clientKey(clientId));
     expect(stored).not.toBeNull();
     expect(stored).not.toContain(secret);
     expect(JSON.parse(stored!).client_secret_sealed).toEqual(expect.any(String));
@@ -234,7 +247,7 @@ describe("secret rotation", () => {
     expect(info).not.toHaveProperty("client_secret_previous_expires_at");
     await expectOAuthError(await basicToken(clientId, oldSecret), 401, "invalid_client");
     expect((await basicToken(clientId, info.client_secret)).status).toBe(200);
-    expect(await env.CLIENTS.get(`client:${clientId}`)).not.toContain(info.client_secret);
+    expect(await env.CLIENTS.get(clientKey(clientId))).not.toContain(info.client_secret);
   });
 
   it("refuses to rotate a private_key_jwt client's (non-existent) secret, 404 for an unknown client", async () => {

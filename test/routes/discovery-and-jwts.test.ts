@@ -4,7 +4,20 @@
  */
 import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, callWorker, expectOAuthError, formInit, ISSUER, JWT_BEARER, keyAssertion, nowSeconds, OTK_TOKEN_URL, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
+import {
+  ADMIN_TOKEN,
+  callWorker,
+  expectOAuthError,
+  formInit,
+  ISSUER,
+  JWT_BEARER,
+  keyAssertion,
+  nowSeconds,
+  OTK_TOKEN_URL,
+  registerKeyClient,
+  registerSecretClient,
+  TOKEN_URL,
+} from "../helpers.js";
 import { parseCurl } from "../support.js";
 
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];

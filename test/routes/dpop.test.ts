@@ -2,7 +2,19 @@ import { env } from "cloudflare:test";
 import { base64url, CompactSign, decodeJwt, exportJWK, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { ALL_DPOP_DESCRIPTIONS } from "../../src/oauth/dpop.js";
-import { callWorker, expectOAuthError, ISSUER, JWT_BEARER, keyAssertion, nowSeconds, OTK_TOKEN_URL, postForm, registerKeyClient, TOKEN_URL, tokenWithAssertion } from "../helpers.js";
+import {
+  callWorker,
+  expectOAuthError,
+  ISSUER,
+  JWT_BEARER,
+  keyAssertion,
+  nowSeconds,
+  OTK_TOKEN_URL,
+  postForm,
+  registerKeyClient,
+  TOKEN_URL,
+  tokenWithAssertion,
+} from "../helpers.js";
 import { dpopKey, dpopProof, INTROSPECT_URL, introspection, tokenWithDpop } from "../lifecycle-helpers.js";
 
 const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));

@@ -1,8 +1,31 @@
 import { env } from "cloudflare:test";
 import { decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { admin, callWorker, expectOAuthError, ISSUER, keyAssertion, nowSeconds, OTK_TOKEN_URL, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
-import { authenticatedForm, bearerToken, forgeServerToken, INTROSPECT_URL, introspect, introspection, REVOKE_URL, unreachableNamespace } from "../lifecycle-helpers.js";
+import { CLIENT_AUTH_JWT_TYP } from "../../src/client/assertion.js";
+import {
+  admin,
+  callWorker,
+  expectOAuthError,
+  ISSUER,
+  JWT_BEARER,
+  keyAssertion,
+  nowSeconds,
+  OTK_TOKEN_URL,
+  postForm,
+  registerKeyClient,
+  registerSecretClient,
+  TOKEN_URL,
+} from "../helpers.js";
+import {
+  authenticatedForm,
+  bearerToken,
+  forgeServerToken,
+  INTROSPECT_URL,
+  introspect,
+  introspection,
+  REVOKE_URL,
+  unreachableNamespace,
+} from "../lifecycle-helpers.js";
 
 describe("POST /oauth2/introspect (RFC 7662)", () => {
   it("reports an active token of the caller with every field", async () => {
@@ -158,9 +181,9 @@ describe("POST /oauth2/introspect (RFC 7662)", () => {
 
     it("strict mode accepts only the issuer as aud", async () => {
       const client = await registerKeyClient("ES256", { audience_mode: "strict" });
-      const assertion = (aud: string) => keyAssertion(client, { aud }, { typ: "client-authentication+jwt" });
+      const assertion = (aud: string) => keyAssertion(client, { aud }, { typ: CLIENT_AUTH_JWT_TYP });
       const form = async (aud: string) => ({
-        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion_type: JWT_BEARER,
         client_assertion: await assertion(aud),
         token: "x",
       });

@@ -6,7 +6,17 @@
 import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { callWorker, expectOAuthError, formInit, JWT_BEARER, keyAssertion, nowSeconds, registerKeyClient, TOKEN_URL, tokenWithAssertion } from "../helpers.js";
+import {
+  callWorker,
+  expectOAuthError,
+  formInit,
+  JWT_BEARER,
+  keyAssertion,
+  nowSeconds,
+  registerKeyClient,
+  TOKEN_URL,
+  tokenWithAssertion,
+} from "../helpers.js";
 import { PURGE_DELAY_MS, PURGE_GRACE_SECONDS } from "../../src/stores/expiring-keys.js";
 
 /** Rows of every replay-guard shard whose key ends with `jti`. */

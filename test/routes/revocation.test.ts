@@ -1,7 +1,29 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { callWorker, expectOAuthError, ISSUER, keyAssertion, OTK_TOKEN_URL, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
-import { authenticatedForm, bearerToken, dpopKey, dpopProof, forgeServerToken, introspection, OTK_REVOKE_URL, REVOKE_URL, revoke, tokenWithDpop, unreachableNamespace } from "../lifecycle-helpers.js";
+import {
+  callWorker,
+  expectOAuthError,
+  ISSUER,
+  keyAssertion,
+  OTK_TOKEN_URL,
+  postForm,
+  registerKeyClient,
+  registerSecretClient,
+  TOKEN_URL,
+} from "../helpers.js";
+import {
+  authenticatedForm,
+  bearerToken,
+  dpopKey,
+  dpopProof,
+  forgeServerToken,
+  introspection,
+  OTK_REVOKE_URL,
+  REVOKE_URL,
+  revoke,
+  tokenWithDpop,
+  unreachableNamespace,
+} from "../lifecycle-helpers.js";
 
 async function expectEmpty200(res: Response) {
   expect(res.status).toBe(200);
