@@ -7,13 +7,14 @@
  * Nothing is consumed here until `consumeDpopProof`, which the token endpoint calls only after
  * every other check of the request passed (with the client assertion's own jti).
  */
-import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from "jose";
+import { calculateJwkThumbprint, type JWK } from "jose";
 import { OAuthError } from "../http/errors.js";
 import type { ClientRecord } from "../stores/clients.js";
 import type { JtiRegistry } from "../stores/replay-guard.js";
 import type { ReplayScope } from "../stores/replay-topology.js";
-import { isAsymmetricAlg, keyTypeForAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "./algorithms.js";
+import { isAsymmetricAlg, keyTypeForAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "./algorithms.js";
 import type { DpopNonces } from "./dpop-nonce.js";
+import { decodeJsonSegment, verifyCompactJws } from "./jws.js";
 
 /** RFC 9449 §4.2: the `typ` of a DPoP proof. */
 export const DPOP_JWT_TYP = "dpop+jwt";
@@ -62,6 +63,13 @@ export type DpopFailureReason = keyof typeof INVALID_PROOF | keyof typeof NONCE_
 
 /** Every public description, for tests that check they are distinct. */
 export const ALL_DPOP_DESCRIPTIONS: readonly string[] = [...Object.values(INVALID_PROOF), ...Object.values(NONCE_NEEDED)];
+
+/** How a proof that does not verify with its own jwk fails. */
+const PROOF_VERIFICATION_FAILURE = {
+  key_invalid: "dpop_jwk_invalid",
+  signature_invalid: "dpop_signature_invalid",
+  payload_invalid: "dpop_payload_invalid",
+} as const satisfies Record<string, keyof typeof INVALID_PROOF>;
 
 function invalidProof(reason: keyof typeof INVALID_PROOF): OAuthError {
   return new OAuthError("invalid_dpop_proof", INVALID_PROOF[reason], reason);
@@ -130,12 +138,8 @@ export async function verifyDpopProof(
   if (proof.length > MAX_DPOP_PROOF_BYTES) throw invalidProof("dpop_too_large");
   const segments = proof.split(".");
   if (segments.length !== 3 || segments.some((segment) => segment === "")) throw invalidProof("dpop_not_jws");
-  let header: Record<string, unknown>;
-  try {
-    header = decodeProtectedHeader(proof) as Record<string, unknown>;
-  } catch {
-    throw invalidProof("dpop_not_jws");
-  }
+  const header = decodeJsonSegment(segments[0]!);
+  if (header === undefined) throw invalidProof("dpop_not_jws");
 
   // §4.3 items 4-5: typ, and an asymmetric alg (never none, never HMAC).
   if (header.typ !== DPOP_JWT_TYP) throw invalidProof("dpop_typ_invalid");
@@ -153,15 +157,9 @@ export async function verifyDpopProof(
   if (kty === "RSA" && rsaModulusBits(typeof publicJwk.n === "string" ? publicJwk.n : "") < RSA_MIN_MODULUS_BITS) {
     throw invalidProof("dpop_jwk_too_weak");
   }
-  const key = await importProofKey(publicJwk, alg);
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(proof, key, { algorithms: [alg] }));
-  } catch {
-    throw invalidProof("dpop_signature_invalid");
-  }
-  const claims = parseJsonObject(payload);
-  if (claims === undefined) throw invalidProof("dpop_payload_invalid");
+  const verified = await verifyCompactJws(proof, alg, [publicJwk]);
+  if (!verified.ok) throw invalidProof(PROOF_VERIFICATION_FAILURE[verified.problem]);
+  const claims = verified.claims;
 
   // §4.2 / §4.3 items 3 and 8-11: claims, against one `now`.
   const jti = claims.jti;
@@ -213,26 +211,4 @@ export function normalizeHtu(value: string): string | undefined {
     return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape.toUpperCase();
   });
   return `${url.protocol}//${url.host}${path}`;
-}
-
-/** The proof's public key, imported for `alg` (usage hints in the JWK are not ours to honour). */
-async function importProofKey(jwk: JWK, alg: AsymmetricAlg): Promise<CryptoKey> {
-  const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = jwk;
-  let key: CryptoKey | Uint8Array;
-  try {
-    key = await importJWK(bare, alg);
-  } catch {
-    throw invalidProof("dpop_jwk_invalid");
-  }
-  if (key instanceof Uint8Array) throw invalidProof("dpop_jwk_invalid");
-  return key;
-}
-
-function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,15 +1,17 @@
 /**
- * verifyClientAssertion(): RFC 7523 client assertions (`private_key_jwt`, `client_secret_jwt`),
- * SPEC §3 rules 2-9 in a fixed order. Rule 10's single-use `jti` is consumed by the caller, last
- * (see client-auth/index.ts), so a request that fails a later check does not burn the assertion.
+ * The rules of one RFC 7523 client assertion (`private_key_jwt`, `client_secret_jwt`), SPEC §3, in
+ * the order index.ts applies them: parsed (rule 2) → the client it names, from claims not yet
+ * trusted → header for that client (rules 3, 9) → signature against the candidate keys (rule 5; the
+ * keys, rule 4, from keys.ts) → claims (rules 6-8 and the shape of 10), checked like jose's
+ * jwt_claims_set helper in a fixed order against one `now`. Rule 10's single-use `jti` is consumed
+ * by index.ts, last, so a request that fails a later check does not burn the assertion.
  */
-import { base64url, compactVerify, type JWSHeaderParameters } from "jose";
+import type { JWSHeaderParameters } from "jose";
 import type { AudienceMode } from "../../config.js";
 import type { ClientRecord } from "../../stores/clients.js";
 import { isAsymmetricAlg, isHmacAlg, sameAlgorithm, type AssertionAlg } from "../algorithms.js";
-import { checkAssertionClaims, type ClaimRules } from "./assertion-claims.js";
+import { decodeJsonSegment, verifyCompactJws, type VerificationKey } from "../jws.js";
 import { clientAuthFailed } from "./failures.js";
-import { resolveAssertionKey, type ClientKeySource } from "./keys.js";
 
 /** RFC 7523 §3 / SPEC §3 rule 2: assertions larger than this are refused before parsing. */
 export const MAX_ASSERTION_BYTES = 8 * 1024;
@@ -24,19 +26,6 @@ export interface ParsedAssertion {
   /** Claims as sent. Untrusted until the signature is verified: used only to find the client. */
   readonly unverifiedClaims: Record<string, unknown> | undefined;
 }
-
-export interface AssertionContext extends ClaimRules {
-  /** Audience mode in force for this client (its override, else the server's). */
-  readonly audienceMode: AudienceMode;
-}
-
-/** What a valid assertion yields: the jti to consume and until when to remember it. */
-export interface VerifiedAssertion {
-  readonly jti: string;
-  readonly exp: number;
-}
-
-const decoder = new TextDecoder();
 
 /**
  * SPEC §3 rule 2: a compact JWS of at most 8 KiB, never JWE, never `alg: none`.
@@ -60,41 +49,49 @@ export function parseClientAssertion(compact: string): ParsedAssertion {
   return { compact, header: header as JWSHeaderParameters, unverifiedClaims: decodeJsonSegment(segments[1]!) };
 }
 
-/**
- * SPEC §3 rules 3-9 for `client`, whose method is private_key_jwt or client_secret_jwt.
- * @param clientSecret the client's secret in plain text, for client_secret_jwt.
- * @throws OAuthError invalid_client naming the first rule that failed.
- */
-export async function verifyClientAssertion(
-  parsed: ParsedAssertion,
-  client: ClientRecord,
-  clientSecret: string | undefined,
-  keySource: ClientKeySource,
-  context: AssertionContext,
-): Promise<VerifiedAssertion> {
-  const { header } = parsed;
-  const alg = checkAssertionHeader(header, client, context.audienceMode);
-
-  // Rule 4: the key comes from the client's own registration, never from jku/x5u/jwk headers.
-  const key = await resolveAssertionKey(client, alg, header.kid, clientSecret, keySource);
-
-  // Rule 5: the signature verifies before any claim is trusted.
-  try {
-    await compactVerify(parsed.compact, key, { algorithms: [alg] });
-  } catch {
-    throw clientAuthFailed("assertion_signature_invalid");
-  }
-  // The signature covers exactly the payload segment parseClientAssertion() decoded (canonical
-  // base64url, no crit/b64 extension), so those claims are now trusted; not decoded a second time.
-  const claims = parsed.unverifiedClaims;
-  if (claims === undefined) throw clientAuthFailed("assertion_payload_invalid");
-
-  // Rules 6-8 and the shape of rule 10.
-  return checkAssertionClaims(claims, client.client_id, context);
+/** Which client an assertion is presented for, found before anything in it is trusted. */
+export interface NamedClient {
+  readonly clientId: string;
+  /**
+   * The client_id parameter names a client that the assertion's iss/sub do not: not the client's
+   * own assertion, but perhaps a trusted issuer's token for its federated credentials (SPEC §9).
+   */
+  readonly claimsNameAnother: boolean;
 }
 
-/** Rules 3 and 9: alg allowed for the method and registration, no unknown crit, typ by mode. */
-function checkAssertionHeader(header: JWSHeaderParameters, client: ClientRecord, audienceMode: AudienceMode): AssertionAlg {
+/**
+ * RFC 7523 §3: the client is named by the client_id parameter, else by the (not yet verified) sub,
+ * else iss. These claims only choose whose keys to try: SPEC §3 rule 6 (iss = sub = client_id) is
+ * checked once, on the verified claims (checkAssertionClaims below). The client_id parameter needs no
+ * second check there: when sent, it is the client_id the claims are compared with.
+ * @throws OAuthError invalid_client when nothing names a client.
+ */
+export function nameAssertionClient(clientIdParameter: string | undefined, unverifiedClaims: Record<string, unknown> | undefined): NamedClient {
+  const clientId = clientIdParameter ?? stringClaim(unverifiedClaims?.sub) ?? stringClaim(unverifiedClaims?.iss);
+  if (clientId === undefined) throw clientAuthFailed("client_id_undeterminable");
+  const named = [unverifiedClaims?.iss, unverifiedClaims?.sub].filter((v) => typeof v === "string");
+  return { clientId, claimsNameAnother: clientIdParameter !== undefined && named.length > 0 && !named.includes(clientIdParameter) };
+}
+
+/**
+ * SPEC §3 rule 5: the signature verifies under one of the candidate keys before any claim is trusted.
+ * @returns the verified claims.
+ * @throws OAuthError invalid_client naming the failure.
+ */
+export async function verifyAssertionSignature(parsed: ParsedAssertion, alg: AssertionAlg, keys: readonly VerificationKey[]): Promise<Record<string, unknown>> {
+  const result = await verifyCompactJws(parsed.compact, alg, keys);
+  if (result.ok) return result.claims;
+  // A registered JWK that WebCrypto cannot import matches no key.
+  if (result.problem === "key_invalid") throw clientAuthFailed("assertion_key_not_found");
+  throw clientAuthFailed(result.problem === "payload_invalid" ? "assertion_payload_invalid" : "assertion_signature_invalid");
+}
+
+/**
+ * Rules 3 and 9: alg allowed for the method and registration, no unknown crit, typ by mode.
+ * @param audienceMode the mode in force for this client (its override, else the server's).
+ * @throws OAuthError invalid_client naming the first rule that failed.
+ */
+export function checkAssertionHeader(header: JWSHeaderParameters, client: ClientRecord, audienceMode: AudienceMode): AssertionAlg {
   const alg = header.alg;
   const allowed = client.token_endpoint_auth_method === "private_key_jwt" ? isAsymmetricAlg(alg) : isHmacAlg(alg);
   if (!allowed) throw clientAuthFailed("assertion_alg_not_allowed");
@@ -130,19 +127,85 @@ export function isCanonicalBase64url(segment: string): boolean {
   return (last & (partial === 2 ? 0b1111 : 0b11)) === 0;
 }
 
-function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
-  try {
-    return parseJsonObject(decoder.decode(base64url.decode(segment)));
-  } catch {
-    return undefined;
-  }
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
+// ---- Rules 6-8 and the shape of 10: the claims of an assertion whose signature has verified.
+
+export interface ClaimRules {
+  /** Seconds since the epoch. */
+  readonly now: number;
+  readonly clockSkewSeconds: number;
+  readonly maxLifetimeSeconds: number;
+  /**
+   * Accepted `aud` values, compared as exact strings (no trailing-slash or case folding):
+   * the issuer, plus in compat mode the URL of the endpoint that was called.
+   */
+  readonly acceptedAudiences: readonly string[];
+}
+
+/** What a valid assertion yields: the jti to consume and until when to remember it. */
+export interface VerifiedAssertion {
+  readonly jti: string;
+  readonly exp: number;
+}
+
+/** Longest accepted `jti` (SPEC §3 rule 10). */
+export const MAX_JTI_LENGTH = 256;
+
+/**
+ * Check the claims of an assertion whose signature has been verified.
+ * @param clientId the client the assertion was presented for (the client_id parameter, if sent).
+ * @throws OAuthError invalid_client naming the first rule that failed.
+ */
+export function checkAssertionClaims(claims: Record<string, unknown>, clientId: string, rules: ClaimRules): VerifiedAssertion {
+  // Rule 6: iss = sub = client_id (RFC 7523 §3 items 1-2). `clientId` is the client_id parameter
+  // when one was sent (assertion.ts nameAssertionClient), so the parameter is equal too.
+  if (claims.iss !== clientId) throw clientAuthFailed("assertion_iss_mismatch");
+  if (claims.sub !== clientId) throw clientAuthFailed("assertion_sub_mismatch");
+
+  // Rule 7: aud is one accepted value, as a string or a one-element array (RFC 7523 §3 item 3).
+  checkAudience(claims.aud, rules.acceptedAudiences);
+
+  // Rule 8: exp required, in the future, not too far ahead; iat and nbf sane (RFC 7523 §3 items 4-6).
+  const { now, clockSkewSeconds: skew, maxLifetimeSeconds: maxLifetime } = rules;
+  const exp = claims.exp;
+  if (!isNumericDate(exp)) throw clientAuthFailed("assertion_exp_missing");
+  if (exp <= now - skew) throw clientAuthFailed("assertion_expired");
+  if (exp > now + maxLifetime + skew) throw clientAuthFailed("assertion_exp_too_far");
+  if (claims.iat !== undefined) {
+    const iat = claims.iat;
+    if (!isNumericDate(iat)) throw clientAuthFailed("assertion_iat_invalid");
+    if (iat > now + skew) throw clientAuthFailed("assertion_iat_future");
+    if (exp <= iat) throw clientAuthFailed("assertion_exp_before_iat");
+    if (exp - iat > maxLifetime) throw clientAuthFailed("assertion_lifetime_too_long");
   }
+  if (claims.nbf !== undefined) {
+    if (!isNumericDate(claims.nbf)) throw clientAuthFailed("assertion_nbf_invalid");
+    if (claims.nbf > now + skew) throw clientAuthFailed("assertion_nbf_future");
+  }
+
+  // Rule 10, shape: the jti that will be consumed.
+  const jti = claims.jti;
+  if (typeof jti !== "string" || jti === "") throw clientAuthFailed("assertion_jti_missing");
+  if (jti.length > MAX_JTI_LENGTH) throw clientAuthFailed("assertion_jti_too_long");
+
+  return { jti, exp };
+}
+
+function checkAudience(aud: unknown, accepted: readonly string[]): void {
+  if (aud === undefined || aud === null || (Array.isArray(aud) && aud.length === 0)) throw clientAuthFailed("assertion_aud_missing");
+  if (typeof aud === "string") {
+    if (!accepted.includes(aud)) throw clientAuthFailed("assertion_aud_invalid");
+    return;
+  }
+  if (!Array.isArray(aud)) throw clientAuthFailed("assertion_aud_invalid");
+  if (!aud.some((value) => typeof value === "string" && accepted.includes(value))) throw clientAuthFailed("assertion_aud_invalid");
+  // RFC 7523bis / FAPI 2.0: no other audiences beside ours, so the assertion cannot be replayed elsewhere.
+  if (aud.length !== 1) throw clientAuthFailed("assertion_aud_extra_values");
+}
+
+function isNumericDate(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
 }

@@ -1,23 +1,32 @@
 /**
  * authenticateClient(): client authentication for the token, introspection and revocation
- * endpoints (SPEC §3), in node-oidc-provider's fixed order: extract the presented mechanism
- * (refuse two) → look the client up → require its registered method (no downgrade) → verify →
- * consume the assertion's jti last, through `commit()`, once the endpoint's own checks passed.
+ * endpoints (SPEC §3), as one straight line in node-oidc-provider's fixed order:
+ *
+ *   extract the presented credentials (presented.ts) → find the client → check its registered
+ *   method (no downgrade) → find the candidate keys: own keys, remote JWKS, current and previous
+ *   secret, one list (keys.ts) → verify the signature once against them (assertion.ts, ../jws.ts)
+ *   → check the claims (assertion.ts) → commit: consume the jti last, through `commit()`,
+ *   once the endpoint's own checks passed.
+ *
+ * Before verification the assertion's claims only name the client whose keys are tried; they are
+ * trusted (rule 6 and after) once the signature verifies (SPEC §3 rule 5).
  */
 import type { AudienceMode } from "../../config.js";
 import type { FormParams } from "../../http/form.js";
-import { OAuthError } from "../../http/errors.js";
 import type { ClientRecord, ClientRegistry } from "../../stores/clients.js";
 import type { JtiRegistry } from "../../stores/replay-guard.js";
 import { clientReplayScope, issuerReplayScope } from "../../stores/replay-topology.js";
 import type { SecretBox } from "../../stores/secret-box.js";
-import { parseClientAssertion, verifyClientAssertion, type VerifiedAssertion } from "./assertion.js";
-import { clientAuthFailed } from "./failures.js";
-import type { ClientKeySource } from "./keys.js";
-import { extractPresentedCredentials, type PresentedCredentials } from "./presented.js";
-import { secretsEqual } from "./secret.js";
 import { federatedJtiScope } from "../../core/federation.js";
 import { verifyFederatedAssertion, type FederationDependencies } from "../federation/federated-assertion.js";
+import { checkAssertionClaims, checkAssertionHeader, nameAssertionClient, parseClientAssertion, verifyAssertionSignature, type ParsedAssertion } from "./assertion.js";
+import { clientAuthFailed } from "./failures.js";
+import { candidateKeys, type ClientKeySource } from "./keys.js";
+import { extractPresentedCredentials, type PresentedCredentials } from "./presented.js";
+import { clientSecretMatches } from "./secret.js";
+
+export { clientSecretMatches } from "./secret.js";
+export { triedBasicAuth } from "./presented.js";
 
 export interface ClientAuthDependencies extends FederationDependencies {
   readonly clients: Pick<ClientRegistry, "get">;
@@ -56,11 +65,6 @@ export interface AuthenticatedClient {
   readonly notAfter?: number;
 }
 
-/** Whether the request tried HTTP Basic (its 401 then carries WWW-Authenticate). */
-export function triedBasicAuth(authorization: string | null): boolean {
-  return authorization !== null && /^basic(\s|$)/i.test(authorization.trim());
-}
-
 /**
  * Authenticate the client of a token-endpoint-style request.
  * @throws OAuthError invalid_request (malformed authentication), invalid_client (failed), or 503.
@@ -83,74 +87,36 @@ export async function authenticateClient(
   return { client, method: client.token_endpoint_auth_method, commit: async () => {} };
 }
 
-/**
- * Whether `secret` is a live secret of `client`, compared in constant time with every live secret
- * (no early exit): during a rotation's overlap, old and new both work. Also serves GET /jwts
- * (SPEC §7: a caller who proves the client's secret may have its sample signed).
- * @throws OAuthError invalid_client when the client has no readable current secret.
- */
-export async function clientSecretMatches(client: ClientRecord, secret: string, deps: Pick<ClientAuthDependencies, "secretBox">, now: number): Promise<boolean> {
-  let matched = false;
-  for (const expected of await openSecrets(client, deps, now)) {
-    if (await secretsEqual(secret, expected)) matched = true;
-  }
-  return matched;
-}
-
 async function authenticateWithAssertion(
   presented: Extract<PresentedCredentials, { kind: "client_assertion" }>,
   deps: ClientAuthDependencies,
   settings: ClientAuthSettings,
 ): Promise<AuthenticatedClient> {
+  // SPEC §3 rule 2, then which client the (unverified) assertion is for.
   const parsed = parseClientAssertion(presented.assertion);
-  // RFC 7523 §3: the client is named by client_id, else by the (not yet verified) sub/iss.
-  const claimedId = presented.clientId ?? stringClaim(parsed.unverifiedClaims?.sub) ?? stringClaim(parsed.unverifiedClaims?.iss);
-  if (claimedId === undefined) throw clientAuthFailed("client_id_undeterminable");
-  // SPEC §3 rule 6: a client_id parameter must name the assertion's client. The lookup uses it, so
-  // compare it with the claims here (this can only refuse; the claims are checked again once verified).
-  const named = [parsed.unverifiedClaims?.iss, parsed.unverifiedClaims?.sub].filter((v) => typeof v === "string");
-  if (presented.clientId !== undefined && named.length > 0 && !named.includes(presented.clientId)) {
-    // SPEC §9: not the client's own assertion, but perhaps a trusted issuer's token for one of its
-    // federated credentials. Any other client (unknown, disabled, no credentials) fails as before.
-    const client = presented.clientId.length <= 256 ? await deps.clients.get(presented.clientId) : null;
-    if (client !== null && !client.disabled && (client.federated_credentials?.length ?? 0) > 0) {
-      return authenticateFederated(parsed, client, presented.spiffe === true, deps, settings);
-    }
-    throw clientAuthFailed("assertion_client_id_mismatch");
-  }
+  const named = nameAssertionClient(presented.clientId, parsed.unverifiedClaims);
+  if (named.claimsNameAnother) return authenticateFederated(parsed, named.clientId, presented.spiffe === true, deps, settings);
   // The jwt-spiffe assertion type is for federated JWT-SVIDs only.
   if (presented.spiffe === true) throw clientAuthFailed("federated_spiffe_type_mismatch");
 
-  const client = await findActiveClient(deps, claimedId);
+  // Find the client; check its method.
+  const client = await findActiveClient(deps, named.clientId);
   const method = client.token_endpoint_auth_method;
   if (method !== "private_key_jwt" && method !== "client_secret_jwt") throw clientAuthFailed("auth_method_not_registered");
 
+  // Rules 3 and 9 (header), 4 (candidate keys), 5 (signature): then the claims are trusted.
   const audienceMode = client.audience_mode ?? settings.audienceMode;
-  const acceptedAudiences =
-    audienceMode === "strict" ? [settings.issuer] : [settings.issuer, settings.endpointUrl, ...(settings.compatAudiences ?? [])];
-  const context = {
+  const alg = checkAssertionHeader(parsed.header, client, audienceMode);
+  const keys = await candidateKeys(client, alg, parsed.header.kid, deps, settings.now);
+  const claims = await verifyAssertionSignature(parsed, alg, keys);
+
+  // Rules 6-8 and the shape of rule 10.
+  const verified = checkAssertionClaims(claims, client.client_id, {
     now: settings.now,
     clockSkewSeconds: settings.clockSkewSeconds,
     maxLifetimeSeconds: settings.maxLifetimeSeconds,
-    acceptedAudiences,
-    formClientId: presented.clientId,
-    audienceMode,
-  };
-  // client_secret_jwt: the assertion's HMAC key is the secret. During a rotation's overlap, a
-  // signature that fails under the new secret is tried under the previous one; any other failure
-  // is final (the claims do not depend on the key).
-  const secrets = method === "client_secret_jwt" ? await openSecrets(client, deps, settings.now) : [undefined];
-  let verified: VerifiedAssertion | undefined;
-  for (const [i, secret] of secrets.entries()) {
-    try {
-      verified = await verifyClientAssertion(parsed, client, secret, deps.keySource, context);
-      break;
-    } catch (err) {
-      const another = i < secrets.length - 1;
-      if (!(another && err instanceof OAuthError && err.reason === "assertion_signature_invalid")) throw err;
-    }
-  }
-  if (verified === undefined) throw clientAuthFailed("assertion_signature_invalid");
+    acceptedAudiences: audienceMode === "strict" ? [settings.issuer] : [settings.issuer, settings.endpointUrl, ...(settings.compatAudiences ?? [])],
+  });
 
   let committed = false;
   return {
@@ -169,17 +135,21 @@ async function authenticateWithAssertion(
 }
 
 /**
- * SPEC §9: the assertion is a trusted issuer's token for one of the client's federated credentials.
- * Its jti, for a single_use issuer, is consumed by commit() under the issuer's scope: one token is
+ * SPEC §9: the client_id parameter names a client the assertion's iss/sub do not. For a client with
+ * federated credentials, the assertion may be a trusted issuer's token for one of them; any other
+ * client (unknown, disabled, no credentials) fails as the mismatch it is (SPEC §3 rule 6).
+ * The jti, for a single_use issuer, is consumed by commit() under the issuer's scope: one token is
  * single use across every client that trusts that issuer.
  */
 async function authenticateFederated(
-  parsed: ReturnType<typeof parseClientAssertion>,
-  client: ClientRecord,
+  parsed: ParsedAssertion,
+  clientId: string,
   spiffeAssertionType: boolean,
   deps: ClientAuthDependencies,
   settings: ClientAuthSettings,
 ): Promise<AuthenticatedClient> {
+  const client = clientId.length <= 256 ? await deps.clients.get(clientId) : null;
+  if (client === null || client.disabled || (client.federated_credentials?.length ?? 0) === 0) throw clientAuthFailed("assertion_client_id_mismatch");
   if (client.token_endpoint_auth_method !== "private_key_jwt") throw clientAuthFailed("auth_method_not_registered");
   const verified = await verifyFederatedAssertion(parsed, client, deps, {
     now: settings.now,
@@ -209,35 +179,4 @@ async function findActiveClient(deps: ClientAuthDependencies, clientId: string):
   const client = clientId.length <= 256 ? await deps.clients.get(clientId) : null;
   if (client === null || client.disabled) throw clientAuthFailed("unknown_or_disabled_client");
   return client;
-}
-
-/**
- * The secrets that authenticate `client` at `now`: its current secret, then, during the overlap
- * after a rotation, the previous one.
- * @throws OAuthError invalid_client when the client has no readable current secret.
- */
-async function openSecrets(client: ClientRecord, deps: Pick<ClientAuthDependencies, "secretBox">, now: number): Promise<string[]> {
-  if (client.client_secret_sealed === undefined) throw clientAuthFailed("secret_mismatch");
-  const box = await deps.secretBox();
-  const current = await openSealed(box, client.client_id, client.client_secret_sealed);
-  if (current === undefined) throw clientAuthFailed("secret_mismatch");
-  const previousLive = client.client_secret_previous_sealed !== undefined && (client.client_secret_previous_expires_at ?? 0) > now;
-  const previous = previousLive ? await openSealed(box, client.client_id, client.client_secret_previous_sealed!) : undefined;
-  return previous === undefined ? [current] : [current, previous];
-}
-
-/** A sealed secret in plain text, or undefined when it was sealed under another CLIENT_SECRET_KEY. */
-async function openSealed(box: SecretBox, clientId: string, sealed: string): Promise<string | undefined> {
-  try {
-    return await box.open(clientId, sealed);
-  } catch (cause) {
-    if (cause instanceof Error && cause.name === "ConfigError") throw cause;
-    // A secret sealed under another CLIENT_SECRET_KEY cannot authenticate anyone.
-    console.error(JSON.stringify({ event: "client_secret_unreadable", client_id: clientId }));
-    return undefined;
-  }
-}
-
-function stringClaim(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
 }

@@ -1,10 +1,13 @@
 /**
- * Finding the key that verifies a client assertion (SPEC §3 rule 4). Only the client's own
- * registration is consulted: its inline `jwks` or its `jwks_uri` (through a ClientKeySource),
- * or its secret for client_secret_jwt. Header parameters `jku`, `x5u` and `jwk` are ignored.
+ * The candidate keys of a client assertion (SPEC §3 rule 4), gathered into one list before the
+ * signature is verified once against it: the client's own inline `jwks` or its `jwks_uri` (through
+ * a ClientKeySource), or, for client_secret_jwt, its current secret and, during a rotation's
+ * overlap, the previous one. Only the client's own registration is consulted: header parameters
+ * `jku`, `x5u` and `jwk` are ignored.
  */
-import { importJWK, type CryptoKey, type JWK } from "jose";
+import type { JWK } from "jose";
 import type { ClientRecord } from "../../stores/clients.js";
+import type { SecretBox } from "../../stores/secret-box.js";
 import {
   HMAC_MIN_SECRET_BYTES,
   isHmacAlg,
@@ -15,8 +18,9 @@ import {
   type AssertionAlg,
   type AsymmetricAlg,
 } from "../algorithms.js";
+import type { VerificationKey } from "../jws.js";
 import { clientAuthFailed } from "./failures.js";
-import { memoizeAsync } from "../../memo.js";
+import { openSecrets } from "./secret.js";
 
 /** Where a client's public keys come from. */
 export interface ClientKeySource {
@@ -37,37 +41,43 @@ export const inlineKeySource: ClientKeySource = {
 };
 
 const encoder = new TextEncoder();
-/** Imported public keys, per JWK object (records are cached, so their JWKs are reused). */
-const importedKeys = new WeakMap<JWK, Map<string, Promise<CryptoKey>>>();
+
+/** Where the candidate keys come from. */
+export interface CandidateKeySources {
+  readonly keySource: ClientKeySource;
+  secretBox(): Promise<SecretBox>;
+}
 
 /**
- * The verification key for `alg` and `kid`.
- * @throws OAuthError invalid_client: no matching key, ambiguous keys, RSA under 2048 bits, or a
- *   client secret shorter than the HMAC output.
+ * Every key that may have signed `client`'s assertion for `alg` and `kid`, in the order to try them.
+ * @param now seconds since the epoch (whether the previous secret is still live).
+ * @throws OAuthError invalid_client: no matching key, ambiguous keys, RSA under 2048 bits, a
+ *   current client secret shorter than the HMAC output, or no readable secret.
  */
-export async function resolveAssertionKey(
+export async function candidateKeys(
   client: ClientRecord,
   alg: AssertionAlg,
   kid: string | undefined,
-  clientSecret: string | undefined,
-  keySource: ClientKeySource,
-): Promise<CryptoKey | Uint8Array> {
+  sources: CandidateKeySources,
+  now: number,
+): Promise<VerificationKey[]> {
   if (isHmacAlg(alg)) {
-    // RFC 7518 §3.2: the HMAC key must be at least as long as the hash output.
-    const secret = encoder.encode(clientSecret ?? "");
-    if (secret.length < HMAC_MIN_SECRET_BYTES[alg]) throw clientAuthFailed("assertion_secret_too_short");
-    return secret;
+    // RFC 7518 §3.2: the HMAC key must be at least as long as the hash output. The current secret
+    // must be; a previous one that is not cannot verify anything, so it is no candidate.
+    const [current, ...previous] = (await openSecrets(client, () => sources.secretBox(), now)).map((secret) => encoder.encode(secret));
+    if (current!.length < HMAC_MIN_SECRET_BYTES[alg]) throw clientAuthFailed("assertion_secret_too_short");
+    return [current!, ...previous.filter((secret) => secret.length >= HMAC_MIN_SECRET_BYTES[alg])];
   }
-  let candidates = matchingKeys(await keySource.keysOf(client, false), alg, kid);
-  if (candidates.length === 0 && client.jwks_uri !== undefined) {
+  let matching = matchingKeys(await sources.keySource.keysOf(client, false), alg, kid);
+  if (matching.length === 0 && client.jwks_uri !== undefined) {
     // The client may have rolled its keys: refetch (the source rate-limits this).
-    candidates = matchingKeys(await keySource.keysOf(client, true), alg, kid);
+    matching = matchingKeys(await sources.keySource.keysOf(client, true), alg, kid);
   }
-  if (candidates.length === 0) throw clientAuthFailed("assertion_key_not_found");
-  if (candidates.length > 1) throw clientAuthFailed("assertion_key_ambiguous");
-  const jwk = candidates[0]!;
+  if (matching.length === 0) throw clientAuthFailed("assertion_key_not_found");
+  if (matching.length > 1) throw clientAuthFailed("assertion_key_ambiguous");
+  const jwk = matching[0]!;
   if (jwk.kty === "RSA" && rsaModulusBits(jwk.n ?? "") < RSA_MIN_MODULUS_BITS) throw clientAuthFailed("assertion_key_too_weak");
-  return importCached(jwk, alg);
+  return [jwk];
 }
 
 /** Keys usable for `alg`: same kty/crv, compatible `alg`/`use`/`key_ops`, and `kid` when given. */
@@ -81,20 +91,4 @@ export function matchingKeys(keys: readonly JWK[], alg: AsymmetricAlg, kid: stri
     if (jwk.key_ops !== undefined && !jwk.key_ops.includes("verify")) return false;
     return true;
   });
-}
-
-export async function importCached(jwk: JWK, alg: AsymmetricAlg): Promise<CryptoKey> {
-  let byAlg = importedKeys.get(jwk);
-  if (!byAlg) importedKeys.set(jwk, (byAlg = new Map()));
-  const pending = memoizeAsync(byAlg, alg, async () => {
-    const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = jwk;
-    const key = await importJWK(bare, alg);
-    if (key instanceof Uint8Array) throw new Error("symmetric key in a client JWKS");
-    return key;
-  });
-  try {
-    return await pending;
-  } catch {
-    throw clientAuthFailed("assertion_key_not_found");
-  }
 }

@@ -27,7 +27,7 @@ export type PresentedCredentials =
  *   two or a malformed one are.
  */
 export function extractPresentedCredentials(form: FormParams, authorization: string | null): PresentedCredentials {
-  const basic = authorization !== null && /^basic(\s|$)/i.test(authorization.trim()) ? authorization.trim() : null;
+  const basic = triedBasicAuth(authorization) ? authorization!.trim() : null;
   const assertion = form.get("client_assertion");
   const assertionType = form.get("client_assertion_type");
   const postSecret = form.get("client_secret");
@@ -48,6 +48,11 @@ export function extractPresentedCredentials(form: FormParams, authorization: str
   if (assertion === undefined) throw malformedClientAuth("assertion_missing");
   if (assertionType === JWT_SPIFFE_ASSERTION_TYPE) return { kind: "client_assertion", clientId: form.get("client_id"), assertion, spiffe: true };
   return { kind: "client_assertion", clientId: form.get("client_id"), assertion };
+}
+
+/** Whether the request tried HTTP Basic (its 401 then carries WWW-Authenticate). */
+export function triedBasicAuth(authorization: string | null): boolean {
+  return authorization !== null && /^basic(\s|$)/i.test(authorization.trim());
 }
 
 /**

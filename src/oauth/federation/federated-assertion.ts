@@ -10,15 +10,16 @@
  * `evaluateFederatedAssertion` answers for every credential (the explain endpoint uses it);
  * `verifyFederatedAssertion` turns that into a match or the rule that failed.
  */
-import { compactVerify, type JWK } from "jose";
+import type { JWK } from "jose";
 import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
 import { OAuthError } from "../../http/errors.js";
 import type { ClientRecord } from "../../stores/clients.js";
 import type { TrustedIssuers } from "../../stores/trusted-issuers.js";
-import { isAsymmetricAlg, type AsymmetricAlg } from "../algorithms.js";
+import { isAsymmetricAlg } from "../algorithms.js";
 import type { ParsedAssertion } from "../client-auth/assertion.js";
 import { clientAuthFailed } from "../client-auth/failures.js";
-import { importCached, matchingKeys } from "../client-auth/keys.js";
+import { matchingKeys } from "../client-auth/keys.js";
+import { verifyCompactJws } from "../jws.js";
 import { checkCredentialClaims, checkIssuerClaims, type CheckedFederatedToken, type FederatedClaimRules } from "./federated-claims.js";
 import { isSpiffeIssuer } from "./trusted-issuer-metadata.js";
 
@@ -140,23 +141,9 @@ async function verifySignature(parsed: ParsedAssertion, issuer: TrustedIssuerRec
   if (crit !== undefined) throw clientAuthFailed("assertion_crit_unsupported");
   let candidates = matchingKeys(await keySource.keysOf(issuer, false), alg, kid);
   if (candidates.length === 0 && issuer.jwks === undefined) candidates = matchingKeys(await keySource.keysOf(issuer, true), alg, kid);
-  // Without a kid, several keys of the issuer may fit; the signature picks one below.
+  // Without a kid, several keys of the issuer may fit: the signature picks one (at most 10 tried).
   if (candidates.length === 0) throw clientAuthFailed("federated_key_not_found");
-  for (const jwk of candidates.slice(0, 10)) {
-    let key: CryptoKey;
-    try {
-      key = await importCached(jwk, alg as AsymmetricAlg);
-    } catch {
-      continue;
-    }
-    try {
-      await compactVerify(parsed.compact, key, { algorithms: [alg] });
-    } catch {
-      continue;
-    }
-    const claims = parsed.unverifiedClaims;
-    if (claims === undefined) throw clientAuthFailed("assertion_payload_invalid");
-    return claims;
-  }
-  throw clientAuthFailed("federated_signature_invalid");
+  const result = await verifyCompactJws(parsed.compact, alg, candidates.slice(0, 10));
+  if (result.ok) return result.claims;
+  throw clientAuthFailed(result.problem === "payload_invalid" ? "assertion_payload_invalid" : "federated_signature_invalid");
 }

@@ -1,11 +1,11 @@
 /**
  * The claim rules of a verified federated client assertion (SPEC §9), in a fixed order against one
- * injected `now`, like assertion-claims.ts: first what the trusted issuer demands of every token
+ * injected `now`, like checkAssertionClaims (client-auth/assertion.ts): first what the trusted issuer demands of every token
  * (iss, exp, iat, nbf, lifetime cap, jti policy), then what one credential demands (aud, sub or
  * subject_pattern, each pinned claim).
  */
 import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
-import { MAX_JTI_LENGTH } from "../client-auth/assertion-claims.js";
+import { MAX_JTI_LENGTH } from "../client-auth/assertion.js";
 import { clientAuthFailed, pinnedClaimFailed } from "../client-auth/failures.js";
 import { subjectMatchesPattern } from "./subject-pattern.js";
 

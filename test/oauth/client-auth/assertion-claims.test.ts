@@ -3,7 +3,7 @@
  * edges of the clock skew and of ASSERTION_MAX_LIFETIME.
  */
 import { describe, expect, it } from "vitest";
-import { checkAssertionClaims, type ClaimRules } from "../../../src/oauth/client-auth/assertion-claims.js";
+import { checkAssertionClaims, type ClaimRules } from "../../../src/oauth/client-auth/assertion.js";
 import { outcome } from "../reason.js";
 
 const NOW = 1_800_000_000;
@@ -18,7 +18,6 @@ const rules = (overrides: Partial<ClaimRules> = {}): ClaimRules => ({
   clockSkewSeconds: SKEW,
   maxLifetimeSeconds: MAX,
   acceptedAudiences: [ISSUER, TOKEN_URL],
-  formClientId: undefined,
   ...overrides,
 });
 
@@ -111,11 +110,6 @@ describe("rule 6: iss, sub, client_id", () => {
     expect(check({ iss: undefined })).toBe("invalid_client/assertion_iss_mismatch");
     expect(check({ sub: "client-b" })).toBe("invalid_client/assertion_sub_mismatch");
     expect(check({ sub: [CLIENT] })).toBe("invalid_client/assertion_sub_mismatch");
-  });
-
-  it("a client_id parameter, if sent, must be the client_id too", () => {
-    expect(check({}, { formClientId: CLIENT })).toBe("ok");
-    expect(check({}, { formClientId: "client-b" })).toBe("invalid_client/assertion_client_id_mismatch");
   });
 });
 

@@ -1,10 +1,11 @@
 /**
- * parseClientAssertion (SPEC §3 rule 2): compact JWS of at most 8 KiB, never JWE, never `alg: none`.
+ * parseClientAssertion (SPEC §3 rule 2): compact JWS of at most 8 KiB, never JWE, never `alg: none`;
+ * nameAssertionClient: which client an unverified assertion is for (RFC 7523 §3, SPEC §3 rule 6).
  */
 import { base64url } from "jose";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { isCanonicalBase64url, MAX_ASSERTION_BYTES, parseClientAssertion } from "../../../src/oauth/client-auth/assertion.js";
+import { isCanonicalBase64url, MAX_ASSERTION_BYTES, nameAssertionClient, parseClientAssertion } from "../../../src/oauth/client-auth/assertion.js";
 import { outcome } from "../reason.js";
 
 const seg = (value: unknown) => base64url.encode(typeof value === "string" ? value : JSON.stringify(value));
@@ -90,5 +91,28 @@ describe("isCanonicalBase64url", () => {
       { seed: 20261127, numRuns: 300 },
     );
     for (const text of ["QQ==", "QQ=", "QU I", "QUI\n", "QUI+", "QUI/", "A"]) expect(isCanonicalBase64url(text), text).toBe(false);
+  });
+});
+
+describe("nameAssertionClient", () => {
+  it("names the client by the client_id parameter, else the sub, else the iss", () => {
+    expect(nameAssertionClient("a", { iss: "a", sub: "a" })).toEqual({ clientId: "a", claimsNameAnother: false });
+    expect(nameAssertionClient(undefined, { iss: "i", sub: "s" })).toEqual({ clientId: "s", claimsNameAnother: false });
+    expect(nameAssertionClient(undefined, { iss: "i", sub: "" })).toEqual({ clientId: "i", claimsNameAnother: false });
+    expect(nameAssertionClient(undefined, { iss: "i" })).toEqual({ clientId: "i", claimsNameAnother: false });
+  });
+
+  it("refuses an assertion that names no client", () => {
+    expect(outcome(() => nameAssertionClient(undefined, { iss: 1, sub: "" }))).toBe("invalid_client/client_id_undeterminable");
+    expect(outcome(() => nameAssertionClient(undefined, undefined))).toBe("invalid_client/client_id_undeterminable");
+  });
+
+  it("tells when the client_id parameter names a client that neither iss nor sub names", () => {
+    expect(nameAssertionClient("b", { iss: "a", sub: "a" })).toEqual({ clientId: "b", claimsNameAnother: true });
+    // One of them naming it is enough here: the verified claims must then both equal it (rule 6).
+    expect(nameAssertionClient("a", { iss: "a", sub: "x" }).claimsNameAnother).toBe(false);
+    expect(nameAssertionClient("a", { iss: "x", sub: "a" }).claimsNameAnother).toBe(false);
+    // No string iss/sub at all: nothing to compare, the verified claims fail rule 6 later.
+    expect(nameAssertionClient("a", { iss: 1 }).claimsNameAnother).toBe(false);
   });
 });
