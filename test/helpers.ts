@@ -1,28 +1,63 @@
 /**
- * Shared test helpers: drive the real Worker (SELF) with real KV and Durable Objects, register
- * clients through the admin API, and sign client assertions with jose like a client would.
+ * Shared test helpers and the one harness for calling the Worker under test: `callWorker` runs
+ * the Worker's fetch handler with the real KV and Durable Object bindings (optionally changed),
+ * and every other helper that sends a request (`admin`, `postForm`, `tokenWithAssertion`, the
+ * lifecycle, fault, fuzz, resource and interop helpers) goes through it. Clients are registered
+ * through the admin API and assertions signed with jose like a client would.
  */
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import worker from "../src/index.js";
+import { JWT_BEARER_ASSERTION_TYPE } from "../src/client/assertion.js";
+import { OTK_TOKEN_PATH, TOKEN_PATH } from "../src/routes/token.js";
 import testSecrets from "./fixtures/server-secrets.json" with { type: "json" };
 
 export const ISSUER = "https://issuer.test";
-export const TOKEN_URL = `${ISSUER}/oauth2/token`;
-export const OTK_TOKEN_URL = `${ISSUER}/auth/oauth/v2/token`;
+export const TOKEN_URL = `${ISSUER}${TOKEN_PATH}`;
+export const OTK_TOKEN_URL = `${ISSUER}${OTK_TOKEN_PATH}`;
 export const ADMIN_TOKEN = testSecrets.ADMIN_TOKEN;
-export const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+export const JWT_BEARER = JWT_BEARER_ASSERTION_TYPE;
 
 /** Seconds since the epoch, as the server's clock reads it. */
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** A call to the Worker under test. `path` may be a path or a full URL. */
-export function call(path: string, init?: RequestInit): Promise<Response> {
-  return SELF.fetch(path.startsWith("http") ? path : `${ISSUER}${path}`, init);
+/** Bindings to replace (any value, faulty on purpose); `undefined` removes the binding. */
+export type EnvOverrides = Partial<Record<keyof Env, unknown>> & Record<string, unknown>;
+
+/**
+ * One request to the Worker under test: its fetch handler called in this isolate with the test
+ * bindings (real KV and Durable Objects), waiting for its `waitUntil` work. `target` is a path, a
+ * full URL or a Request. Without `overrides` every call shares the test `env` (like one isolate);
+ * with them (a value replaces a binding, `undefined` removes it) each call gets a fresh env
+ * object, so the per-isolate caches keyed by env start fresh, like a new isolate's.
+ */
+export async function callWorker(target: string | URL | Request, init: RequestInit = {}, overrides?: EnvOverrides): Promise<Response> {
+  const request = target instanceof Request ? new Request(target, init) : new Request(urlOf(target), init);
+  let bindings: Record<string, unknown> = env as unknown as Record<string, unknown>;
+  if (overrides !== undefined) {
+    bindings = { ...bindings };
+    for (const [name, value] of Object.entries(overrides)) {
+      if (value === undefined) delete bindings[name];
+      else bindings[name] = value;
+    }
+  }
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request, bindings as unknown as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+const urlOf = (target: string | URL) => (typeof target !== "string" ? target.href : target.startsWith("http") ? target : `${ISSUER}${target}`);
+
+/** A urlencoded POST for callWorker (`params` may be an already encoded body). */
+export function formInit(params: Record<string, string> | string, headers: Record<string, string> = {}): RequestInit {
+  const body = typeof params === "string" ? params : new URLSearchParams(params).toString();
+  return { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body };
 }
 
 /** An admin API call with the right bearer token and JSON body. */
 export function admin(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Response> {
-  return call(path, {
+  return callWorker(path, {
     method,
     headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
     body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -98,10 +133,9 @@ export function keyAssertion(client: KeyClient, claimOverrides: Record<string, u
   return signAssertion(client.privateKey, assertionClaims(client.clientId, claimOverrides), { alg: client.alg, kid: client.kid, ...header });
 }
 
-/** POST a form to the token endpoint (or `url`). */
-export function postForm(params: Record<string, string> | string, headers: Record<string, string> = {}, url = TOKEN_URL): Promise<Response> {
-  const body = typeof params === "string" ? params : new URLSearchParams(params).toString();
-  return call(url, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body });
+/** POST a form to the token endpoint (or `url`), with the bindings changed by `overrides` if given. */
+export function postForm(params: Record<string, string> | string, headers: Record<string, string> = {}, url = TOKEN_URL, overrides?: EnvOverrides): Promise<Response> {
+  return callWorker(url, formInit(params, headers), overrides);
 }
 
 /** A client_credentials request authenticated with `assertion`. */

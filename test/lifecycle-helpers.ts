@@ -1,14 +1,12 @@
 /**
  * Helpers for the token lifecycle tests (DPoP, introspection, revocation): DPoP proofs signed with
  * jose like a client would, calls to the introspection and revocation endpoints, access tokens
- * forged with the test server key (for expired or foreign-issuer cases), and calls to the app
- * with an overridden environment (a different setting, or a Durable Object that cannot be reached).
+ * forged with the test server key (for expired or foreign-issuer cases), and a Durable Object
+ * namespace that cannot be reached (to pass as an override to `callWorker`).
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
-import { app } from "../src/app.js";
 import testSecrets from "./fixtures/server-secrets.json" with { type: "json" };
-import { call, ISSUER, JWT_BEARER, keyAssertion, nowSeconds, postForm, TOKEN_URL, type KeyClient } from "./helpers.js";
+import { callWorker, formInit, ISSUER, JWT_BEARER, keyAssertion, nowSeconds, postForm, TOKEN_URL, type KeyClient } from "./helpers.js";
 
 export const INTROSPECT_URL = `${ISSUER}/oauth2/introspect`;
 export const REVOKE_URL = `${ISSUER}/oauth2/revoke`;
@@ -49,10 +47,10 @@ export function dpopProof(key: DpopKey, claims: Record<string, unknown> = {}, he
 /** A client_credentials request with a DPoP header (or several, for an array). */
 export function tokenWithDpop(assertion: string, proof: string | string[], extra: Record<string, string> = {}, url = TOKEN_URL): Promise<Response> {
   // Separate header lines, as a client sending the header twice would.
-  const headers: [string, string][] = [["Content-Type", "application/x-www-form-urlencoded"]];
-  for (const p of Array.isArray(proof) ? proof : [proof]) headers.push(["DPoP", p]);
-  const body = new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion, ...extra });
-  return call(url, { method: "POST", headers, body: body.toString() });
+  const init = formInit({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion, ...extra });
+  const headers = new Headers(init.headers);
+  for (const p of Array.isArray(proof) ? proof : [proof]) headers.append("DPoP", p);
+  return callWorker(url, { ...init, headers });
 }
 
 /** The form of a request authenticated by `client` with an assertion for `aud`. */
@@ -97,14 +95,6 @@ export async function forgeServerToken(claims: Record<string, unknown> = {}, hea
   return new SignJWT(payload).setProtectedHeader(protectedHeader as { alg: string }).sign(key);
 }
 
-/** Call the app directly with the test environment plus `overrides` (new settings or bindings). */
-export async function callWithEnv(overrides: Partial<Env>, url: string, init?: RequestInit): Promise<Response> {
-  const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(url, init), { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
-
 /** A Durable Object namespace whose every stub call fails, as when the object cannot be reached. */
 export function unreachableNamespace<T extends Rpc.DurableObjectBranded | undefined>(real: DurableObjectNamespace<T>): DurableObjectNamespace<T> {
   const failingStub = new Proxy({}, { get: () => () => Promise.reject(new Error("Durable Object unreachable (test)")) });
@@ -114,14 +104,5 @@ export function unreachableNamespace<T extends Rpc.DurableObjectBranded | undefi
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;
     },
-  });
-}
-
-/** A form POST through `callWithEnv`. */
-export function postFormWithEnv(overrides: Partial<Env>, url: string, params: Record<string, string>, headers: Record<string, string> = {}) {
-  return callWithEnv(overrides, url, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
-    body: new URLSearchParams(params).toString(),
   });
 }

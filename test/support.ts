@@ -1,37 +1,18 @@
 /**
- * Test support beyond test/helpers.ts: calling the Worker directly with a changed `env`, signing
- * JWS by hand (for headers jose refuses to produce, and for keys it refuses to use), writing
- * client records straight into KV, and reading the `curl` that GET /jwts prints.
+ * Test support beyond test/helpers.ts: signing JWS by hand (for headers jose refuses to produce,
+ * and for keys it refuses to use), writing client records straight into KV, and reading the
+ * `curl` that GET /jwts prints. Requests to the Worker go through `callWorker` in helpers.ts
+ * (re-exported here for the tests that import it from this module).
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { base64url } from "jose";
-import worker from "../src/index.js";
+import { clientKey } from "../src/stores/kv-keys.js";
 import { loadSecretBox } from "../src/stores/secret-box.js";
 import type { ClientRecord } from "../src/core/client-record.js";
 import testSecrets from "./fixtures/server-secrets.json" with { type: "json" };
-import { ISSUER, nowSeconds } from "./helpers.js";
+import { nowSeconds } from "./helpers.js";
 
-/**
- * Call the Worker's fetch handler with the test `env` changed by `overrides`: a value replaces the
- * binding, `undefined` removes it. Each call gets a fresh env object, like a fresh isolate's.
- */
-export async function callWorker(pathOrUrl: string, init: RequestInit = {}, overrides: Record<string, unknown> = {}): Promise<Response> {
-  const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${ISSUER}${pathOrUrl}`;
-  const changed: Record<string, unknown> = { ...env };
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) delete changed[name];
-    else changed[name] = value;
-  }
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(url, init), changed as unknown as Env, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
-
-/** A urlencoded POST for callWorker. */
-export function formInit(params: Record<string, string>): RequestInit {
-  return { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params).toString() };
-}
+export { callWorker, formInit } from "./helpers.js";
 
 const encoder = new TextEncoder();
 const b64json = (value: unknown) => base64url.encode(JSON.stringify(value));
@@ -71,7 +52,7 @@ export async function putClientRecord(record: Partial<ClientRecord> & Pick<Clien
     updated_at: now,
     ...record,
   };
-  await env.CLIENTS.put(`client:${record.client_id}`, JSON.stringify(full));
+  await env.CLIENTS.put(clientKey(record.client_id), JSON.stringify(full));
 }
 
 /** The URL and form of a `curl -X POST URL --data-urlencode 'k=v' …` command as /jwts prints it. */

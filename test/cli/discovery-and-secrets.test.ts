@@ -1,7 +1,6 @@
-import { SELF } from "cloudflare:test";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { ISSUER, TOKEN_URL } from "../helpers.js";
+import { callWorker, ISSUER, TOKEN_URL } from "../helpers.js";
 import { cliHarness, fields } from "./harness.js";
 
 /** A CLI whose requests to `origin` are answered by the Worker under test as if sent to ISSUER. */
@@ -10,7 +9,7 @@ function cliBehind(origin: string) {
   const cli = cliHarness({
     fetch: async (input, init) => {
       requests.push(`${init?.method ?? "GET"} ${input}`);
-      return SELF.fetch(String(input).replace(origin, ISSUER), init);
+      return callWorker(String(input).replace(origin, ISSUER), init);
     },
   });
   return { cli, requests };

@@ -1,11 +1,10 @@
 /**
- * Runs the operator CLI inside workerd against the Worker under test: `fetch` goes to SELF, files
+ * Runs the operator CLI inside workerd against the Worker under test: `fetch` goes to the Worker (callWorker), files
  * live in memory (with their mode), stdin is a string. The same `runCli` the `ets` binary runs.
  */
-import { SELF } from "cloudflare:test";
 import type { CliIo } from "../../src/cli/context.js";
 import { runCli } from "../../src/cli/main.js";
-import { ADMIN_TOKEN, ISSUER } from "../helpers.js";
+import { ADMIN_TOKEN, callWorker, ISSUER } from "../helpers.js";
 
 export interface CliResult {
   code: number;
@@ -40,7 +39,7 @@ export function cliHarness(options: { fetch?: CliIo["fetch"] } = {}): CliHarness
           options.fetch ??
           (async (input, init) => {
             requests.push(new Request(input, init));
-            return SELF.fetch(input, init);
+            return callWorker(input, init);
           }),
         env: harness.env,
         stdout: (text) => void (stdout += text),

@@ -1,29 +1,17 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/app.js";
 import { loadSigningKeys } from "../../src/stores/signing-keys.js";
-import { ISSUER, keyAssertion, registerKeyClient, type KeyClient } from "../helpers.js";
+import { callWorker, ISSUER, JWT_BEARER, keyAssertion, postForm, registerKeyClient, TOKEN_URL, type KeyClient } from "../helpers.js";
 import { cliHarness } from "./harness.js";
 
 /** The Worker with SIGNING_KEYS set to `value`, as after `wrangler secret put SIGNING_KEYS`. */
 function deployment(value: string) {
-  const deployedEnv = { ...env, SIGNING_KEYS: value };
-  const fetch = async (path: string, init?: RequestInit) => {
-    const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`${ISSUER}${path}`, init), deployedEnv, ctx);
-    await waitOnExecutionContext(ctx);
-    return res;
-  };
+  const overrides = { SIGNING_KEYS: value };
   return {
-    jwks: async () => (await (await fetch("/.well-known/jwks.json")).json()) as JSONWebKeySet,
+    jwks: async () => (await (await callWorker("/.well-known/jwks.json", {}, overrides)).json()) as JSONWebKeySet,
     async token(client: KeyClient): Promise<string> {
-      const body = new URLSearchParams({
-        grant_type: "client_credentials",
-        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        client_assertion: await keyAssertion(client),
-      });
-      const res = await fetch("/oauth2/token", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body });
+      const form = { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: await keyAssertion(client) };
+      const res = await postForm(form, {}, TOKEN_URL, overrides);
       expect(res.status).toBe(200);
       return (await res.json<{ access_token: string }>()).access_token;
     },

@@ -5,8 +5,8 @@
  */
 import { decodeJwt, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { ISSUER, JWT_BEARER, keyAssertion, nowSeconds, registerKeyClient, registerSecretClient } from "../helpers.js";
-import { captureWorkerLogs, postFormWith } from "./fault-support.js";
+import { ISSUER, JWT_BEARER, keyAssertion, nowSeconds, postForm, registerKeyClient, registerSecretClient } from "../helpers.js";
+import { captureWorkerLogs } from "./fault-support.js";
 
 captureWorkerLogs();
 
@@ -34,7 +34,7 @@ describe("concurrency: replayed assertions in one burst", () => {
       assertions.forEach(({ assertion }, index) => {
         const path = (round + index) % 2 === 0 ? "/oauth2/token" : "/auth/oauth/v2/token";
         const form = { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion };
-        requests.push({ index, promise: postFormWith({}, form, {}, path) });
+        requests.push({ index, promise: postForm(form, {}, path) });
       });
     }
     const results = await Promise.all(

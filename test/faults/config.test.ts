@@ -7,8 +7,18 @@
 import { exportJWK, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import testSecrets from "../fixtures/server-secrets.json" with { type: "json" };
-import { ADMIN_TOKEN, JWT_BEARER, keyAssertion, registerKeyClient, registerSecretClient, type KeyClient } from "../helpers.js";
-import { callWorker, captureWorkerLogs, expectUnavailable, postFormWith } from "./fault-support.js";
+import {
+  ADMIN_TOKEN,
+  callWorker,
+  JWT_BEARER,
+  keyAssertion,
+  type KeyClient,
+  postForm,
+  registerKeyClient,
+  registerSecretClient,
+  TOKEN_URL,
+} from "../helpers.js";
+import { captureWorkerLogs, expectUnavailable } from "./fault-support.js";
 
 const logs = captureWorkerLogs();
 
@@ -59,7 +69,7 @@ describe("faults: SIGNING_KEYS", () => {
       const assertion = await keyAssertion(client);
       logs.clear();
       for (const res of [
-        await postFormWith(overrides, tokenForm(assertion)),
+        await postForm(tokenForm(assertion), {}, TOKEN_URL, overrides),
         await callWorker("/.well-known/oauth-authorization-server", {}, overrides),
         await callWorker("/.well-known/jwks.json", {}, overrides),
       ]) {
@@ -70,7 +80,7 @@ describe("faults: SIGNING_KEYS", () => {
       }
       expect(logs.lines().some((line) => line.includes("config_error") && line.includes("SIGNING_KEYS"))).toBe(true);
       // The refused request did not consume the assertion's jti.
-      expect((await postFormWith({}, tokenForm(assertion))).status).toBe(200);
+      expect((await postForm(tokenForm(assertion))).status).toBe(200);
     });
   }
 
@@ -90,10 +100,10 @@ describe("faults: CLIENT_SECRET_KEY", () => {
       const post = await registerSecretClient("client_secret_post");
       const jwt = await registerSecretClient("client_secret_jwt");
       const responses = [
-        await postFormWith(overrides, { grant_type: "client_credentials" }, { Authorization: `Basic ${btoa(`${basic.clientId}:${basic.secret}`)}` }),
-        await postFormWith(overrides, { grant_type: "client_credentials", client_id: post.clientId, client_secret: post.secret }),
-        await postFormWith(overrides, tokenForm("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"), {}),
-        await postFormWith(overrides, { ...tokenForm(await hs256Assertion(jwt.clientId, jwt.secret)), client_id: jwt.clientId }),
+        await postForm({ grant_type: "client_credentials" }, { Authorization: `Basic ${btoa(`${basic.clientId}:${basic.secret}`)}` }, TOKEN_URL, overrides),
+        await postForm({ grant_type: "client_credentials", client_id: post.clientId, client_secret: post.secret }, {}, TOKEN_URL, overrides),
+        await postForm(tokenForm("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"), {}, TOKEN_URL, overrides),
+        await postForm({ ...tokenForm(await hs256Assertion(jwt.clientId, jwt.secret)), client_id: jwt.clientId }, {}, TOKEN_URL, overrides),
         await callWorker("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ token_endpoint_auth_method: "client_secret_post" }) }, overrides),
         await callWorker(`/admin/clients/${post.clientId}/secret`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }, overrides),
       ];
@@ -105,14 +115,14 @@ describe("faults: CLIENT_SECRET_KEY", () => {
       // An assertion that names no registered client fails before any secret is needed.
       expect(garbageRes!.status).toBe(401);
       // The secret was not rotated.
-      expect((await postFormWith({}, { grant_type: "client_credentials", client_id: post.clientId, client_secret: post.secret })).status).toBe(200);
+      expect((await postForm({ grant_type: "client_credentials", client_id: post.clientId, client_secret: post.secret })).status).toBe(200);
     });
   }
 
   it("a CLIENT_SECRET_KEY of the right length but the wrong value: secrets cannot be opened → invalid_client, logged", async () => {
     const post = await registerSecretClient("client_secret_post");
     logs.clear();
-    const res = await postFormWith({ CLIENT_SECRET_KEY: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, { grant_type: "client_credentials", client_id: post.clientId, client_secret: post.secret });
+    const res = await postForm({ grant_type: "client_credentials", client_id: post.clientId, client_secret: post.secret }, {}, TOKEN_URL, { CLIENT_SECRET_KEY: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" });
     expect(res.status).toBe(401);
     expect(logs.lines().some((line) => line.includes("client_secret_unreadable"))).toBe(true);
   });
@@ -135,7 +145,7 @@ describe("faults: other settings", () => {
   for (const [setting, overrides] of Object.entries(broken)) {
     it(`${setting.trim()} = ${JSON.stringify(Object.values(overrides)[0] ?? null)}: 503 naming it on every route but /healthz`, async () => {
       for (const res of [
-        await postFormWith(overrides, { grant_type: "client_credentials", client_id: "x", client_secret: "y" }),
+        await postForm({ grant_type: "client_credentials", client_id: "x", client_secret: "y" }, {}, TOKEN_URL, overrides),
         await callWorker("/.well-known/oauth-authorization-server", {}, overrides),
         await callWorker("/.well-known/jwks.json", {}, overrides),
         await callWorker("/admin/clients", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }, overrides),

@@ -1,24 +1,12 @@
 /**
- * Fault injection for test/faults/*.test.ts: the Worker's fetch handler called directly with the
- * test bindings and some of them replaced (a throwing or silent replay guard, a failing KV
- * namespace, broken secrets). Every override is a new env object, so the per-isolate caches keyed
+ * Fault injection for test/faults/*.test.ts: faulty bindings (a throwing or silent replay guard,
+ * a failing KV namespace) to pass as `callWorker` / `postForm` overrides (helpers.ts), and checks
+ * of what a fault must yield. Every override is a new env object, so the per-isolate caches keyed
  * by env (settings, server context) start fresh; caches keyed by the KV namespace object (client
  * records) or by a secret's value (signing keys, secret box) start fresh when those are replaced.
  */
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, expect, vi } from "vitest";
-
-/** Bindings to replace (any value, faulty on purpose); `undefined` removes the binding. */
-export type EnvOverrides = Partial<Record<keyof Env, unknown>> & Record<string, unknown>;
-
-/** One request to the Worker with `overrides` applied to the test env (`undefined` removes a binding). */
-export { callWorker } from "../support.js";
-import { callWorker } from "../support.js";
-
-/** POST a form through `callWorker`. */
-export function postFormWith(overrides: EnvOverrides, params: Record<string, string>, headers: Record<string, string> = {}, path = "/oauth2/token"): Promise<Response> {
-  return callWorker(path, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(params).toString() }, overrides);
-}
 
 /**
  * A REPLAY_GUARD namespace whose objects answer `consume` with `consume()` (a rejection, a

@@ -6,8 +6,9 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, JWT_BEARER, keyAssertion, registerKeyClient, registerSecretClient } from "../helpers.js";
-import { callWorker, captureWorkerLogs, expectUnavailable, faultyKv, postFormWith } from "./fault-support.js";
+import { ADMIN_TOKEN, callWorker, JWT_BEARER, keyAssertion, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
+import { captureWorkerLogs, expectUnavailable, faultyKv } from "./fault-support.js";
+import { clientKey } from "../../src/stores/kv-keys.js";
 
 const logs = captureWorkerLogs();
 
@@ -29,15 +30,15 @@ describe("faults: KV get throws on the token endpoint", () => {
     const assertion = await keyAssertion(client);
     const form = { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion };
     logs.clear();
-    const body = await expectUnavailable(await postFormWith({ CLIENTS: faultyKv() }, form));
+    const body = await expectUnavailable(await postForm(form, {}, TOKEN_URL, { CLIENTS: faultyKv() }));
     expect(body.error_description).toMatch(/client registry/);
     expect(logs.lines().some((l) => l.includes("client_store_unavailable"))).toBe(true);
-    expect((await postFormWith({}, form)).status).toBe(200);
+    expect((await postForm(form)).status).toBe(200);
   });
 
   it("client_secret_basic: 503 without WWW-Authenticate (the credentials were not judged)", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_basic");
-    const res = await postFormWith({ CLIENTS: faultyKv() }, { grant_type: "client_credentials" }, { Authorization: `Basic ${btoa(`${clientId}:${secret}`)}` });
+    const res = await postForm({ grant_type: "client_credentials" }, { Authorization: `Basic ${btoa(`${clientId}:${secret}`)}` }, TOKEN_URL, { CLIENTS: faultyKv() });
     expect(res.headers.get("WWW-Authenticate")).toBeNull();
     await expectUnavailable(res);
     logs.lines().forEach((line) => expect(line).not.toContain(secret));
@@ -46,7 +47,7 @@ describe("faults: KV get throws on the token endpoint", () => {
   it("client_secret_post and the OAuth Toolkit path: 503", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_post");
     const form = { grant_type: "client_credentials", client_id: clientId, client_secret: secret };
-    await expectUnavailable(await postFormWith({ CLIENTS: faultyKv() }, form, {}, "/auth/oauth/v2/token"));
+    await expectUnavailable(await postForm(form, {}, "/auth/oauth/v2/token", { CLIENTS: faultyKv() }));
   });
 
   it("a get that throws synchronously (not a rejected promise) is the same outage", async () => {
@@ -56,19 +57,19 @@ describe("faults: KV get throws on the token endpoint", () => {
         throw new Error("KV GET failed: 500 Internal Server Error");
       },
     });
-    await expectUnavailable(await postFormWith({ CLIENTS: kv }, { grant_type: "client_credentials", client_id: clientId, client_secret: secret }));
+    await expectUnavailable(await postForm({ grant_type: "client_credentials", client_id: clientId, client_secret: secret }, {}, TOKEN_URL, { CLIENTS: kv }));
   });
 
   it("a stored record that is not valid JSON, or not a client record, is an outage too, not a 500", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_post");
     const client = await registerKeyClient("ES256");
-    const stored = JSON.parse((await env.CLIENTS.get(`client:${client.clientId}`))!);
+    const stored = JSON.parse((await env.CLIENTS.get(clientKey(client.clientId)))!);
     const corrupt = ['{"client_id": "truncated', "null", "[]", "42", "{}", JSON.stringify({ ...stored, grant_types: "client_credentials" }), JSON.stringify({ ...stored, jwks: { keys: null } })];
     for (const value of corrupt) {
       const kv = faultyKv({ get: async () => value });
-      await expectUnavailable(await postFormWith({ CLIENTS: kv }, { grant_type: "client_credentials", client_id: clientId, client_secret: secret }));
+      await expectUnavailable(await postForm({ grant_type: "client_credentials", client_id: clientId, client_secret: secret }, {}, TOKEN_URL, { CLIENTS: kv }));
       const form = { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: await keyAssertion(client) };
-      await expectUnavailable(await postFormWith({ CLIENTS: kv }, form));
+      await expectUnavailable(await postForm(form, {}, TOKEN_URL, { CLIENTS: kv }));
     }
     expect(logs.lines().some((l) => l.includes("client_record_unreadable"))).toBe(true);
   });

@@ -5,8 +5,8 @@
  * burned by the failure: it still works once the guard is back.
  */
 import { describe, expect, it } from "vitest";
-import { JWT_BEARER, keyAssertion, registerKeyClient, type KeyClient } from "../helpers.js";
-import { captureWorkerLogs, expectUnavailable, faultyReplayGuard, postFormWith } from "./fault-support.js";
+import { JWT_BEARER, keyAssertion, type KeyClient, postForm, registerKeyClient, TOKEN_URL } from "../helpers.js";
+import { captureWorkerLogs, expectUnavailable, faultyReplayGuard } from "./fault-support.js";
 
 const logs = captureWorkerLogs();
 
@@ -18,14 +18,14 @@ function assertionRequest(assertion: string): Record<string, string> {
 async function expectFailsClosed(client: KeyClient, overrides: Record<string, unknown>, calls: () => number) {
   const assertion = await keyAssertion(client);
   logs.clear();
-  const body = await expectUnavailable(await postFormWith(overrides, assertionRequest(assertion)));
+  const body = await expectUnavailable(await postForm(assertionRequest(assertion), {}, TOKEN_URL, overrides));
   expect(body.error_description).toMatch(/replay guard/);
   expect(calls(), "the guard was asked").toBe(1);
   const line = logs.lines().find((l) => l.includes("replay_guard_unavailable"));
   expect(line, "the outage is logged").toBeDefined();
   expect(line).not.toContain(assertion.split(".")[2]!);
   // Nothing was recorded, so the assertion was not burned.
-  expect((await postFormWith({}, assertionRequest(assertion))).status).toBe(200);
+  expect((await postForm(assertionRequest(assertion))).status).toBe(200);
 }
 
 describe("faults: the replay guard is unavailable", () => {
@@ -54,8 +54,8 @@ describe("faults: the replay guard is unavailable", () => {
       },
     };
     const assertion = await keyAssertion(client);
-    await expectUnavailable(await postFormWith({ REPLAY_GUARD: namespace }, assertionRequest(assertion)));
-    expect((await postFormWith({}, assertionRequest(assertion))).status).toBe(200);
+    await expectUnavailable(await postForm(assertionRequest(assertion), {}, TOKEN_URL, { REPLAY_GUARD: namespace }));
+    expect((await postForm(assertionRequest(assertion))).status).toBe(200);
   });
 
   it("the guard never answers → 503 once REPLAY_GUARD_TIMEOUT_MS has passed, no token", async () => {
@@ -69,7 +69,7 @@ describe("faults: the replay guard is unavailable", () => {
     const client = await registerKeyClient("ES256");
     let release: (value: boolean) => void = () => {};
     const guard = faultyReplayGuard(() => new Promise<boolean>((resolve) => (release = resolve)));
-    const res = await postFormWith({ REPLAY_GUARD: guard.namespace, REPLAY_GUARD_TIMEOUT_MS: "20" }, assertionRequest(await keyAssertion(client)));
+    const res = await postForm(assertionRequest(await keyAssertion(client)), {}, TOKEN_URL, { REPLAY_GUARD: guard.namespace, REPLAY_GUARD_TIMEOUT_MS: "20" });
     release(true);
     await expectUnavailable(res);
   });
@@ -77,7 +77,7 @@ describe("faults: the replay guard is unavailable", () => {
   it("the guard is not consulted for a request that fails an earlier check", async () => {
     const client = await registerKeyClient("ES256");
     const guard = faultyReplayGuard(() => Promise.reject(new Error("down")));
-    const res = await postFormWith({ REPLAY_GUARD: guard.namespace }, assertionRequest(await keyAssertion(client, { aud: "https://elsewhere.test" })));
+    const res = await postForm(assertionRequest(await keyAssertion(client, { aud: "https://elsewhere.test" })), {}, TOKEN_URL, { REPLAY_GUARD: guard.namespace });
     expect(res.status).toBe(401);
     expect(guard.calls()).toBe(0);
   });

@@ -75,6 +75,8 @@ describe("GitHub Actions tokens as client assertions", () => {
     expect([ta.client_id, tb.client_id]).toEqual([a, b]);
   });
 
+  // One case per rule family; the claim edges (exp, iat, nbf, jti, aud arrays, pinned values as
+  // numbers) are pinned in test/oauth/federation/federated-claims.test.ts.
   it("refuses each rule with its own error_description", async () => {
     const clientId = await federatedClient();
     const other = await fakeIssuer("RS256", github.kid);
@@ -86,20 +88,11 @@ describe("GitHub Actions tokens as client assertions", () => {
       ["alg", es.sign(githubClaims()), /alg is not one of the trusted issuer's allowed_algs/],
       ["kid", github.sign(githubClaims(), { kid: "unknown-kid" }), /no key of the trusted issuer matches/],
       ["aud", github.sign(githubClaims({ aud: "https://vault.example.com" })), /aud does not contain the credential's audience/],
-      ["aud array", github.sign(githubClaims({ aud: ["https://a.example", `${ISSUER}/`] })), /aud does not contain/],
-      ["exp missing", github.sign(githubClaims({ exp: undefined })), /exp is missing/],
       ["expired", github.sign(githubClaims({ iat: now - 600, nbf: now - 600, exp: now - 60 })), /has expired/],
-      ["exp too far", github.sign(githubClaims({ iat: undefined, exp: now + 7200 })), /further in the future than the issuer's max_token_lifetime/],
       ["lifetime", github.sign(githubClaims({ iat: now - 3000, exp: now + 700 })), /lifetime \(exp - iat\) exceeds the issuer's max_token_lifetime/],
-      ["iat future", github.sign(githubClaims({ iat: now + 60 })), /iat is in the future/],
-      ["iat invalid", github.sign(githubClaims({ iat: "yesterday" })), /iat is not a number/],
-      ["exp before iat", github.sign(githubClaims({ iat: now, exp: now })), /exp is not after iat/],
-      ["nbf", github.sign(githubClaims({ nbf: now + 60 })), /not yet valid \(nbf is in the future\)/],
       ["sub", github.sign(githubClaims({ sub: "repo:acme/api:ref:refs/heads/dev" })), /sub differs from the credential's subject/],
       ["repository_id", github.sign(githubClaims({ repository_id: "999" })), /claim differs from the credential's pinned value: repository_id$/],
-      ["repository_id as number", github.sign(githubClaims({ repository_id: 123457 })), /pinned value: repository_id$/],
       ["jti missing", github.sign(githubClaims({ jti: undefined })), /has no jti, and the trusted issuer's tokens are single use/],
-      ["jti too long", github.sign(githubClaims({ jti: "j".repeat(257) })), /jti is longer than 256/],
       ["crit", github.sign(githubClaims(), { crit: ["b64"], b64: true }), /crit header/],
     ];
     const seen = new Set<string>();
@@ -109,7 +102,7 @@ describe("GitHub Actions tokens as client assertions", () => {
       expect(body.error_description, name).not.toContain("123456");
       seen.add(body.error_description);
     }
-    expect(seen.size).toBeGreaterThanOrEqual(cases.length - 2);
+    expect(seen.size).toBe(cases.length);
   });
 
   it("a client without a credential for the issuer, a disabled client, an unknown client", async () => {

@@ -5,7 +5,7 @@
  */
 import { decodeJwt } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { admin, call, expectOAuthError, ISSUER, JWT_BEARER, nowSeconds, postForm, registerClient, uniqueId } from "../helpers.js";
+import { admin, callWorker, expectOAuthError, ISSUER, JWT_BEARER, nowSeconds, postForm, registerClient, uniqueId } from "../helpers.js";
 import { jwksHost, type JwksHost } from "../jwks-host.js";
 import { fakeIssuer, gitlabClaims, kubernetesClaims, spiffeClaims } from "./fake-issuers.js";
 
@@ -149,7 +149,7 @@ describe("single use under concurrency, and the other endpoints", () => {
 
 describe("discovery metadata", () => {
   it("still advertises private_key_jwt (federated clients use it)", async () => {
-    const metadata = await (await call("/.well-known/oauth-authorization-server")).json<any>();
+    const metadata = await (await callWorker("/.well-known/oauth-authorization-server")).json<any>();
     expect(metadata.token_endpoint_auth_methods_supported).toContain("private_key_jwt");
   });
 });

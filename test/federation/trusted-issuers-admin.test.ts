@@ -5,6 +5,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { admin, expectOAuthError, uniqueId } from "../helpers.js";
+import { trustedIssuerKey } from "../../src/stores/kv-keys.js";
 
 const GITHUB = "https://token.actions.githubusercontent.com";
 const path = (issuer: string) => `/admin/trusted-issuers/${encodeURIComponent(issuer)}`;
@@ -25,7 +26,7 @@ describe("trusted issuers: create, read, change, delete", () => {
       immutable_claims: ["repository_id", "repository_owner_id"],
       jti_policy: "single_use",
     });
-    expect(await env.CLIENTS.get(`trusted-issuer:${GITHUB}`, "json")).toMatchObject({ issuer: GITHUB });
+    expect(await env.CLIENTS.get(trustedIssuerKey(GITHUB), "json")).toMatchObject({ issuer: GITHUB });
     const again = await admin("POST", "/admin/trusted-issuers", { preset: "github-actions" });
     await expectOAuthError(again, 409, "conflict");
     const show = await admin("GET", path(GITHUB));

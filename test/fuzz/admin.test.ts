@@ -7,18 +7,17 @@
 import fc from "fast-check";
 import { base64url } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, JWT_BEARER, uniqueId } from "../helpers.js";
+import { ADMIN_BODY_LIMIT_BYTES } from "../../src/http/limits.js";
+import { ADMIN_TOKEN, callWorker, JWT_BEARER, postForm, uniqueId } from "../helpers.js";
 import { generateFuzzKeys, metadata, metadataJson, METHODS, type FuzzKeys } from "./admin-arbitraries.js";
-import { anyJson, checkResponse, fetchWorker, fuzzRuns, headerText, postFormBody, quietWorkerLogs } from "./fuzz-support.js";
+import { anyJson, checkResponse, fuzzRuns, headerText, quietWorkerLogs } from "./fuzz-support.js";
 
 quietWorkerLogs();
 
-/** SPEC §6 / src/http/limits.ts: admin JSON bodies above 64 KiB are 413. */
-const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 function adminFetch(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetchWorker(path, {
+  return callWorker(path, {
     method,
     headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...headers },
     body,
@@ -63,7 +62,7 @@ async function expectTokenEndpointHolds(info: Record<string, any>): Promise<void
   } else {
     form.client_secret = "wrong";
   }
-  const checked = await checkResponse(await postFormBody("/oauth2/token", form, headers), { triedBasic: "Authorization" in headers });
+  const checked = await checkResponse(await postForm(form, headers, "/oauth2/token"), { triedBasic: "Authorization" in headers });
   expect([400, 401]).toContain(checked.status);
 }
 
@@ -146,7 +145,7 @@ describe("fuzz: client management API", () => {
         const headers = new Headers({ Authorization: r.authorization });
         if (r.contentType !== null) headers.set("Content-Type", r.contentType);
         const hasBody = r.method !== "GET";
-        const res = await fetchWorker(r.path, { method: r.method, headers, body: hasBody ? r.body : undefined });
+        const res = await callWorker(r.path, { method: r.method, headers, body: hasBody ? r.body : undefined });
         if (res.status === 204) return;
         const checked = await checkResponse(res);
         if (hasBody && new TextEncoder().encode(r.body).length > ADMIN_BODY_LIMIT_BYTES && checked.status !== 401 && checked.status !== 404) {

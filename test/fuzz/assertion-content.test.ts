@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ISSUER, nowSeconds } from "../helpers.js";
+import { ISSUER, nowSeconds, postForm } from "../helpers.js";
 import {
   anyJson,
   assertionForm,
@@ -18,7 +18,6 @@ import {
   es256Signer,
   expectClientAuthEndpointError,
   fuzzRuns,
-  postFormBody,
   quietWorkerLogs,
   registerFuzzClients,
   signJson,
@@ -40,7 +39,7 @@ const endpoint = () => fc.constantFrom(...CLIENT_AUTH_ENDPOINTS);
 
 /** Send `assertion` and require an invalid_client failure, never a token. */
 async function expectRejected(endpointEntry: (typeof CLIENT_AUTH_ENDPOINTS)[number], assertion: string, clientId: string | undefined, label: unknown) {
-  const res = await postFormBody(endpointEntry.path, assertionForm(endpointEntry, assertion, clientId ? { client_id: clientId } : {}));
+  const res = await postForm(assertionForm(endpointEntry, assertion, clientId ? { client_id: clientId } : {}), {}, endpointEntry.path);
   const checked = await checkResponse(res);
   expect(checked.status, `token issued for ${JSON.stringify(label)}`).not.toBe(200);
   expectClientAuthEndpointError(checked, ["invalid_client"]);
@@ -186,7 +185,7 @@ describe("fuzz: signed assertions with hostile content", () => {
           const header: Record<string, unknown> = { ...headerExtra, ...validHeader(c) };
           if (typValue === undefined) delete header.typ;
           else header.typ = typValue;
-          const res = await postFormBody(e.path, assertionForm(e, await signJson(c, header, claims)));
+          const res = await postForm(assertionForm(e, await signJson(c, header, claims)), {}, e.path);
           expect(res.status, `${await res.clone().text()} for ${JSON.stringify({ header, claims })}`).toBe(200);
         },
       ),

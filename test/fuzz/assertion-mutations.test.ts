@@ -16,12 +16,12 @@ import {
   CLIENT_AUTH_ENDPOINTS,
   expectClientAuthEndpointError,
   fuzzRuns,
-  postFormBody,
   quietWorkerLogs,
   registerFuzzClients,
   validAssertion,
   type FuzzKeyClient,
 } from "./fuzz-support.js";
+import { postForm } from "../helpers.js";
 
 quietWorkerLogs();
 
@@ -115,7 +115,7 @@ describe("fuzz: mutated client assertions", () => {
   it("the unmutated assertion gets a token on every endpoint (control)", async () => {
     for (const client of clients) {
       for (const endpoint of CLIENT_AUTH_ENDPOINTS) {
-        const res = await postFormBody(endpoint.path, assertionForm(endpoint, await validAssertion(client)));
+        const res = await postForm(assertionForm(endpoint, await validAssertion(client)), {}, endpoint.path);
         expect(res.status, await res.clone().text()).toBe(200);
       }
     }
@@ -132,7 +132,7 @@ describe("fuzz: mutated client assertions", () => {
           const original = await validAssertion(client);
           const mutated = mutate(original, m);
           const extra: Record<string, string> = sendClientId ? { client_id: client.clientId } : {};
-          const res = await postFormBody(endpoint.path, assertionForm(endpoint, mutated, extra));
+          const res = await postForm(assertionForm(endpoint, mutated, extra), {}, endpoint.path);
           if (mutated === original) {
             expect(res.status).toBe(200);
             return;

@@ -6,8 +6,8 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, ISSUER, JWT_BEARER, nowSeconds, registerClient, uniqueId } from "../helpers.js";
-import { anyJson, base64urlText, checkResponse, es256Signer, fetchWorker, fuzzRuns, postFormBody, quietWorkerLogs, signSegments, b64u, type RawSigner } from "./fuzz-support.js";
+import { ADMIN_TOKEN, callWorker, ISSUER, JWT_BEARER, nowSeconds, postForm, registerClient, uniqueId } from "../helpers.js";
+import { anyJson, base64urlText, checkResponse, es256Signer, fuzzRuns, quietWorkerLogs, signSegments, b64u, type RawSigner } from "./fuzz-support.js";
 
 quietWorkerLogs();
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 function adminJson(method: string, path: string, body: string): Promise<Response> {
-  return fetchWorker(path, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body });
+  return callWorker(path, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body });
 }
 
 const validClaims = () => {
@@ -36,7 +36,7 @@ const validClaims = () => {
 };
 const signed = (header: unknown, claims: unknown) => signSegments(sign, b64u(JSON.stringify(header)), b64u(JSON.stringify(claims)));
 const exchange = (assertion: string, type = JWT_BEARER) =>
-  postFormBody("/oauth2/token", { grant_type: "client_credentials", client_id: clientId, client_assertion_type: type, client_assertion: assertion });
+  postForm({ grant_type: "client_credentials", client_id: clientId, client_assertion_type: type, client_assertion: assertion }, {}, "/oauth2/token");
 
 describe("fuzz: federated assertions", () => {
   it("a valid token works (the fuzzers below start from it)", async () => {
@@ -135,7 +135,7 @@ describe("fuzz: federation admin", () => {
         if (checked.status === 201) {
           // Accepted only when pinned on the shared issuer's immutable claim.
           expect(c.claims).toHaveProperty("repository_id");
-          await fetchWorker(`/admin/clients/${clientId}/federated-credentials/${encodeURIComponent(String(c.name))}`, { method: "DELETE", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+          await callWorker(`/admin/clients/${clientId}/federated-credentials/${encodeURIComponent(String(c.name))}`, { method: "DELETE", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
         }
       }),
       fuzzRuns(120, 45),

@@ -4,11 +4,9 @@
  * signer that signs any header/payload bytes (so claim and header rules are reached past the
  * signature check), and the fast-check settings that keep the suite seeded and bounded.
  */
-import { createExecutionContext, env } from "cloudflare:test";
 import fc from "fast-check";
 import { base64url, exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
 import { afterAll, beforeAll, expect, vi } from "vitest";
-import worker from "../../src/index.js";
 import { ISSUER, JWT_BEARER, nowSeconds, registerClient, uniqueId } from "../helpers.js";
 
 /**
@@ -25,22 +23,6 @@ export const CLIENT_AUTH_ENDPOINTS: readonly { path: string; params: Record<stri
   { path: "/oauth2/revoke", params: { token: "not-a-token" } },
   { path: "/auth/oauth/v2/token/revoke", params: { token: "not-a-token" } },
 ];
-
-/**
- * One request to the Worker's fetch handler with the test bindings (real KV and Durable Objects).
- * Called directly rather than through SELF: the same app and bindings, without the ~12 ms
- * service-binding hop per request, which keeps hundreds of runs per property inside the budget.
- */
-export function fetchWorker(pathOrUrl: string, init?: RequestInit): Promise<Response> {
-  const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${ISSUER}${pathOrUrl}`;
-  return Promise.resolve(worker.fetch(new Request(url, init), env, createExecutionContext()));
-}
-
-/** POST an already encoded form body to `path`. */
-export function postFormBody(path: string, body: string | Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  const encoded = typeof body === "string" ? body : formBody(body);
-  return fetchWorker(path, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body: encoded });
-}
 
 /** One fixed seed per property (fc.assert's `seed`), so every run explores the same inputs. */
 export const FUZZ_SEED = 0x5eed_2026;

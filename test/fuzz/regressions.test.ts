@@ -1,6 +1,6 @@
 /**
  * Named regression tests for counterexamples the fuzz suite found (test/fuzz/*.test.ts). Each one
- * failed before its fix in src/ and drives the whole Worker through SELF, like a client would.
+ * failed before its fix in src/ and drives the whole Worker through callWorker, like a client would.
  */
 import { describe, expect, it } from "vitest";
 import {

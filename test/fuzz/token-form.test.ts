@@ -8,17 +8,16 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { JWT_BEARER, registerSecretClient } from "../helpers.js";
+import { FORM_BODY_LIMIT_BYTES } from "../../src/http/limits.js";
+import { callWorker, JWT_BEARER, postForm, registerSecretClient } from "../helpers.js";
 import {
   assertionForm,
   base64urlText,
   checkResponse,
   CLIENT_AUTH_ENDPOINTS,
   expectClientAuthEndpointError,
-  fetchWorker,
   fuzzRuns,
   headerText,
-  postFormBody,
   quietWorkerLogs,
   registerFuzzClients,
   validAssertion,
@@ -26,9 +25,6 @@ import {
 } from "./fuzz-support.js";
 
 quietWorkerLogs();
-
-/** SPEC §2: a larger form body is 413 (src/http/limits.ts FORM_BODY_LIMIT_BYTES). */
-const FORM_BODY_LIMIT_BYTES = 16 * 1024;
 
 let basic: { clientId: string; secret: string };
 let post: { clientId: string; secret: string };
@@ -172,7 +168,7 @@ async function send(request: HostileRequest): Promise<Response> {
   if (request.contentType !== null) headers.set("Content-Type", request.contentType);
   if (request.authorization !== null) headers.set("Authorization", request.authorization);
   const body = request.body !== undefined && request.chunkSize !== null ? chunked(request.body, request.chunkSize) : request.body;
-  return fetchWorker(request.path, { method: request.method, headers, body, duplex: "half" } as RequestInit);
+  return callWorker(request.path, { method: request.method, headers, body, duplex: "half" } as RequestInit);
 }
 
 function chunked(body: string | Uint8Array, size: number): ReadableStream<Uint8Array> {
@@ -223,7 +219,7 @@ describe("fuzz: hostile token requests", () => {
         if (v.shuffle) pairs.reverse();
         const headers: Record<string, string> = { "Content-Type": v.contentType };
         if (v.useBasic) headers.Authorization = `Basic ${btoa(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`)}`;
-        const res = await fetchWorker(endpoint.path, { method: "POST", headers, body: encodePairs(pairs, v.encoding, []) });
+        const res = await callWorker(endpoint.path, { method: "POST", headers, body: encodePairs(pairs, v.encoding, []) });
         expect(res.status, await res.clone().text()).toBe(200);
       }),
       fuzzRuns(60, 21),
@@ -249,7 +245,7 @@ describe("fuzz: hostile token requests", () => {
         const [name, value] = pairs[pick % pairs.length]!;
         // The duplicate carries the same value or another one, anywhere in the body.
         pairs.splice(position % (pairs.length + 1), 0, [name, otherValue ?? value]);
-        const checked = await checkResponse(await postFormBody(endpoint.path, new URLSearchParams(pairs).toString(), headers), { triedBasic: m === "client_secret_basic" });
+        const checked = await checkResponse(await postForm(new URLSearchParams(pairs).toString(), headers, endpoint.path), { triedBasic: m === "client_secret_basic" });
         expect(checked.status).toBe(400);
         expect(checked.body.error).toBe("invalid_request");
       }),

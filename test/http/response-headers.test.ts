@@ -4,7 +4,7 @@
  * in a JSON API response to a machine), every other route gets Hono's secureHeaders.
  */
 import { describe, expect, it } from "vitest";
-import { call, keyAssertion, postForm, registerKeyClient, tokenWithAssertion } from "../helpers.js";
+import { callWorker, keyAssertion, postForm, registerKeyClient, tokenWithAssertion } from "../helpers.js";
 
 describe("response headers", () => {
   it("token responses, success and error, carry no-store and nosniff, not the browser hardening set", async () => {
@@ -27,7 +27,7 @@ describe("response headers", () => {
 
   it("metadata and other routes get the secure headers", async () => {
     for (const path of ["/.well-known/oauth-authorization-server", "/healthz", "/jwts"]) {
-      const res = await call(path);
+      const res = await callWorker(path);
       expect(res.headers.get("X-Frame-Options"), path).toBe("SAMEORIGIN");
       expect(res.headers.get("Strict-Transport-Security"), path).not.toBeNull();
     }

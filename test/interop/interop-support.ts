@@ -4,19 +4,18 @@
  * routed through the Worker under test by their custom-fetch hooks, and clients registered
  * through the admin API like an operator would.
  */
-import { SELF } from "cloudflare:test";
 import { createRemoteJWKSet, customFetch as joseCustomFetch, exportJWK, generateKeyPair, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
 import { expect } from "vitest";
-import { ISSUER, registerClient, uniqueId } from "../helpers.js";
+import { callWorker, ISSUER, registerClient, uniqueId } from "../helpers.js";
 
 export { ISSUER };
 
 /**
- * The custom fetch every library gets: the request goes to the Worker (SELF), never the network.
+ * The custom fetch every library gets: the request goes to the Worker (callWorker), never the network.
  * The libraries pass (url, init) like fetch; workerd's fetch accepts the same shapes.
  */
 export function workerFetch(url: string, init: RequestInit): Promise<Response> {
-  return SELF.fetch(url, init);
+  return callWorker(url, init);
 }
 
 /** Every request the libraries made, for the interop notes (method, path, headers of interest). */
@@ -34,7 +33,7 @@ export async function recordingFetch(url: string, init: RequestInit): Promise<Re
     authorization: request.headers.get("authorization"),
     body,
   });
-  return SELF.fetch(request);
+  return callWorker(request);
 }
 
 export type InteropMethod = "private_key_jwt" | "client_secret_jwt" | "client_secret_basic" | "client_secret_post";
@@ -94,7 +93,7 @@ export async function verifyAsResourceServer(
   accessToken: string,
   expected: { jwksUri: string; audience: string; clientId: string; scope?: string },
 ): Promise<JWTPayload> {
-  const jwks = createRemoteJWKSet(new URL(expected.jwksUri), { [joseCustomFetch]: (url, init) => SELF.fetch(url, init) });
+  const jwks = createRemoteJWKSet(new URL(expected.jwksUri), { [joseCustomFetch]: (url, init) => callWorker(url, init) });
   const { payload, protectedHeader } = await jwtVerify(accessToken, jwks, { issuer: ISSUER, audience: expected.audience, typ: "at+jwt" });
   expect(protectedHeader.typ).toBe("at+jwt");
   for (const claim of ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]) expect(payload, `RFC 9068 §2.2 claim ${claim}`).toHaveProperty(claim);

@@ -3,12 +3,11 @@
  * client registration, real token endpoint), and a fetch that reaches that Worker, counting calls
  * per path, optionally rewriting or failing some (the verifier's only way out is `fetch`).
  */
-import { SELF } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { expect } from "vitest";
 import { AccessTokenError } from "../../src/resource/index.js";
 import type { VerifyOptions } from "../../src/resource/verify.js";
-import { ISSUER, keyAssertion, nowSeconds, registerKeyClient, tokenWithAssertion, type KeyClient } from "../helpers.js";
+import { callWorker, ISSUER, keyAssertion, nowSeconds, registerKeyClient, tokenWithAssertion, type KeyClient } from "../helpers.js";
 import { dpopProof, tokenWithDpop, type DpopKey } from "../lifecycle-helpers.js";
 
 /** The protected resource of these tests (RFC 8707 identifier and the URL requests go to). */
@@ -29,7 +28,7 @@ export function workerFetch(intercept?: (url: URL, forward: () => Promise<Respon
   const fetchImpl = async (input: string | URL, init?: RequestInit) => {
     const url = new URL(String(input));
     calls.set(url.pathname, (calls.get(url.pathname) ?? 0) + 1);
-    const forward = () => SELF.fetch(url.href, init);
+    const forward = () => callWorker(url.href, init);
     return (await intercept?.(url, forward)) ?? forward();
   };
   return Object.assign(fetchImpl, { calls });

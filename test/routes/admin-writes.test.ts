@@ -2,18 +2,19 @@ import { env } from "cloudflare:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
-  ADMIN_TOKEN,
   admin,
+  ADMIN_TOKEN,
+  callWorker,
   expectOAuthError,
   keyAssertion,
+  type KeyClient,
   registerClient,
   registerKeyClient,
   registerSecretClient,
   tokenWithAssertion,
   uniqueId,
-  type KeyClient,
 } from "../helpers.js";
-import { callWorker } from "../support.js";
+import { clientKey } from "../../src/stores/kv-keys.js";
 
 async function publicJwk(alg = "ES256", kid = `k-${crypto.randomUUID().slice(0, 8)}`) {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -87,7 +88,7 @@ describe("admin API: no lost writes", () => {
     expect(record.jwks.keys.map((k: any) => k.kid).sort()).toEqual(expectedKids);
     expect(record).toMatchObject({ disabled: true, client_name: "renamed concurrently" });
     // KV, the token endpoint's read path, holds the same final record.
-    const stored = JSON.parse((await env.CLIENTS.get(`client:${client.clientId}`))!);
+    const stored = JSON.parse((await env.CLIENTS.get(clientKey(client.clientId)))!);
     expect(stored.jwks.keys.map((k: any) => k.kid).sort()).toEqual(expectedKids);
     expect(stored.disabled).toBe(true);
     await expectOAuthError(await tokenWithAssertion(await keyAssertion(client)), 401, "invalid_client");
@@ -106,7 +107,7 @@ describe("admin API: no lost writes", () => {
     expect((await admin("DELETE", `/admin/clients/${clientId}`)).status).toBe(204);
     await expectOAuthError(await admin("GET", `/admin/clients/${clientId}`), 404, "not_found");
     await expectOAuthError(await admin("DELETE", `/admin/clients/${clientId}`), 404, "not_found");
-    expect(await env.CLIENTS.get(`client:${clientId}`)).toBeNull();
+    expect(await env.CLIENTS.get(clientKey(clientId))).toBeNull();
     const again = await admin("POST", "/admin/clients", { client_id: clientId, token_endpoint_auth_method: "client_secret_post" });
     expect(again.status).toBe(201);
   });
@@ -115,7 +116,7 @@ describe("admin API: no lost writes", () => {
     const clientId = uniqueId("legacy");
     const now = Math.floor(Date.now() / 1000);
     const legacy = { client_id: clientId, token_endpoint_auth_method: "client_secret_basic", scope: "read", grant_types: ["client_credentials"], resources: [], dpop_bound_access_tokens: false, disabled: false, created_at: now, updated_at: now };
-    await env.CLIENTS.put(`client:${clientId}`, JSON.stringify(legacy));
+    await env.CLIENTS.put(clientKey(clientId), JSON.stringify(legacy));
     const res = await admin("PATCH", `/admin/clients/${clientId}`, { scope: "read write" });
     expect(res.status).toBe(200);
     expect(await res.json<any>()).toMatchObject({ client_id: clientId, scope: "read write", created_at: now });

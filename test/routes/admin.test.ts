@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import {
   admin,
   ADMIN_TOKEN,
-  call,
+  callWorker,
   expectOAuthError,
   keyAssertion,
   postForm,
@@ -18,6 +18,7 @@ import {
   tokenWithAssertion,
   uniqueId,
 } from "../helpers.js";
+import { clientKey } from "../../src/stores/kv-keys.js";
 
 const basicToken = (clientId: string, secret: string) =>
   postForm({ grant_type: "client_credentials" }, { Authorization: `Basic ${btoa(`${clientId}:${secret}`)}` });
@@ -29,11 +30,11 @@ async function publicJwk(alg = "ES256") {
 describe("admin authentication", () => {
   it("refuses a missing or wrong bearer token with 401 and WWW-Authenticate: Bearer", async () => {
     const attempts = [
-      call("/admin/clients"),
+      callWorker("/admin/clients"),
       admin("GET", "/admin/clients", undefined, "wrong-token"),
       admin("GET", "/admin/clients", undefined, `${ADMIN_TOKEN}x`),
       admin("POST", "/admin/clients", { token_endpoint_auth_method: "client_secret_basic" }, ADMIN_TOKEN.slice(0, -1)),
-      call("/admin/clients", { headers: { Authorization: `Basic ${btoa(`admin:${ADMIN_TOKEN}`)}` } }),
+      callWorker("/admin/clients", { headers: { Authorization: `Basic ${btoa(`admin:${ADMIN_TOKEN}`)}` } }),
     ];
     for (const res of await Promise.all(attempts)) {
       expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer /);
@@ -93,7 +94,7 @@ describe("create", () => {
 
   it("stores the secret encrypted: the KV value never contains it", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_jwt");
-    const stored = await env.CLIENTS.get(`client:${clientId}`);
+    const stored = await env.CLIENTS.get(clientKey(clientId));
     expect(stored).not.toBeNull();
     expect(stored).not.toContain(secret);
     expect(JSON.parse(stored!).client_secret_sealed).toEqual(expect.any(String));
@@ -151,9 +152,9 @@ describe("validation: 400 invalid_client_metadata naming the field", () => {
   });
 
   it("refuses a body that is not JSON", async () => {
-    const res = await call("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: "{not json" });
+    const res = await callWorker("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: "{not json" });
     await expectOAuthError(res, 400, "invalid_client_metadata");
-    const form = await call("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/x-www-form-urlencoded" }, body: "a=b" });
+    const form = await callWorker("/admin/clients", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/x-www-form-urlencoded" }, body: "a=b" });
     await expectOAuthError(form, 400, "invalid_client_metadata");
   });
 });
@@ -246,7 +247,7 @@ describe("secret rotation", () => {
     expect(info).not.toHaveProperty("client_secret_previous_expires_at");
     await expectOAuthError(await basicToken(clientId, oldSecret), 401, "invalid_client");
     expect((await basicToken(clientId, info.client_secret)).status).toBe(200);
-    expect(await env.CLIENTS.get(`client:${clientId}`)).not.toContain(info.client_secret);
+    expect(await env.CLIENTS.get(clientKey(clientId))).not.toContain(info.client_secret);
   });
 
   it("refuses to rotate a private_key_jwt client's (non-existent) secret, 404 for an unknown client", async () => {

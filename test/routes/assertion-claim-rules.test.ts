@@ -1,12 +1,19 @@
 /**
- * SPEC §3 rules 7-10 (aud, exp/iat/nbf, typ, jti), one negative test each, through the whole
- * Worker. Times are crafted relative to now with margins far beyond the request's own duration
- * (clock skew 15 s, ASSERTION_MAX_LIFETIME 300 s); nothing sleeps.
+ * SPEC §3 rules 7-10 (aud, exp/iat/nbf, typ, jti) through the whole Worker: how each rule family
+ * is wired to the configuration, the endpoint called and the replay guard. The edges of each rule
+ * are pinned in test/oauth/client-auth/assertion-claims.test.ts (with an injected clock); typ,
+ * which no unit test pins, keeps its cases here. Times are crafted relative to now with margins far
+ * beyond the request's own duration (clock skew 15 s, ASSERTION_MAX_LIFETIME 300 s); nothing sleeps.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { CLIENT_AUTH_JWT_TYP } from "../../src/client/assertion.js";
+import { MAX_JTI_LENGTH } from "../../src/oauth/client-auth/assertion.js";
 import {
+  callWorker,
   expectOAuthError,
+  formInit,
   ISSUER,
+  JWT_BEARER,
   keyAssertion,
   nowSeconds,
   OTK_TOKEN_URL,
@@ -15,9 +22,8 @@ import {
   tokenWithAssertion,
   type KeyClient,
 } from "../helpers.js";
-import { callWorker, formInit } from "../support.js";
 
-const STRICT_TYP = "client-authentication+jwt";
+const STRICT_TYP = CLIENT_AUTH_JWT_TYP;
 
 async function expectRule(res: Response, rule: RegExp) {
   const body = await expectOAuthError(res, 401, "invalid_client");
@@ -33,38 +39,16 @@ beforeAll(async () => {
 });
 
 describe("rule 7: aud", () => {
-  it("refuses a missing aud", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { aud: undefined })), /aud is missing/);
-  });
-
-  it("refuses an empty aud array", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { aud: [] })), /aud is missing/);
-  });
-
   it("refuses another server's token endpoint", async () => {
     await expectRule(await tokenWithAssertion(await keyAssertion(pk, { aud: "https://other.test/oauth2/token" })), /aud is not this server's issuer or token endpoint URL/);
   });
-
-  for (const aud of [`${TOKEN_URL}/`, `${ISSUER}/`, TOKEN_URL.toUpperCase(), "https://ISSUER.test/oauth2/token"]) {
-    it(`compares exact strings: refuses ${aud}`, async () => {
-      await expectRule(await tokenWithAssertion(await keyAssertion(pk, { aud })), /aud is not this server's issuer or token endpoint URL/);
-    });
-  }
 
   it("refuses the OTK path's URL when /oauth2/token was called (only the path that was called)", async () => {
     await expectRule(await tokenWithAssertion(await keyAssertion(pk, { aud: OTK_TOKEN_URL })), /aud is not this server's issuer/);
   });
 
-  it("refuses a two-element array with one accepted value and a foreign one", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { aud: [TOKEN_URL, "https://other.test"] })), /exactly one accepted value and nothing else/);
-  });
-
   it("refuses a two-element array even when both values are accepted", async () => {
     await expectRule(await tokenWithAssertion(await keyAssertion(pk, { aud: [TOKEN_URL, ISSUER] })), /exactly one accepted value and nothing else/);
-  });
-
-  it("refuses an aud that is not a string or array", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { aud: { url: TOKEN_URL } })), /aud is not this server's issuer/);
   });
 
   it("per-client strict mode refuses the token endpoint URL and accepts the issuer", async () => {
@@ -76,7 +60,7 @@ describe("rule 7: aud", () => {
 
   it("server-wide strict mode (AUDIENCE_MODE=strict) refuses the token endpoint URL, a compat client overrides it", async () => {
     const strictServer = (assertion: string) =>
-      callWorker(TOKEN_URL, formInit({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion }), { AUDIENCE_MODE: "strict" });
+      callWorker(TOKEN_URL, formInit({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion }), { AUDIENCE_MODE: "strict" });
     await expectRule(await strictServer(await keyAssertion(pk, { aud: TOKEN_URL }, { typ: STRICT_TYP })), /aud is not this server's issuer/);
     expect((await strictServer(await keyAssertion(pk, { aud: ISSUER }, { typ: STRICT_TYP }))).status).toBe(200);
 
@@ -86,14 +70,6 @@ describe("rule 7: aud", () => {
 });
 
 describe("rule 8: exp, iat, nbf", () => {
-  it("refuses a missing exp", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { exp: undefined })), /exp is missing or not a number/);
-  });
-
-  it("refuses an exp that is not a number", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { exp: String(nowSeconds() + 60) })), /exp is missing or not a number/);
-  });
-
   it("refuses an exp in the past beyond the clock skew", async () => {
     const now = nowSeconds();
     await expectRule(await tokenWithAssertion(await keyAssertion(pk, { iat: now - 120, exp: now - 60 })), /has expired/);
@@ -104,36 +80,9 @@ describe("rule 8: exp, iat, nbf", () => {
     expect((await tokenWithAssertion(await keyAssertion(pk, { iat: now - 60, exp: now - 5 }))).status).toBe(200);
   });
 
-  it("refuses an exp too far in the future (more than ASSERTION_MAX_LIFETIME + skew)", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { iat: undefined, exp: nowSeconds() + 300 + 15 + 60 })), /exp is too far in the future/);
-  });
-
   it("refuses exp - iat longer than ASSERTION_MAX_LIFETIME", async () => {
     const now = nowSeconds();
     await expectRule(await tokenWithAssertion(await keyAssertion(pk, { iat: now - 200, exp: now + 200 })), /lifetime \(exp - iat\) exceeds/);
-  });
-
-  it("refuses an exp that is not after iat", async () => {
-    const now = nowSeconds();
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { iat: now + 10, exp: now + 5 })), /exp is not after iat/);
-  });
-
-  it("refuses an iat in the future beyond the skew", async () => {
-    const now = nowSeconds();
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { iat: now + 60, exp: now + 120 })), /iat is in the future/);
-  });
-
-  it("refuses an iat that is not a number", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { iat: "yesterday" })), /iat is not a number/);
-  });
-
-  it("refuses an nbf in the future beyond the skew", async () => {
-    const now = nowSeconds();
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { iat: now, nbf: now + 60, exp: now + 120 })), /not yet valid \(nbf is in the future\)/);
-  });
-
-  it("refuses an nbf that is not a number", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { nbf: "now" })), /nbf is not a number/);
   });
 });
 
@@ -152,18 +101,9 @@ describe("rule 9: typ", () => {
 });
 
 describe("rule 10: jti", () => {
-  it("refuses a missing jti", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { jti: undefined })), /jti is missing/);
-  });
-
-  it("refuses an empty or non-string jti", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { jti: "" })), /jti is missing/);
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { jti: 12345 })), /jti is missing/);
-  });
-
-  it("refuses a jti longer than 256 characters and accepts exactly 256", async () => {
-    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { jti: "j".repeat(257) })), /jti is longer than 256 characters/);
-    expect((await tokenWithAssertion(await keyAssertion(pk, { jti: `${crypto.randomUUID()}`.padEnd(256, "j") }))).status).toBe(200);
+  it(`refuses a jti longer than ${MAX_JTI_LENGTH} characters and records one of exactly ${MAX_JTI_LENGTH}`, async () => {
+    await expectRule(await tokenWithAssertion(await keyAssertion(pk, { jti: "j".repeat(MAX_JTI_LENGTH + 1) })), /jti is longer than 256 characters/);
+    expect((await tokenWithAssertion(await keyAssertion(pk, { jti: `${crypto.randomUUID()}`.padEnd(MAX_JTI_LENGTH, "j") }))).status).toBe(200);
   });
 
   it("refuses a replayed jti, also in a new assertion and on the other token path", async () => {

@@ -5,13 +5,13 @@
  */
 import { OAuthMetadataSchema } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { describe, expect, it } from "vitest";
-import { call, expectOAuthError, ISSUER } from "../helpers.js";
+import { callWorker, expectOAuthError, ISSUER } from "../helpers.js";
 
 const AUTHORIZE_URL = `${ISSUER}/oauth2/authorize`;
 
 describe("authorization endpoint for clients that require one", () => {
   it("is published, with no response type claimed, and the MCP SDK's metadata schema accepts the document", async () => {
-    const meta = await (await call("/.well-known/oauth-authorization-server")).json<Record<string, unknown>>();
+    const meta = await (await callWorker("/.well-known/oauth-authorization-server")).json<Record<string, unknown>>();
     expect(meta.authorization_endpoint).toBe(AUTHORIZE_URL);
     expect(meta.response_types_supported).toEqual([]);
     expect(meta.grant_types_supported).toEqual(["client_credentials"]);
@@ -26,7 +26,7 @@ describe("authorization endpoint for clients that require one", () => {
       [AUTHORIZE_URL, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "response_type=token" }],
     ];
     for (const [url, init] of requests) {
-      const res = await call(url, { ...init, redirect: "manual" });
+      const res = await callWorker(url, { ...init, redirect: "manual" });
       expect(res.headers.get("Location")).toBeNull();
       const body = await expectOAuthError(res, 400, "unsupported_response_type");
       expect(body.error_description).toMatch(/client_credentials only/);

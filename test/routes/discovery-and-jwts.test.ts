@@ -6,8 +6,9 @@ import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, j
 import { describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
-  call,
+  callWorker,
   expectOAuthError,
+  formInit,
   ISSUER,
   JWT_BEARER,
   keyAssertion,
@@ -17,7 +18,7 @@ import {
   registerSecretClient,
   TOKEN_URL,
 } from "../helpers.js";
-import { callWorker, formInit, parseCurl } from "../support.js";
+import { parseCurl } from "../support.js";
 
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
@@ -25,7 +26,7 @@ const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 const asClient = (clientId: string, secret: string) => ({ headers: { Authorization: `Basic ${btoa(`${clientId}:${encodeURIComponent(secret)}`)}` } });
 
 /** Run a curl printed by /jwts against the Worker, with `$CLIENT_ASSERTION` substituted if given. */
-async function runCurl(curl: string, clientAssertion?: string, run = call): Promise<Response> {
+async function runCurl(curl: string, clientAssertion?: string, run = callWorker): Promise<Response> {
   const { url, form } = parseCurl(curl);
   if (form.client_assertion === "$CLIENT_ASSERTION" && clientAssertion !== undefined) form.client_assertion = clientAssertion;
   return run(url, formInit(form));
@@ -33,7 +34,7 @@ async function runCurl(curl: string, clientAssertion?: string, run = call): Prom
 
 describe("RFC 8414 metadata", () => {
   it("names the configured issuer exactly and this server's endpoints, methods and algorithms", async () => {
-    const res = await call("/.well-known/oauth-authorization-server");
+    const res = await callWorker("/.well-known/oauth-authorization-server");
     expect(res.status).toBe(200);
     const meta = await res.json<any>();
     expect(meta.issuer).toBe(ISSUER);
@@ -51,7 +52,7 @@ describe("RFC 8414 metadata", () => {
   });
 
   it("publishes only public key members in the JWKS", async () => {
-    const res = await call("/.well-known/jwks.json");
+    const res = await callWorker("/.well-known/jwks.json");
     expect(res.status).toBe(200);
     const { keys } = await res.json<any>();
     expect(keys.map((k: any) => k.kid)).toEqual(["test-signing-1"]);
@@ -95,7 +96,7 @@ describe("GET /jwts", () => {
   it("for a client_secret_jwt client: header, claims, a signed client_assertion and a curl that works as printed", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_jwt");
     const before = nowSeconds();
-    const res = await call(`/jwts?client_id=${clientId}`, asClient(clientId, secret));
+    const res = await callWorker(`/jwts?client_id=${clientId}`, asClient(clientId, secret));
     const after = nowSeconds();
     expect(res.status).toBe(200);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
@@ -120,13 +121,13 @@ describe("GET /jwts", () => {
 
   it("gives a fresh jti each time", async () => {
     const { clientId } = await registerSecretClient("client_secret_jwt");
-    const [a, b] = await Promise.all([call(`/jwts?client_id=${clientId}`), call(`/jwts?client_id=${clientId}`)]);
+    const [a, b] = await Promise.all([callWorker(`/jwts?client_id=${clientId}`), callWorker(`/jwts?client_id=${clientId}`)]);
     expect((await a.json<any>()).claims.jti).not.toBe((await b.json<any>()).claims.jti);
   });
 
   it("for a strict-mode client: aud is the issuer and typ client-authentication+jwt, and the curl works", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_jwt", { audience_mode: "strict" });
-    const sample = await (await call(`/jwts?client_id=${clientId}`, asClient(clientId, secret))).json<any>();
+    const sample = await (await callWorker(`/jwts?client_id=${clientId}`, asClient(clientId, secret))).json<any>();
     expect(sample.claims.aud).toBe(ISSUER);
     expect(sample.header.typ).toBe("client-authentication+jwt");
     expect((await runCurl(sample.curl)).status).toBe(200);
@@ -134,7 +135,7 @@ describe("GET /jwts", () => {
 
   it("for the OTK token path: aud and curl use that path", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_jwt");
-    const sample = await (await call(`/jwts?client_id=${clientId}&token_endpoint=/auth/oauth/v2/token`, asClient(clientId, secret))).json<any>();
+    const sample = await (await callWorker(`/jwts?client_id=${clientId}&token_endpoint=/auth/oauth/v2/token`, asClient(clientId, secret))).json<any>();
     expect(sample.claims.aud).toBe(OTK_TOKEN_URL);
     expect(parseCurl(sample.curl).url).toBe(OTK_TOKEN_URL);
     expect((await runCurl(sample.curl)).status).toBe(200);
@@ -142,7 +143,7 @@ describe("GET /jwts", () => {
 
   it("for a private_key_jwt client: no client_assertion but a sign_with hint; signing the printed claims works", async () => {
     const client = await registerKeyClient("ES256");
-    const sample = await (await call(`/jwts?client_id=${client.clientId}`)).json<any>();
+    const sample = await (await callWorker(`/jwts?client_id=${client.clientId}`)).json<any>();
     expect(sample).not.toHaveProperty("client_assertion");
     // The header the printed CLI command signs with.
     expect(sample.header).toEqual({ alg: "ES256", kid: client.kid, typ: "client-authentication+jwt" });
@@ -156,15 +157,15 @@ describe("GET /jwts", () => {
   });
 
   it("refuses unknown clients, clients without assertions, and a missing client_id outside local dev", async () => {
-    await expectOAuthError(await call("/jwts?client_id=no-such-client"), 404, "not_found");
+    await expectOAuthError(await callWorker("/jwts?client_id=no-such-client"), 404, "not_found");
     const { clientId } = await registerSecretClient("client_secret_basic");
-    await expectOAuthError(await call(`/jwts?client_id=${clientId}`), 400, "invalid_request");
-    await expectOAuthError(await call("/jwts"), 400, "invalid_request");
+    await expectOAuthError(await callWorker(`/jwts?client_id=${clientId}`), 400, "invalid_request");
+    await expectOAuthError(await callWorker("/jwts"), 400, "invalid_request");
   });
 
   it("refuses a disabled client instead of printing a curl that cannot work", async () => {
     const { clientId } = await registerSecretClient("client_secret_jwt", { disabled: true });
-    const body = await expectOAuthError(await call(`/jwts?client_id=${clientId}`), 400, "invalid_request");
+    const body = await expectOAuthError(await callWorker(`/jwts?client_id=${clientId}`), 400, "invalid_request");
     expect(body.error_description).toMatch(/disabled/);
   });
 

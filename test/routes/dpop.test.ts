@@ -3,18 +3,19 @@ import { base64url, CompactSign, decodeJwt, exportJWK, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { ALL_DPOP_DESCRIPTIONS } from "../../src/oauth/dpop.js";
 import {
-  call,
+  callWorker,
   expectOAuthError,
   ISSUER,
   JWT_BEARER,
   keyAssertion,
   nowSeconds,
   OTK_TOKEN_URL,
+  postForm,
   registerKeyClient,
   TOKEN_URL,
   tokenWithAssertion,
 } from "../helpers.js";
-import { dpopKey, dpopProof, INTROSPECT_URL, introspection, postFormWithEnv, tokenWithDpop } from "../lifecycle-helpers.js";
+import { dpopKey, dpopProof, INTROSPECT_URL, introspection, tokenWithDpop } from "../lifecycle-helpers.js";
 
 const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
 
@@ -207,14 +208,14 @@ describe("DPoP nonces (RFC 9449 §8) with DPOP_NONCE=required", () => {
     const client = await registerKeyClient("ES256");
     const key = await dpopKey();
     const form = await tokenForm(client);
-    const first = await postFormWithEnv(required, TOKEN_URL, form, { DPoP: await dpopProof(key) });
+    const first = await postForm(form, { DPoP: await dpopProof(key) }, TOKEN_URL, required);
     const body = await expectOAuthError(first, 400, "use_dpop_nonce");
     expect(body.error_description).toMatch(/requires a DPoP nonce/);
     const nonce = first.headers.get("DPoP-Nonce");
     expect(nonce).toMatch(/^[A-Za-z0-9_-]{20,}$/);
 
     // The assertion was not consumed by the nonce challenge: the client retries with it.
-    const second = await postFormWithEnv(required, TOKEN_URL, form, { DPoP: await dpopProof(key, { nonce: nonce! }) });
+    const second = await postForm(form, { DPoP: await dpopProof(key, { nonce: nonce! }) }, TOKEN_URL, required);
     expect(second.status).toBe(200);
     expect((await second.json<any>()).token_type).toBe("DPoP");
     expect(second.headers.get("DPoP-Nonce")).toMatch(/^[A-Za-z0-9_-]{20,}$/);
@@ -222,7 +223,7 @@ describe("DPoP nonces (RFC 9449 §8) with DPOP_NONCE=required", () => {
 
   it("answers use_dpop_nonce for a nonce the server did not issue", async () => {
     const client = await registerKeyClient("ES256");
-    const res = await postFormWithEnv(required, TOKEN_URL, await tokenForm(client), { DPoP: await dpopProof(await dpopKey(), { nonce: "made-up-nonce" }) });
+    const res = await postForm(await tokenForm(client), { DPoP: await dpopProof(await dpopKey(), { nonce: "made-up-nonce" }) }, TOKEN_URL, required);
     const body = await expectOAuthError(res, 400, "use_dpop_nonce");
     expect(body.error_description).toMatch(/invalid or expired/);
     expect(res.headers.get("DPoP-Nonce")).not.toBeNull();
@@ -230,7 +231,7 @@ describe("DPoP nonces (RFC 9449 §8) with DPOP_NONCE=required", () => {
 
   it("still lets Bearer requests through (nonces apply to DPoP proofs only)", async () => {
     const client = await registerKeyClient("ES256");
-    const res = await postFormWithEnv(required, TOKEN_URL, await tokenForm(client));
+    const res = await postForm(await tokenForm(client), {}, TOKEN_URL, required);
     expect(res.status).toBe(200);
     expect((await res.json<any>()).token_type).toBe("Bearer");
   });
@@ -245,7 +246,7 @@ describe("DPoP nonces (RFC 9449 §8) with DPOP_NONCE=required", () => {
 
 describe("DPoP in the metadata", () => {
   it("lists dpop_signing_alg_values_supported (asymmetric only)", async () => {
-    const meta = await (await call("/.well-known/oauth-authorization-server")).json<any>();
+    const meta = await (await callWorker("/.well-known/oauth-authorization-server")).json<any>();
     expect(meta.issuer).toBe(ISSUER);
     expect(meta.dpop_signing_alg_values_supported).toContain("ES256");
     expect(meta.dpop_signing_alg_values_supported).not.toContain("HS256");

@@ -1,11 +1,13 @@
 import { env } from "cloudflare:test";
 import { decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { CLIENT_AUTH_JWT_TYP } from "../../src/client/assertion.js";
 import {
   admin,
-  call,
+  callWorker,
   expectOAuthError,
   ISSUER,
+  JWT_BEARER,
   keyAssertion,
   nowSeconds,
   OTK_TOKEN_URL,
@@ -21,7 +23,6 @@ import {
   INTROSPECT_URL,
   introspect,
   introspection,
-  postFormWithEnv,
   REVOKE_URL,
   unreachableNamespace,
 } from "../lifecycle-helpers.js";
@@ -180,9 +181,9 @@ describe("POST /oauth2/introspect (RFC 7662)", () => {
 
     it("strict mode accepts only the issuer as aud", async () => {
       const client = await registerKeyClient("ES256", { audience_mode: "strict" });
-      const assertion = (aud: string) => keyAssertion(client, { aud }, { typ: "client-authentication+jwt" });
+      const assertion = (aud: string) => keyAssertion(client, { aud }, { typ: CLIENT_AUTH_JWT_TYP });
       const form = async (aud: string) => ({
-        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion_type: JWT_BEARER,
         client_assertion: await assertion(aud),
         token: "x",
       });
@@ -194,13 +195,13 @@ describe("POST /oauth2/introspect (RFC 7662)", () => {
   it("fails closed with 503 when the revocation list cannot be reached", async () => {
     const client = await registerKeyClient("ES256");
     const form = await authenticatedForm(client, INTROSPECT_URL, { token: await bearerToken(client) });
-    const res = await postFormWithEnv({ REVOCATION_LIST: unreachableNamespace(env.REVOCATION_LIST) }, INTROSPECT_URL, form);
+    const res = await postForm(form, {}, INTROSPECT_URL, { REVOCATION_LIST: unreachableNamespace(env.REVOCATION_LIST) });
     const body = await expectOAuthError(res, 503, "temporarily_unavailable");
     expect(body.error_description).toMatch(/revocation list/);
   });
 
   it("is listed in the metadata with its auth methods and algorithms", async () => {
-    const meta = await (await call("/.well-known/oauth-authorization-server")).json<any>();
+    const meta = await (await callWorker("/.well-known/oauth-authorization-server")).json<any>();
     expect(meta.introspection_endpoint).toBe(INTROSPECT_URL);
     expect(meta.introspection_endpoint_auth_methods_supported).toEqual(meta.token_endpoint_auth_methods_supported);
     expect(meta.introspection_endpoint_auth_signing_alg_values_supported).toEqual(meta.token_endpoint_auth_signing_alg_values_supported);

@@ -6,8 +6,8 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import testSecrets from "../fixtures/server-secrets.json" with { type: "json" };
-import { ISSUER, JWT_BEARER, keyAssertion, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
-import { callWorker, formInit, parseCurl } from "../support.js";
+import { callWorker, formInit, ISSUER, JWT_BEARER, keyAssertion, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
+import { parseCurl } from "../support.js";
 
 /** Plain `wrangler dev` on a fresh clone: no ISSUER, no secrets, no SAMPLE_JWT_ROUTE. */
 const BARE = { ISSUER: undefined, SIGNING_KEYS: undefined, CLIENT_SECRET_KEY: undefined, ADMIN_TOKEN: undefined, SAMPLE_JWT_ROUTE: undefined };

@@ -6,8 +6,9 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, expectOAuthError, ISSUER, JWT_BEARER, registerSecretClient } from "../helpers.js";
-import { callWorker, formInit, parseCurl } from "../support.js";
+import { ADMIN_TOKEN, callWorker, expectOAuthError, formInit, ISSUER, JWT_BEARER, registerSecretClient } from "../helpers.js";
+import { parseCurl } from "../support.js";
+import { clientKey } from "../../src/stores/kv-keys.js";
 
 const DEMO_CLIENTS = ["demo-client-secret-jwt", "demo-private-key-jwt"];
 const LOOPBACK_ORIGINS = ["http://localhost", "http://127.0.0.1", "http://localhost:8787", "http://127.0.0.1:8787", "http://[::1]:8787"];
@@ -37,13 +38,13 @@ describe("a Worker with production secrets, called with a loopback URL", () => {
       await expectOAuthError(await callWorker(`${origin}/admin/local-dev`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }, deployed), 404, "not_found");
       expect((await callWorker(`${origin}/admin/clients`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }, deployed)).status).toBe(200);
     }
-    for (const id of DEMO_CLIENTS) expect(await env.CLIENTS.get(`client:${id}`), id).toBeNull();
+    for (const id of DEMO_CLIENTS) expect(await env.CLIENTS.get(clientKey(id)), id).toBeNull();
   });
 
   it("with SAMPLE_JWT_ROUTE=on, /jwts has no default client and never signs for the demo client", async () => {
     await expectOAuthError(await callWorker("http://localhost/jwts", {}), 400, "invalid_request");
     await expectOAuthError(await callWorker("http://127.0.0.1/jwts?client_id=demo-client-secret-jwt", {}), 404, "not_found");
-    for (const id of DEMO_CLIENTS) expect(await env.CLIENTS.get(`client:${id}`), id).toBeNull();
+    for (const id of DEMO_CLIENTS) expect(await env.CLIENTS.get(clientKey(id)), id).toBeNull();
   });
 
   it("a loopback http:// jwks_uri is refused at registration as anywhere else", async () => {

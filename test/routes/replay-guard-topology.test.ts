@@ -8,8 +8,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { admin, JWT_BEARER, keyAssertion, nowSeconds, registerKeyClient, TOKEN_URL, type KeyClient } from "../helpers.js";
-import { callWorker, formInit } from "../support.js";
+import { admin, callWorker, formInit, JWT_BEARER, keyAssertion, type KeyClient, nowSeconds, registerKeyClient, TOKEN_URL } from "../helpers.js";
 import { bearerToken, dpopKey, dpopProof, revoke } from "../lifecycle-helpers.js";
 import { expectUnavailable } from "../faults/fault-support.js";
 import { fnv1a } from "../../src/stores/shards.js";

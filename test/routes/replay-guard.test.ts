@@ -7,7 +7,9 @@ import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } 
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import {
+  callWorker,
   expectOAuthError,
+  formInit,
   JWT_BEARER,
   keyAssertion,
   nowSeconds,
@@ -16,7 +18,6 @@ import {
   tokenWithAssertion,
 } from "../helpers.js";
 import { PURGE_DELAY_MS, PURGE_GRACE_SECONDS } from "../../src/stores/expiring-keys.js";
-import { callWorker, formInit } from "../support.js";
 
 /** Rows of every replay-guard shard whose key ends with `jti`. */
 async function guardRowsFor(jti: string): Promise<{ key: string; expires_at: number }[]> {

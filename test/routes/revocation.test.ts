@@ -1,6 +1,16 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, expectOAuthError, ISSUER, keyAssertion, OTK_TOKEN_URL, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
+import {
+  callWorker,
+  expectOAuthError,
+  ISSUER,
+  keyAssertion,
+  OTK_TOKEN_URL,
+  postForm,
+  registerKeyClient,
+  registerSecretClient,
+  TOKEN_URL,
+} from "../helpers.js";
 import {
   authenticatedForm,
   bearerToken,
@@ -9,7 +19,6 @@ import {
   forgeServerToken,
   introspection,
   OTK_REVOKE_URL,
-  postFormWithEnv,
   REVOKE_URL,
   revoke,
   tokenWithDpop,
@@ -125,14 +134,14 @@ describe("POST /oauth2/revoke (RFC 7009)", () => {
       const client = await registerKeyClient("ES256");
       const token = await bearerToken(client);
       const form = await authenticatedForm(client, REVOKE_URL, { token });
-      const res = await postFormWithEnv({ REVOCATION_LIST: unreachableNamespace(env.REVOCATION_LIST) }, REVOKE_URL, form);
+      const res = await postForm(form, {}, REVOKE_URL, { REVOCATION_LIST: unreachableNamespace(env.REVOCATION_LIST) });
       await expectOAuthError(res, 503, "temporarily_unavailable");
       expect(res.headers.get("Retry-After")).toBe("1");
     });
   });
 
   it("is listed in the metadata with its auth methods and algorithms", async () => {
-    const meta = await (await call("/.well-known/oauth-authorization-server")).json<any>();
+    const meta = await (await callWorker("/.well-known/oauth-authorization-server")).json<any>();
     expect(meta.revocation_endpoint).toBe(REVOKE_URL);
     expect(meta.revocation_endpoint_auth_methods_supported).toEqual(meta.token_endpoint_auth_methods_supported);
     expect(meta.revocation_endpoint_auth_signing_alg_values_supported).toEqual(meta.token_endpoint_auth_signing_alg_values_supported);

@@ -5,14 +5,14 @@
  * SAMPLE_JWT_ROUTE mode.
  */
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, admin, call, expectOAuthError, ISSUER, registerKeyClient, registerSecretClient, uniqueId } from "../helpers.js";
-import { callWorker, formInit, parseCurl, putClientRecord } from "../support.js";
+import { admin, ADMIN_TOKEN, callWorker, expectOAuthError, formInit, ISSUER, registerKeyClient, registerSecretClient, uniqueId } from "../helpers.js";
+import { parseCurl, putClientRecord } from "../support.js";
 import { loadSecretBox, generateSecretBoxKey } from "../../src/stores/secret-box.js";
 
 const basic = (id: string, secret: string) => `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
 
 async function sample(url: string, headers: Record<string, string> = {}, overrides?: Record<string, unknown>): Promise<any> {
-  const res = overrides ? await callWorker(url, { headers }, overrides) : await call(url, { headers });
+  const res = overrides ? await callWorker(url, { headers }, overrides) : await callWorker(url, { headers });
   const text = await res.text();
   expect(res.status, text).toBe(200);
   return JSON.parse(text);
@@ -48,7 +48,7 @@ describe("GET /jwts signs only for a caller who proved it could sign", () => {
     const body = await sample(`/jwts?client_id=${clientId}`, { Authorization: basic(clientId, secret) });
     expect(body.client_assertion).toEqual(expect.any(String));
     const { url, form } = parseCurl(body.curl);
-    expect((await call(url, formInit(form))).status).toBe(200);
+    expect((await callWorker(url, formInit(form))).status).toBe(200);
     // Basic alone names the client.
     expect((await sample("/jwts", { Authorization: basic(clientId, secret) })).claims.iss).toBe(clientId);
   });
@@ -58,17 +58,17 @@ describe("GET /jwts signs only for a caller who proved it could sign", () => {
     expect((await admin("POST", `/admin/clients/${clientId}/secret`, { previous_secret_valid_for: 600 })).status).toBe(200);
     const body = await sample(`/jwts?client_id=${clientId}`, { Authorization: basic(clientId, secret) });
     const { url, form } = parseCurl(body.curl);
-    expect((await call(url, formInit(form))).status).toBe(200);
+    expect((await callWorker(url, formInit(form))).status).toBe(200);
   });
 
   it("a wrong secret, another client's secret, or a client_id that differs from Basic's is refused, not answered unsigned", async () => {
     const { clientId } = await registerSecretClient("client_secret_jwt");
     const other = await registerSecretClient("client_secret_jwt");
-    const wrong = await call(`/jwts?client_id=${clientId}`, { headers: { Authorization: basic(clientId, other.secret) } });
+    const wrong = await callWorker(`/jwts?client_id=${clientId}`, { headers: { Authorization: basic(clientId, other.secret) } });
     expect(wrong.headers.get("WWW-Authenticate")).toMatch(/^Basic /);
     await expectOAuthError(wrong, 401, "invalid_client");
-    await expectOAuthError(await call(`/jwts?client_id=${clientId}`, { headers: { Authorization: basic(other.clientId, other.secret) } }), 400, "invalid_request");
-    await expectOAuthError(await call("/jwts", { headers: { Authorization: basic("no-such-client", other.secret) } }), 401, "invalid_client");
+    await expectOAuthError(await callWorker(`/jwts?client_id=${clientId}`, { headers: { Authorization: basic(other.clientId, other.secret) } }), 400, "invalid_request");
+    await expectOAuthError(await callWorker("/jwts", { headers: { Authorization: basic("no-such-client", other.secret) } }), 401, "invalid_client");
   });
 
   it("with the admin token: a signed assertion, in on and admin modes", async () => {
@@ -77,14 +77,14 @@ describe("GET /jwts signs only for a caller who proved it could sign", () => {
       const body = await sample(`${ISSUER}/jwts?client_id=${clientId}`, { Authorization: `Bearer ${ADMIN_TOKEN}` }, { SAMPLE_JWT_ROUTE });
       expect(body.client_assertion, SAMPLE_JWT_ROUTE).toEqual(expect.any(String));
     }
-    await expectOAuthError(await call(`/jwts?client_id=${clientId}`, { headers: { Authorization: "Bearer wrong-token" } }), 401, "invalid_token");
+    await expectOAuthError(await callWorker(`/jwts?client_id=${clientId}`, { headers: { Authorization: "Bearer wrong-token" } }), 401, "invalid_token");
   });
 
   it("a sealed secret that cannot be opened (CLIENT_SECRET_KEY changed) is a named 409, never a 500", async () => {
     const clientId = uniqueId("resealed");
     const sealedElsewhere = await (await loadSecretBox(generateSecretBoxKey())).seal(clientId, "x".repeat(64));
     await putClientRecord({ client_id: clientId, token_endpoint_auth_method: "client_secret_jwt", client_secret_sealed: sealedElsewhere });
-    const res = await call(`/jwts?client_id=${clientId}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const res = await callWorker(`/jwts?client_id=${clientId}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
     const body = await expectOAuthError(res, 409, "conflict");
     expect(body.error_description).toMatch(/CLIENT_SECRET_KEY/);
   });

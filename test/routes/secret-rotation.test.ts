@@ -18,6 +18,7 @@ import {
   uniqueId,
 } from "../helpers.js";
 import { putClientRecord, sealSecret } from "../support.js";
+import { clientKey } from "../../src/stores/kv-keys.js";
 
 const basic = (clientId: string, secret: string) =>
   postForm({ grant_type: "client_credentials" }, { Authorization: `Basic ${btoa(`${clientId}:${secret}`)}` });
@@ -45,7 +46,7 @@ describe("client secret rotation with overlap", () => {
     expect((await basic(clientId, info.client_secret)).status).toBe(200);
     await expectOAuthError(await basic(clientId, `${oldSecret}x`), 401, "invalid_client");
 
-    const stored = (await env.CLIENTS.get(`client:${clientId}`))!;
+    const stored = (await env.CLIENTS.get(clientKey(clientId)))!;
     expect(stored).not.toContain(oldSecret);
     expect(stored).not.toContain(info.client_secret);
     // An admin read shows when the overlap ends, never a secret.

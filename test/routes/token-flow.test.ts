@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, createLocalJWKSet, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { call, expectOAuthError, ISSUER, keyAssertion, OTK_TOKEN_URL, registerKeyClient, tokenWithAssertion } from "../helpers.js";
+import { callWorker, expectOAuthError, ISSUER, keyAssertion, OTK_TOKEN_URL, registerKeyClient, tokenWithAssertion } from "../helpers.js";
 
 describe("client_credentials with private_key_jwt", () => {
   it("issues an RFC 9068 access token verifiable with the published JWKS", async () => {
@@ -12,7 +12,7 @@ describe("client_credentials with private_key_jwt", () => {
     expect(body).toMatchObject({ token_type: "Bearer", expires_in: 3600, scope: "read write" });
     expect(decodeProtectedHeader(body.access_token)).toMatchObject({ typ: "at+jwt", alg: "ES256", kid: "test-signing-1" });
 
-    const jwks = await (await call("/.well-known/jwks.json")).json<any>();
+    const jwks = await (await callWorker("/.well-known/jwks.json")).json<any>();
     const { payload } = await jwtVerify(body.access_token, createLocalJWKSet(jwks), { issuer: ISSUER, audience: ISSUER, typ: "at+jwt" });
     expect(payload).toMatchObject({ sub: client.clientId, client_id: client.clientId, scope: "read write" });
     expect(typeof payload.jti).toBe("string");
