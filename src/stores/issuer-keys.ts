@@ -3,39 +3,20 @@
  * `jwks_uri`, OpenID discovery (`<issuer>/.well-known/openid-configuration` → `jwks_uri`, the
  * document's `issuer` equal to the registered one), or a SPIFFE bundle endpoint (its `use:
  * "jwt-svid"` keys). Every fetch follows the rules of client `jwks_uri`s (remote-jwks.ts,
- * bounded-fetch.ts): HTTPS, size and time caps, no redirects, the same URL check; a set is cached
+ * bounded-fetch.ts): HTTPS, size and time caps, no redirects, the same URL check; cached as
+ * key-set-cache.ts says (the same rules as jwks_uri sets): a set is cached
  * for JWKS_CACHE_TTL_SECONDS, refetched at most every JWKS_REFETCH_MIN_INTERVAL_SECONDS on an
  * unknown `kid`, and a failure answers for itself for JWKS_FAILURE_BACKOFF_SECONDS. Failures are
  * `invalid_client` with a log line naming the problem, never a 500.
  */
 import type { JWK } from "jose";
 import type { TrustedIssuerRecord } from "../core/federation.js";
-import { OAuthError } from "../core/errors.js";
 import { parseRemoteJwks } from "../core/jwk-set.js";
 import type { IssuerKeySource } from "../core/key-sources.js";
 import { BoundedFetchError, fetchTextBounded, type FetchLike } from "./bounded-fetch.js";
-import { JWKS_CACHE_TTL_SECONDS, JWKS_FAILURE_BACKOFF_SECONDS, JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_BYTES, JWKS_REFETCH_MIN_INTERVAL_SECONDS } from "./remote-jwks.js";
+import { KeySetFailure, keySetCache } from "./key-set-cache.js";
+import { JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_BYTES } from "./remote-jwks.js";
 import { fetchUrlProblem } from "../core/addresses.js";
-
-type Failure = "federated_keys_unavailable" | "federated_keys_invalid";
-
-class KeysFailure extends Error {
-  constructor(
-    readonly problem: string,
-    readonly reason: Failure,
-  ) {
-    super(problem);
-  }
-}
-
-interface Entry {
-  keys?: readonly JWK[];
-  expiresAt: number;
-  attemptedAt: number;
-  failedAt?: number;
-  failure?: Failure;
-  pending?: Promise<readonly JWK[]>;
-}
 
 export interface IssuerKeyOptions {
   /** `http://` loopback URLs may be fetched: true only in local dev. */
@@ -45,20 +26,17 @@ export interface IssuerKeyOptions {
   readonly nowMs?: () => number;
 }
 
-const MAX_ENTRIES = 1_000;
-
 /** An IssuerKeySource over the network, cached per isolate. */
 export function issuerKeySource(options: IssuerKeyOptions): IssuerKeySource {
-  const entries = new Map<string, Entry>();
-  const nowMs = options.nowMs ?? (() => Date.now());
+  const cache = keySetCache({ nowMs: options.nowMs ?? (() => Date.now()), unavailable: "federated_keys_unavailable" });
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const get = (uri: string, accept: string) =>
     fetchTextBounded(uri, fetchImpl, { maxBytes: JWKS_MAX_BYTES, timeoutMs: JWKS_FETCH_TIMEOUT_MS, accept }).catch((cause: unknown) => {
       if (!(cause instanceof BoundedFetchError)) throw cause;
-      throw new KeysFailure(cause.problem, cause.problem === "invalid_utf8" ? "federated_keys_invalid" : "federated_keys_unavailable");
+      throw new KeySetFailure(cause.problem, cause.problem === "invalid_utf8" ? "federated_keys_invalid" : "federated_keys_unavailable");
     });
   const allowed = (uri: string) => {
-    if (fetchUrlProblem(uri, { loopbackAllowed: options.allowLoopbackHttp }) !== undefined) throw new KeysFailure("uri_not_allowed", "federated_keys_unavailable");
+    if (fetchUrlProblem(uri, { loopbackAllowed: options.allowLoopbackHttp }) !== undefined) throw new KeySetFailure("uri_not_allowed", "federated_keys_unavailable");
     return uri;
   };
 
@@ -70,8 +48,8 @@ export function issuerKeySource(options: IssuerKeyOptions): IssuerKeySource {
     if (jwksUri === undefined) {
       // OpenID Connect Discovery 1.0 §4: the document's issuer must be exactly the registered one.
       const document = parseObject(await get(allowed(`${issuer.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`), "application/json"));
-      if (document?.issuer !== issuer.issuer) throw new KeysFailure("discovery_issuer_mismatch", "federated_keys_invalid");
-      if (typeof document.jwks_uri !== "string") throw new KeysFailure("discovery_no_jwks_uri", "federated_keys_invalid");
+      if (document?.issuer !== issuer.issuer) throw new KeySetFailure("discovery_issuer_mismatch", "federated_keys_invalid");
+      if (typeof document.jwks_uri !== "string") throw new KeySetFailure("discovery_no_jwks_uri", "federated_keys_invalid");
       jwksUri = document.jwks_uri;
     }
     return jwkSet(await get(allowed(jwksUri), "application/jwk-set+json, application/json"));
@@ -81,49 +59,23 @@ export function issuerKeySource(options: IssuerKeyOptions): IssuerKeySource {
     async keysOf(issuer, refresh) {
       if (issuer.jwks !== undefined) return issuer.jwks.keys;
       const id = JSON.stringify([issuer.issuer, issuer.jwks_uri, issuer.spiffe_bundle_endpoint, issuer.discovery]);
-      let entry = entries.get(id);
-      if (!entry) {
-        if (entries.size >= MAX_ENTRIES) entries.clear();
-        entries.set(id, (entry = { expiresAt: 0, attemptedAt: -Infinity }));
-      }
-      const now = nowMs();
-      const fresh = entry.keys !== undefined && now < entry.expiresAt;
-      if (fresh && (!refresh || now - entry.attemptedAt < JWKS_REFETCH_MIN_INTERVAL_SECONDS * 1000)) return entry.keys!;
-      if (entry.pending) return entry.pending;
-      if (entry.failedAt !== undefined && now - entry.failedAt < JWKS_FAILURE_BACKOFF_SECONDS * 1000) {
-        if (fresh) return entry.keys!;
-        throw new OAuthError(entry.failure ?? "federated_keys_unavailable");
-      }
-      const current = entry;
-      current.attemptedAt = now;
-      current.pending = load(issuer)
-        .then((keys) => {
-          Object.assign(current, { keys, expiresAt: now + JWKS_CACHE_TTL_SECONDS * 1000, failedAt: undefined, failure: undefined });
-          return keys;
-        })
-        .catch((cause: unknown) => {
-          const failure = cause instanceof KeysFailure ? cause : new KeysFailure("network_error", "federated_keys_unavailable");
-          Object.assign(current, { failedAt: now, failure: failure.reason });
-          console.error(JSON.stringify({ event: "trusted_issuer_keys_unavailable", issuer: issuer.issuer, problem: failure.problem }));
-          if (refresh && current.keys !== undefined && now < current.expiresAt) return current.keys;
-          throw new OAuthError(failure.reason);
-        })
-        .finally(() => (current.pending = undefined));
-      return current.pending;
+      return cache.get(id, refresh, async (now) => ({ keys: await load(issuer), fetchedAt: now }), (failure) =>
+        console.error(JSON.stringify({ event: "trusted_issuer_keys_unavailable", issuer: issuer.issuer, problem: failure.problem })),
+      );
     },
   };
 }
 
 function jwkSet(text: string): readonly JWK[] {
   const parsed = parseRemoteJwks(text);
-  if (!parsed.ok) throw new KeysFailure(parsed.problem, "federated_keys_invalid");
+  if (!parsed.ok) throw new KeySetFailure(parsed.problem, "federated_keys_invalid");
   return parsed.keys;
 }
 
 /** SPIFFE Trust Domain and Bundle §4: JWT-SVID keys are the entries with `use: "jwt-svid"`. */
 function spiffeJwtKeys(text: string): string {
   const document = parseObject(text);
-  if (document === undefined || !Array.isArray(document.keys)) throw new KeysFailure("not_a_spiffe_bundle", "federated_keys_invalid");
+  if (document === undefined || !Array.isArray(document.keys)) throw new KeySetFailure("not_a_spiffe_bundle", "federated_keys_invalid");
   const keys = document.keys
     .filter((key: unknown) => typeof key === "object" && key !== null && (key as { use?: unknown }).use === "jwt-svid")
     .map(({ use: _use, ...key }: Record<string, unknown>) => key);

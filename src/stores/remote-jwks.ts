@@ -21,6 +21,7 @@ import { OAuthError } from "../core/errors.js";
 import { parseRemoteJwks } from "../core/jwk-set.js";
 import { inlineKeySource, type ClientKeySource } from "../core/key-sources.js";
 import { BoundedFetchError, fetchTextBounded, type FetchLike, type FetchLimits } from "./bounded-fetch.js";
+import { JWKS_CACHE_TTL_SECONDS, KeySetFailure, keySetCache } from "./key-set-cache.js";
 import type { ClientRecord } from "../core/client-record.js";
 
 export type { FetchLike } from "./bounded-fetch.js";
@@ -29,14 +30,8 @@ export type { FetchLike } from "./bounded-fetch.js";
 export const JWKS_MAX_BYTES = 64 * 1024;
 /** Longest wait for a jwks_uri (connect, headers and body). */
 export const JWKS_FETCH_TIMEOUT_MS = 3_000;
-/** How long a fetched set is used before it is fetched again. */
-export const JWKS_CACHE_TTL_SECONDS = 300;
-/** Minimum time between two fetches of one client's set (refetch on an unknown kid). */
-export const JWKS_REFETCH_MIN_INTERVAL_SECONDS = 30;
-/** How long a failed fetch answers for itself before the next attempt. */
-export const JWKS_FAILURE_BACKOFF_SECONDS = 5;
+export { JWKS_CACHE_TTL_SECONDS, JWKS_FAILURE_BACKOFF_SECONDS, JWKS_REFETCH_MIN_INTERVAL_SECONDS } from "./key-set-cache.js";
 
-const MAX_ENTRIES = 1_000;
 const CACHE_KEY_ORIGIN = "https://client-jwks.cache.invalid";
 
 export interface RemoteJwksOptions {
@@ -52,33 +47,12 @@ export interface RemoteJwksOptions {
   readonly timeoutMs?: number;
 }
 
-interface Entry {
-  keys?: readonly JWK[];
-  /** When `keys` stop being served (ms). */
-  expiresAt: number;
-  /** Last fetch attempt (ms), success or not. */
-  attemptedAt: number;
-  /** Last failure (ms) and its reason, cleared by a success. */
-  failedAt?: number;
-  failure?: FailureReason;
-  pending?: Promise<readonly JWK[]>;
-}
-
-type FailureReason = "assertion_jwks_unavailable" | "assertion_jwks_invalid";
-
-class JwksFetchFailure extends Error {
-  constructor(
-    readonly problem: string,
-    readonly reason: FailureReason = "assertion_jwks_unavailable",
-  ) {
-    super(problem);
-  }
-}
-
 /** A ClientKeySource: inline `jwks` as registered, `jwks_uri` fetched and cached as above. */
 export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource {
-  const entries = new Map<string, Entry>();
-  const nowMs = options.nowMs ?? (() => Date.now());
+  const cache = keySetCache({
+    nowMs: options.nowMs ?? (() => Date.now()),
+    unavailable: "assertion_jwks_unavailable",
+  });
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const sharedCache = options.sharedCache ?? defaultSharedCache;
   const limits = { maxBytes: options.maxBytes ?? JWKS_MAX_BYTES, timeoutMs: options.timeoutMs ?? JWKS_FETCH_TIMEOUT_MS };
@@ -94,47 +68,15 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
         throw new OAuthError("assertion_jwks_uri_not_allowed");
       }
       const id = `${client.client_id}\n${uri}`;
-      let entry = entries.get(id);
-      if (!entry) {
-        if (entries.size >= MAX_ENTRIES) entries.clear();
-        entries.set(id, (entry = { expiresAt: 0, attemptedAt: -Infinity }));
-      }
-      const now = nowMs();
-      const fresh = entry.keys !== undefined && now < entry.expiresAt;
-      if (fresh && (!refresh || now - entry.attemptedAt < JWKS_REFETCH_MIN_INTERVAL_SECONDS * 1000)) return entry.keys!;
-      if (entry.pending) return entry.pending;
-      if (entry.failedAt !== undefined && now - entry.failedAt < JWKS_FAILURE_BACKOFF_SECONDS * 1000) {
-        if (fresh) return entry.keys!;
-        throw new OAuthError(entry.failure ?? "assertion_jwks_unavailable");
-      }
-
-      const current = entry;
-      const load = async (): Promise<readonly JWK[]> => {
+      return cache.get(id, refresh, async (now) => {
         if (!refresh) {
           const cached = await readShared(sharedCache, client, uri, now);
-          if (cached) {
-            Object.assign(current, { keys: cached.keys, expiresAt: cached.fetchedAt + JWKS_CACHE_TTL_SECONDS * 1000, attemptedAt: cached.fetchedAt });
-            return cached.keys;
-          }
+          if (cached) return cached;
         }
-        current.attemptedAt = now;
-        try {
-          const keys = await fetchJwks(uri, fetchImpl, limits);
-          Object.assign(current, { keys, expiresAt: now + JWKS_CACHE_TTL_SECONDS * 1000, failedAt: undefined, failure: undefined });
-          await writeShared(sharedCache, client, uri, keys, now);
-          return keys;
-        } catch (cause) {
-          const failure = cause instanceof JwksFetchFailure ? cause : new JwksFetchFailure("network_error");
-          current.failedAt = now;
-          current.failure = failure.reason;
-          console.error(JSON.stringify({ event: "client_jwks_unavailable", client_id: client.client_id, jwks_origin: originOf(uri), problem: failure.problem }));
-          // An unknown kid with a still-fresh set: keep the set, the caller reports the missing key.
-          if (refresh && current.keys !== undefined && now < current.expiresAt) return current.keys;
-          throw new OAuthError(failure.reason);
-        }
-      };
-      current.pending = load().finally(() => (current.pending = undefined));
-      return current.pending;
+        const keys = await fetchJwks(uri, fetchImpl, limits);
+        await writeShared(sharedCache, client, uri, keys, now);
+        return { keys, fetchedAt: now };
+      }, (failure) => console.error(JSON.stringify({ event: "client_jwks_unavailable", client_id: client.client_id, jwks_origin: originOf(uri), problem: failure.problem })));
     },
   };
 }
@@ -145,10 +87,10 @@ async function fetchJwks(uri: string, fetchImpl: FetchLike, limits: FetchLimits)
     text = await fetchTextBounded(uri, fetchImpl, { ...limits, accept: "application/jwk-set+json, application/json" });
   } catch (cause) {
     if (!(cause instanceof BoundedFetchError)) throw cause;
-    throw new JwksFetchFailure(cause.problem, cause.problem === "invalid_utf8" ? "assertion_jwks_invalid" : "assertion_jwks_unavailable");
+    throw new KeySetFailure(cause.problem, cause.problem === "invalid_utf8" ? "assertion_jwks_invalid" : "assertion_jwks_unavailable");
   }
   const parsed = parseRemoteJwks(text);
-  if (!parsed.ok) throw new JwksFetchFailure(parsed.problem, "assertion_jwks_invalid");
+  if (!parsed.ok) throw new KeySetFailure(parsed.problem, "assertion_jwks_invalid");
   return parsed.keys;
 }
 
