@@ -4,6 +4,7 @@
  * honouring the AbortSignal as a real fetch does. No network, no fetch mocking library.
  */
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
+import { vi } from "vitest";
 
 export type Handler = (request: Request) => Response | Promise<Response>;
 
@@ -78,4 +79,13 @@ export async function clientKeyPair(alg = "ES256", kid = `k-${crypto.randomUUID(
     kid,
     alg,
   };
+}
+
+/**
+ * Send the Worker's outbound fetch to `host` and silence the failure log lines it provokes. Call
+ * in `beforeEach`; `vi.restoreAllMocks()` in `afterEach` undoes it.
+ */
+export function routeFetchTo(host: JwksHost): void {
+  vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => host.fetch(String(input instanceof Request ? input.url : input), init ?? {}));
+  vi.spyOn(console, "error").mockImplementation(() => {});
 }

@@ -6,7 +6,7 @@
 import { decodeJwt } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { admin, callWorker, expectOAuthError, ISSUER, JWT_BEARER, nowSeconds, postForm, registerClient, uniqueId } from "../helpers.js";
-import { jwksHost, type JwksHost } from "../jwks-host.js";
+import { jwksHost, routeFetchTo, type JwksHost } from "../jwks-host.js";
 import { fakeIssuer, gitlabClaims, kubernetesClaims, spiffeClaims } from "./fake-issuers.js";
 
 const JWT_SPIFFE = "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe";
@@ -14,8 +14,7 @@ const JWT_SPIFFE = "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe";
 let host: JwksHost;
 beforeEach(() => {
   host = jwksHost();
-  vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => host.fetch(String(input instanceof Request ? input.url : input), init ?? {}));
-  vi.spyOn(console, "error").mockImplementation(() => {});
+  routeFetchTo(host);
 });
 afterEach(() => vi.restoreAllMocks());
 

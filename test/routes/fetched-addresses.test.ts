@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { admin, expectOAuthError, keyAssertion, tokenWithAssertion, uniqueId } from "../helpers.js";
-import { clientKeyPair, jwksHost, type JwksHost } from "../jwks-host.js";
+import { clientKeyPair, jwksHost, routeFetchTo, type JwksHost } from "../jwks-host.js";
 import { putClientRecord } from "../support.js";
 
 const INTERNAL = [
@@ -31,8 +31,7 @@ const INTERNAL = [
 let host: JwksHost;
 beforeEach(() => {
   host = jwksHost();
-  vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => host.fetch(String(input instanceof Request ? input.url : input), init ?? {}));
-  vi.spyOn(console, "error").mockImplementation(() => {});
+  routeFetchTo(host);
 });
 afterEach(() => vi.restoreAllMocks());
 

@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { KeyClient } from "../helpers.js";
 import { expectOAuthError, keyAssertion, registerClient, tokenWithAssertion, uniqueId } from "../helpers.js";
-import { clientKeyPair, jwksHost, stalledBody, type ClientKeyPair, type JwksHost } from "../jwks-host.js";
+import { clientKeyPair, jwksHost, routeFetchTo, stalledBody, type ClientKeyPair, type JwksHost } from "../jwks-host.js";
 
 // The Worker runs in this isolate: its outbound fetch is the global one, served here by a fake host.
 let host: JwksHost;
 beforeEach(() => {
   host = jwksHost();
-  vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => host.fetch(String(input instanceof Request ? input.url : input), init ?? {}));
-  vi.spyOn(console, "error").mockImplementation(() => {});
+  routeFetchTo(host);
 });
 afterEach(() => {
   vi.useRealTimers();
