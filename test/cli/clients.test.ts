@@ -131,6 +131,19 @@ describe("ets clients list / show / disable / enable / delete", () => {
     expect(JSON.parse(page.stdout).clients).toHaveLength(1);
   });
 
+  it("replay-guard sets a client's shard count and location hint; the server validates them", async () => {
+    const cli = cliHarness();
+    const id = uniqueId("topology");
+    await cli.ok("clients", "create", "--name", "T", "--auth", "client_secret_basic", "--client-id", id);
+    expect((await cli.ok("clients", "replay-guard", id, "--shards", "8", "--location", "weur")).stdout).toBe(`${id} replay guard: 8 shards, location weur\n`);
+    expect(JSON.parse((await cli.ok("clients", "show", id)).stdout)).toMatchObject({ replay_guard_shards: 8, replay_guard_location: "weur" });
+    expect((await cli.ok("clients", "replay-guard", id, "--location", "none")).stdout).toBe(`${id} replay guard: 8 shards\n`);
+    const refused = await cli.run("clients", "replay-guard", id, "--location", "mars");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("replay_guard_location");
+    expect((await cli.run("clients", "replay-guard", id)).code).toBe(2);
+  });
+
   it("shows, disables, enables and deletes a client", async () => {
     const cli = cliHarness();
     const { stdout } = await cli.ok("clients", "create", "--name", "lifecycle", "--auth", "client_secret_post", "--scope", "read");

@@ -21,6 +21,7 @@ export const clientCommands = {
   "rotate-secret": { run: rotateSecret, usage: "clients rotate-secret ID [--previous-valid-for SECONDS] [--secret-out FILE]" },
   "add-key": { run: addKey, usage: "clients add-key ID [--alg ES256] [--out FILE] | --public-key FILE" },
   "remove-key": { run: removeKey, usage: "clients remove-key ID --kid KID" },
+  "replay-guard": { run: setReplayGuard, usage: "clients replay-guard ID [--shards N] [--location wnam|enam|sam|weur|eeur|apac|oc|afr|me|none]" },
 };
 
 /** @param {CommandContext} ctx */
@@ -135,6 +136,26 @@ async function setDisabled(ctx, disabled) {
   if (ctx.json) return ctx.out(JSON.stringify(info, null, 2));
   ctx.out(`${info.client_id} ${disabled ? "disabled" : "enabled"}`);
   ctx.note("Token requests everywhere see the change within about a minute (KV propagation plus a 10 s per-isolate cache).");
+}
+
+/**
+ * PATCH a client's replay-guard topology (README, Latency model): the server validates both
+ * fields and keeps the old objects in force while they may hold a live jti.
+ * @param {CommandContext} ctx
+ */
+async function setReplayGuard(ctx) {
+  const id = clientIdArg(ctx.args);
+  const shards = integerFlag(ctx.args, "shards");
+  const location = flag(ctx.args, "location");
+  if (shards === undefined && location === undefined) throw new UsageError("give --shards N, --location HINT, or both");
+  /** @type {Record<string, unknown>} */
+  const change = {};
+  if (shards !== undefined) change.replay_guard_shards = shards;
+  if (location !== undefined) change.replay_guard_location = location === "none" ? null : location;
+  const info = await ctx.admin("PATCH", `/admin/clients/${encodeURIComponent(id)}`, change);
+  if (ctx.json) return ctx.out(JSON.stringify(info, null, 2));
+  ctx.out(`${info.client_id} replay guard: ${info.replay_guard_shards} shards${info.replay_guard_location ? `, location ${info.replay_guard_location}` : ""}`);
+  ctx.note("The previous objects stay in force for a few minutes, so no assertion can be used twice meanwhile.");
 }
 
 /** @param {CommandContext} ctx */
