@@ -100,20 +100,35 @@ export function clientAuthSettings(server: ServerContext, path: string, tokenPat
   };
 }
 
-/** What client authentication reads (token, introspection and revocation endpoints, SPEC §3). */
-export function clientAuthDependencies({ stores, secrets }: ServerContext): ClientAuthDependencies {
-  const { clients, jtiRegistry, keySource, trustedIssuers, issuerKeys } = stores;
-  return { clients, jtiRegistry, keySource, trustedIssuers, issuerKeys, secretBox: secrets.secretBox };
+/**
+ * The dependency bundles oauth calls take are derived from what the isolate holds, so they are
+ * built once per ServerContext, not per request.
+ */
+function derivedOnce<T>(cache: WeakMap<ServerContext, T>, server: ServerContext, build: () => T): T {
+  let value = cache.get(server);
+  if (value === undefined) cache.set(server, (value = build()));
+  return value;
+}
+const clientAuthBundles = new WeakMap<ServerContext, ClientAuthDependencies>();
+const tokenRequestBundles = new WeakMap<ServerContext, TokenRequestDependencies>();
+const tokenLifecycleBundles = new WeakMap<ServerContext, TokenLifecycleDependencies>();
+
+/** What client authentication reads (token, introspection, revocation, the /jwts Basic check). */
+export function clientAuthDependencies(server: ServerContext): ClientAuthDependencies {
+  return derivedOnce(clientAuthBundles, server, () => {
+    const { clients, jtiRegistry, keySource, trustedIssuers, issuerKeys } = server.stores;
+    return { clients, jtiRegistry, keySource, trustedIssuers, issuerKeys, secretBox: server.secrets.secretBox };
+  });
 }
 
 /** What the token endpoint reads: client authentication, the signing keys and DPoP nonces. */
 export function tokenRequestDependencies(server: ServerContext): TokenRequestDependencies {
-  return { ...clientAuthDependencies(server), signingKeys: server.secrets.signingKeys, dpopNonces: server.secrets.dpopNonces };
+  return derivedOnce(tokenRequestBundles, server, () => ({ ...clientAuthDependencies(server), signingKeys: server.secrets.signingKeys, dpopNonces: server.secrets.dpopNonces }));
 }
 
 /** What introspection and revocation read: client authentication, the signing keys and the revocation list. */
 export function tokenLifecycleDependencies(server: ServerContext): TokenLifecycleDependencies {
-  return { ...clientAuthDependencies(server), signingKeys: server.secrets.signingKeys, revocations: server.stores.revocations };
+  return derivedOnce(tokenLifecycleBundles, server, () => ({ ...clientAuthDependencies(server), signingKeys: server.secrets.signingKeys, revocations: server.stores.revocations }));
 }
 
 /** What registration checks read beyond the body (oauth/registration/input.ts). */
