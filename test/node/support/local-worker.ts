@@ -4,11 +4,11 @@
  * (TOOLCHAIN.md), on a loopback port, with its own state directory, so each caller gets a fresh
  * KV namespace and fresh Durable Objects.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { healthy, startServerProcess } from "./server-process.js";
 
 export interface LocalWorker {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
@@ -35,40 +35,16 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const state = mkdtempSync(join(tmpdir(), "ets-worker-"));
   const url = `http://127.0.0.1:${options.port}`;
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
+  return startServerProcess({
+    args: [
       wranglerBin, "dev", "--local", "--ip", "127.0.0.1", "--port", String(options.port),
       "--inspector-port", "0", "--show-interactive-dev-session=false", "--persist-to", state,
       ...vars, ...(options.args ?? []),
     ],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" },
-    },
-  );
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-
-  const stop = async () => {
-    if (child.exitCode === null) child.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    if (child.exitCode === null) child.kill("SIGKILL");
-    rmSync(state, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, output: () => output, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await stop();
-  throw new Error(`wrangler dev did not answer on ${url}/healthz:\n${output}`);
+    url,
+    isUp: healthy(url),
+    startTimeoutMs: options.startTimeoutMs ?? 60_000,
+    name: "wrangler dev",
+    afterStop: () => rmSync(state, { recursive: true, force: true }),
+  });
 }

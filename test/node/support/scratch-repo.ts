@@ -4,11 +4,12 @@
  * its own git history, `node_modules` linked, and no `.dev.vars`, `.wrangler/` or key file of the
  * developer's checkout. `untracked()` lists what `git add .` would take there.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { healthy, startServerProcess } from "./server-process.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const COPIED = ["README.md", "docs", "src", "scripts", "examples", "wrangler.toml", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.node.json", ".gitignore"];
@@ -31,7 +32,6 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export const QUIET_WRANGLER_ENV = { CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
 
 export function scratchRepo(): ScratchRepo {
   const dir = mkdtempSync(join(tmpdir(), "ets-clone-"));
@@ -51,32 +51,17 @@ export function scratchRepo(): ScratchRepo {
   };
 }
 
-async function startDevServer(dir: string, port: number, plain: boolean): Promise<DevServer> {
+function startDevServer(dir: string, port: number, plain: boolean): Promise<DevServer> {
   const url = `http://127.0.0.1:${port}`;
-  const args = plain
-    ? ["node_modules/wrangler/bin/wrangler.js", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false"]
-    : ["scripts/dev.mjs", "--port", String(port)];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  return startServerProcess({
+    args: plain
+      ? ["node_modules/wrangler/bin/wrangler.js", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false"]
+      : ["scripts/dev.mjs", "--port", String(port)],
     cwd: dir,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...QUIET_WRANGLER_ENV },
+    url,
+    // dev.mjs prints its banner once the Worker answered and the demo clients were read.
+    isUp: plain ? healthy(url) : (output) => /running locally on|could not print the demo clients/.test(output),
+    startTimeoutMs: 90_000,
+    name: plain ? "wrangler dev" : "npm start",
   });
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  const stop = async () => {
-    if (child.exitCode === null) child.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.exitCode === null) child.kill("SIGKILL");
-  };
-  const deadline = Date.now() + 90_000;
-  // dev.mjs prints its banner once the Worker answered and the demo clients were read.
-  while (Date.now() < deadline && child.exitCode === null) {
-    const up = plain ? await fetch(`${url}/healthz`).then((r) => r.ok, () => false) : /running locally on|could not print the demo clients/.test(output);
-    if (up) return { url, output: () => output, stop };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await stop();
-  throw new Error(`npm start did not come up on ${url}:\n${output}`);
 }
