@@ -251,6 +251,17 @@ const SERVER = {
   unexpected_error: { error: "server_error", description: "unexpected server error" },
 } as const;
 
+// issue 18: the trust edges (SPEC §9): no self-trust, no access token as a federated assertion,
+// explain on a disabled client, and trusted-issuer changes that would weaken existing credentials.
+export const TRUST_EDGE_FAILURES = withCode("invalid_client", {
+  federated_access_token_typ: "federated client_assertion is typed as an access token (typ at+jwt); an access token is never a client assertion",
+  federated_issuer_self: "federated client_assertion iss is this server's own issuer; this server never trusts itself as a federated issuer",
+  federated_client_disabled: "the client is disabled: no federated credential of it can authenticate",
+});
+const TRUST_EDGE_ADMIN = {
+  trusted_issuer_change_unsafe_credentials: { error: "conflict", description: "the change would make federated credentials that name this issuer admit more than meant; change or remove them first: {detail}" },
+} as const;
+
 /** The one catalogue: reason → `error` code, optional status, public description. */
 export const REASONS = {
   ...MALFORMED_CLIENT_AUTH,
@@ -262,11 +273,13 @@ export const REASONS = {
   ...ADMIN,
   ...UNAVAILABLE,
   ...SERVER,
+  ...TRUST_EDGE_FAILURES,
+  ...TRUST_EDGE_ADMIN,
 } as const satisfies Record<string, Entry>;
 
 export type Reason = keyof typeof REASONS;
 export type MalformedClientAuthReason = keyof typeof MALFORMED_CLIENT_AUTH;
-export type ClientAuthFailureReason = keyof typeof CLIENT_AUTH_FAILURES;
+export type ClientAuthFailureReason = keyof typeof CLIENT_AUTH_FAILURES | keyof typeof TRUST_EDGE_FAILURES;
 export type InvalidDpopProofReason = keyof typeof INVALID_DPOP_PROOF;
 export type DpopNonceReason = keyof typeof DPOP_NONCE_NEEDED;
 

@@ -9,13 +9,14 @@ import { registrationChecks } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { OAuthError } from "../core/errors.js";
 import { explainFederatedAssertion } from "../oauth/federation/explain.js";
-import { CreateTrustedIssuerSchema, parseTrustedIssuerInput, trustedIssuerRecord, UpdateTrustedIssuerSchema } from "../oauth/federation/trusted-issuer-metadata.js";
+import { recheckCredentialsNaming } from "../oauth/federation/credential-checks.js";
+import { CreateTrustedIssuerSchema, parseTrustedIssuerInput, refuseOwnIssuer, trustedIssuerRecord, UpdateTrustedIssuerSchema } from "../oauth/federation/trusted-issuer-metadata.js";
 import { applyClientChange, applyTrustedIssuerChange, readClient } from "../oauth/registration/apply.js";
 import { clientInformation } from "../oauth/registration/client-information.js";
 import { existing } from "../oauth/registration/client-mutations.js";
 import { withCredentialAdded, withCredentialRemoved } from "../oauth/registration/credential-mutations.js";
 import { parseFederatedCredential } from "../oauth/registration/input.js";
-import { checkedIssuerId, createdIssuer, deletedIssuer, existingIssuer, patchedIssuer } from "../oauth/registration/trusted-issuer-mutations.js";
+import { applyCheckedIssuerPatch, checkedIssuerId, createdIssuer, deletedIssuer, existingIssuer } from "../oauth/registration/trusted-issuer-mutations.js";
 
 export const federationAdminRoutes = new Hono<AppEnv>();
 
@@ -25,8 +26,11 @@ const ISSUERS = "/admin/trusted-issuers";
 
 // Changes read as in routes/admin.ts: parse → mutate → apply → audit.
 federationAdminRoutes.post(ISSUERS, async (c) => {
-  const { stores, loopbackUrlsAllowed, clock } = c.get("server");
+  const { stores, loopbackUrlsAllowed, clock, issuer } = c.get("server");
   const record = trustedIssuerRecord(parseTrustedIssuerInput(CreateTrustedIssuerSchema, await readJson(c)), loopbackUrlsAllowed, clock());
+  refuseOwnIssuer(record.issuer, issuer);
+  // Credentials of an issuer deleted and created again still name it: they are held to the new terms.
+  await recheckCredentialsNaming(record, stores.clients, issuer);
   const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, record.issuer, (current) => createdIssuer(current, record));
   audit("trusted_issuer_created", { issuer: record.issuer, version: change.version, changed: change.changed });
   return c.json(record, 201, { ...NO_STORE, Location: `${ISSUERS}/${encodeURIComponent(record.issuer)}` });
@@ -44,10 +48,10 @@ federationAdminRoutes.get(`${ISSUERS}/:issuer`, async (c) => {
 });
 
 federationAdminRoutes.patch(`${ISSUERS}/:issuer`, async (c) => {
-  const { stores, loopbackUrlsAllowed, clock } = c.get("server");
+  const { stores, loopbackUrlsAllowed, clock, issuer } = c.get("server");
   const patch = parseTrustedIssuerInput(UpdateTrustedIssuerSchema, await readJson(c));
-  const now = clock();
-  const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, checkedIssuerId(c.req.param("issuer")), (current) => patchedIssuer(current, patch, loopbackUrlsAllowed, now));
+  const context = { writer: stores.trustedIssuerWriter, clients: stores.clients, serverIssuer: issuer, loopbackUrlsAllowed, now: clock() };
+  const change = await applyCheckedIssuerPatch(context, checkedIssuerId(c.req.param("issuer")), patch);
   const record = change.after!;
   audit("trusted_issuer_updated", { issuer: record.issuer, version: change.version, changed: change.changed });
   return c.json(record, 200, NO_STORE);

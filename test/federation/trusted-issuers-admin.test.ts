@@ -93,7 +93,7 @@ describe("trusted issuers: create, read, change, delete", () => {
 
   it("loses no write: 10 concurrent PATCHes of different fields all land", async () => {
     const issuer = cluster();
-    await admin("POST", "/admin/trusted-issuers", { issuer, jwks_uri: `${issuer}/jwks` });
+    await admin("POST", "/admin/trusted-issuers", { issuer, jwks_uri: `${issuer}/jwks`, shared: false });
     const changes = [
       { max_token_lifetime: 600 },
       { jti_policy: "reuse" },
@@ -112,7 +112,7 @@ describe("trusted issuers: what a record can never weaken (issue 18)", () => {
   it("an issuer without a preset is shared unless the operator says shared: false", async () => {
     const saas = "https://app.terraform.io";
     const refused = await expectOAuthError(await admin("POST", "/admin/trusted-issuers", { issuer: saas, discovery: true }), 400, "invalid_request");
-    expect(refused.error_description).toMatch(/^immutable_claims: a shared issuer needs .*without a preset is shared unless "shared": false/);
+    expect(refused.error_description).toMatch(/^immutable_claims: a shared issuer needs .*without a preset is shared unless .shared.: false/);
     const pinned = await admin("POST", "/admin/trusted-issuers", { issuer: saas, discovery: true, immutable_claims: ["terraform_organization_id"] });
     expect(await pinned.json()).toMatchObject({ issuer: saas, shared: true, immutable_claims: ["terraform_organization_id"] });
     const own = cluster();

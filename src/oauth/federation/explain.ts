@@ -6,6 +6,7 @@
 import type { ClientRecord } from "../../core/client-record.js";
 import * as z from "../../zod.js";
 import { parseClientAssertion } from "../client-auth/assertion.js";
+import { clientAuthFailed } from "../client-auth/failures.js";
 import { parseOrThrow } from "../registration/invalid-metadata.js";
 import { OAuthError } from "../../core/errors.js";
 import { evaluateFederatedAssertion, issuerOf, type FederationDependencies, type FederationSettings } from "./federated-assertion.js";
@@ -41,6 +42,16 @@ export async function explainFederatedAssertion(
     if (!(err instanceof OAuthError)) throw err;
     const failure = { rule: err.reason, description: err.description };
     return { matched: null, issuer: null, failure, credentials: credentials.map((c) => ({ name: c.name, result: failure.rule, description: failure.description })) };
+  }
+  // SPEC §9: a disabled client authenticates with nothing; explain says so rather than "match".
+  if (client.disabled) {
+    const failure = clientAuthFailed("federated_client_disabled");
+    return {
+      matched: null,
+      issuer: issuerOf(parsed.unverifiedClaims) ?? null,
+      failure: { rule: failure.reason, description: failure.description },
+      credentials: credentials.map((c) => ({ name: c.name, result: failure.reason, description: failure.description })),
+    };
   }
   const evaluation = await evaluateFederatedAssertion(parsed, client, deps, { ...settings, spiffeAssertionType: false });
   const byName = new Map(evaluation.credentials.map((outcome) => [outcome.credential.name, outcome]));

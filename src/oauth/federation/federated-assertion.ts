@@ -2,7 +2,8 @@
  * Federated client authentication (SPEC §9): a client assertion issued to a workload by a trusted
  * external issuer (GitHub Actions, GitLab CI, Kubernetes, SPIFFE, any OIDC issuer), checked
  * against the client's federated credentials for that issuer. In order: find the trusted issuer by
- * `iss` (a JWT-SVID without `iss` by its sub's trust domain) → the client's credentials for it →
+ * `iss` (a JWT-SVID without `iss` by its sub's trust domain; never an access token, never this
+ * server's own issuer) → the client's credentials for it →
  * assertion type → alg allowed for the issuer → key by `kid` → signature → issuer rules (iss, exp,
  * iat, nbf, lifetime cap, jti policy) → each credential's rules (aud, sub / pattern, pinned
  * claims). The single-use `jti` is consumed by the caller, last (client-auth/index.ts).
@@ -22,6 +23,7 @@ import { clientAuthFailed } from "../client-auth/failures.js";
 import { matchingKeys } from "../client-auth/keys.js";
 import { verifyCompactJws } from "../jws.js";
 import { checkCredentialClaims, checkIssuerClaims, type CheckedFederatedToken, type FederatedClaimRules } from "./federated-claims.js";
+import { isOwnIssuer } from "./issuer-kinds.js";
 import { isSpiffeIssuer } from "./trusted-issuer-metadata.js";
 
 export interface FederationDependencies {
@@ -83,6 +85,11 @@ export async function evaluateFederatedAssertion(
     credentials: [...mine.map((credential) => ({ credential, failure })), ...others],
   });
 
+  // SPEC §9: an access token (RFC 9068 §2.1 typ, any case, with or without "application/") is
+  // never a client assertion, and this server never trusts itself: client A's access token must not
+  // authenticate as client B, whatever got into the trusted issuer store.
+  if (isAccessTokenTyp(parsed.header.typ)) return failAll(clientAuthFailed("federated_access_token_typ"));
+  if (iss !== undefined && isOwnIssuer(iss, settings.issuer)) return failAll(clientAuthFailed("federated_issuer_self"));
   const issuer = iss === undefined || iss.length > 400 ? null : await deps.trustedIssuers.get(iss);
   if (issuer === null) return failAll(clientAuthFailed("federated_issuer_unknown"));
   if (mine.length === 0) return failAll(clientAuthFailed("federated_no_credential"), issuer);
@@ -123,6 +130,10 @@ export async function verifyFederatedAssertion(
   const match = candidates.find((c) => c.failure === undefined);
   if (match) return { issuer: evaluation.issuer!, credential: match.credential, token: evaluation.token! };
   throw candidates.length === 1 ? candidates[0]!.failure! : clientAuthFailed("federated_no_credential_matched");
+}
+
+function isAccessTokenTyp(typ: unknown): boolean {
+  return typeof typ === "string" && /^(application\/)?at\+jwt$/i.test(typ);
 }
 
 /** alg allowed for the issuer, no crit, the issuer's key by kid, the signature: then the claims are trusted. */
