@@ -26,6 +26,10 @@ import {
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
+const isScalar = (value: unknown) => value === null || ["string", "number", "boolean"].includes(typeof value);
+/** A JWK member value of at most one level: a scalar, or an array of scalars (as `x5c`, `key_ops`). */
+const FLAT_JWK_VALUE = (value: unknown) => isScalar(value) || (Array.isArray(value) && value.every(isScalar));
+
 /** A public signing JWK of a client. */
 export const ClientJwkSchema = z
   .looseObject({
@@ -43,6 +47,11 @@ export const ClientJwkSchema = z
   .check(z.superRefine((jwk, ctx) => {
     for (const member of PRIVATE_JWK_MEMBERS) {
       if (member in jwk) ctx.addIssue({ code: "custom", message: `contains private key material ("${member}"); register the public key only`, path: [member] });
+    }
+    // Members this server does not know are kept as given, so they stay flat: a deeply nested value
+    // would otherwise fail deep in storage (issue 18: a 503 instead of a 400 naming the field).
+    for (const [member, value] of Object.entries(jwk)) {
+      if (!FLAT_JWK_VALUE(value)) ctx.addIssue({ code: "custom", message: "an unknown JWK member may hold only a string, number, boolean or null, or a list of them", path: [member] });
     }
     if (jwk.kty === "RSA") {
       if (!jwk.n || !jwk.e) ctx.addIssue({ code: "custom", message: "an RSA key needs n and e" });
