@@ -180,7 +180,8 @@ function buildContext(env: Env, url: URL): ServerContext {
     clientWriter: parts.clientWriter,
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardLegacyShards, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
-    keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
+    // SPEC §6: shared-cache entries are authenticated under a key derived from CLIENT_SECRET_KEY.
+    keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed, sharedCacheSecret: () => parts.secret("CLIENT_SECRET_KEY") }),
     trustedIssuers,
     // The writer updates the cache of the registry readers use (this one), after each commit.
     trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),

@@ -9,6 +9,7 @@ import {
   remoteJwksKeySource,
   type RemoteJwksOptions,
 } from "../../src/stores/remote-jwks.js";
+import { sharedKeySetCache } from "../../src/stores/shared-key-set-cache.js";
 import { clientKeyPair, hugeBody, jwksHost, stalledBody } from "../jwks-host.js";
 
 /** The secret this Worker's cache entries are authenticated under (CLIENT_SECRET_KEY in production). */
@@ -161,7 +162,8 @@ describe("remote jwks_uri: a key set in the shared Cache API is used only if thi
     const real = await clientKeyPair();
     const attacker = await clientKeyPair();
     host.serveKeys(client.jwks_uri!, [real.publicJwk]);
-    for (const headers of [{ "X-Fetched-At": String(clock.ms) }, { "X-Fetched-At": String(clock.ms), "X-Key-Set-Mac": "AAAA" }]) {
+    const forgedHeaders: Array<Record<string, string>> = [{ "X-Fetched-At": String(clock.ms) }, { "X-Fetched-At": String(clock.ms), "X-Key-Set-Mac": "A".repeat(43) }];
+    for (const headers of forgedHeaders) {
       await forge(cache, client, [{ ...attacker.publicJwk, kid: real.publicJwk.kid }], headers);
       const fresh = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET, fetch: host.fetch });
       fresh.clock.ms = clock.ms;
@@ -191,23 +193,22 @@ describe("remote jwks_uri: a key set in the shared Cache API is used only if thi
   });
 });
 
-describe("remote jwks_uri: what comes back from the Cache API is validated again (SPEC §6)", () => {
-  const poisoned: Array<[string, (publicJwk: Record<string, unknown>) => unknown]> = [
-    ["private key material", (jwk) => ({ keys: [{ ...jwk, d: "AAAA" }] })],
-    ["a key without kid", (jwk) => ({ keys: [{ ...jwk, kid: undefined }] })],
-    ["not a JWK Set", () => ({ keys: "nope" })],
-    ["an RSA key under 2048 bits", () => ({ keys: [{ kty: "RSA", kid: "weak", n: "AQAB", e: "AQAB" }] })],
+describe("remote jwks_uri: what comes back from the Cache API is validated again, even under this Worker's own tag (SPEC §6)", () => {
+  const poisoned: Array<[string, (publicJwk: Record<string, unknown>) => unknown[]]> = [
+    ["private key material", (jwk) => [{ ...jwk, d: "AAAA" }]],
+    ["a key without kid", (jwk) => [{ ...jwk, kid: undefined }]],
+    ["not a JWK Set", () => "nope" as unknown as unknown[]],
+    ["an RSA key under 2048 bits", () => [{ kty: "RSA", kid: "weak", n: "AQAB", e: "AQAB" }]],
   ];
-  for (const [what, body] of poisoned) {
+  for (const [what, keys] of poisoned) {
     it(`a cached set with ${what} is not used: the set is fetched again`, async () => {
       const cache = await caches.open(`jwks-poison-${crypto.randomUUID()}`);
-      const { host, source, clock } = setup({ sharedCache: async () => cache });
+      const { host, source, clock } = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET });
       const client = remoteClient();
       const key = await clientKeyPair();
       const cacheKey = `https://client-jwks.cache.invalid/v1/${encodeURIComponent(client.client_id)}?uri=${encodeURIComponent(client.jwks_uri!)}`;
-      await cache.put(cacheKey, new Response(JSON.stringify(body(key.publicJwk as Record<string, unknown>)), {
-        headers: { "Content-Type": "application/json", "Cache-Control": "max-age=300", "X-Fetched-At": String(clock.ms) },
-      }));
+      // Written with this Worker's own tag (an older version of it, say): still checked as when fetched.
+      await sharedKeySetCache({ cache: async () => cache, secret: async () => SECRET }).write(cacheKey, keys(key.publicJwk as Record<string, unknown>) as never, clock.ms);
       host.serveKeys(client.jwks_uri!, [key.publicJwk]);
       expect(await source.keysOf(client, false)).toEqual([key.publicJwk]);
       expect(host.requests).toEqual([client.jwks_uri]);
