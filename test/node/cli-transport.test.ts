@@ -22,7 +22,13 @@ interface Recorded {
 }
 
 /** A server on 127.0.0.1 (an ephemeral port) that records each request and answers with `answer`. */
-async function recordingServer(answer: (req: IncomingMessage, base: string) => { status: number; headers?: Record<string, string>; body?: string }) {
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+async function recordingServer(answer: (req: IncomingMessage, base: string) => Answer) {
   const received: Recorded[] = [];
   const server: Server = createServer((req, res) => {
     let body = "";
@@ -59,7 +65,7 @@ function ets(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 
 beforeAll(async () => {
   target = await recordingServer(() => ({ status: 200, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ clients: [], access_token: "leaked", token_type: "Bearer" }) }));
-  standIn = await recordingServer((req, base) => {
+  standIn = await recordingServer((req, base): Answer => {
     if (redirected.has(req.url!)) return { status: 307, headers: { Location: `${target.base}${req.url}` } };
     if (req.url === "/.well-known/oauth-authorization-server") {
       return { status: 200, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ issuer: base, token_endpoint: `${base}/oauth2/token` }) };
