@@ -20,6 +20,18 @@ describe("ets trusted-issuers", () => {
     expect((await cli.ok("trusted-issuers", "remove", GITHUB_ISSUER)).stdout).toMatch(/no longer trusted/);
     expect((await cli.run("trusted-issuers", "show", GITHUB_ISSUER)).stderr).toMatch(/404 not_found/);
   });
+
+  it("an issuer without a preset is shared unless --not-shared (issue 18)", async () => {
+    const cli = cliHarness();
+    const idp = await fakeIssuer("RS256");
+    cli.files.set("idp.jwks.json", { text: JSON.stringify({ keys: [idp.publicJwk] }), mode: 0o644 });
+    const issuer = `https://${uniqueId("idp")}.example`;
+    const refused = await cli.run("trusted-issuers", "add", "--issuer", issuer, "--jwks-file", "idp.jwks.json");
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/400 invalid_request: immutable_claims: a shared issuer needs/) });
+    const added = await cli.ok("trusted-issuers", "add", "--issuer", issuer, "--jwks-file", "idp.jwks.json", "--not-shared");
+    expect(fields(added.stdout)).toMatchObject({ issuer, shared: "false" });
+    expect((await cli.run("trusted-issuers", "add", "--issuer", issuer, "--shared", "--not-shared")).code).toBe(2);
+  });
 });
 
 describe("ets clients add-federated-credential and ets federation explain", () => {

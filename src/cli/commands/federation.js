@@ -18,7 +18,7 @@ const ISSUERS = "/admin/trusted-issuers";
 export const trustedIssuerCommands = {
   add: {
     run: addIssuer,
-    usage: `trusted-issuers add [--preset ${PRESETS.join("|")}] [--issuer URL] [--discovery | --jwks-uri URL | --jwks-file FILE | --spiffe-bundle-endpoint URL] [--allowed-alg RS256]… [--max-token-lifetime S] [--shared] [--immutable-claim C]… [--jti-policy single_use|reuse]`,
+    usage: `trusted-issuers add [--preset ${PRESETS.join("|")}] [--issuer URL] [--discovery | --jwks-uri URL | --jwks-file FILE | --spiffe-bundle-endpoint URL] [--allowed-alg RS256]… [--max-token-lifetime S] [--shared | --not-shared] [--immutable-claim C]… [--jti-policy single_use|reuse]`,
   },
   list: { run: listIssuers, usage: "trusted-issuers list" },
   show: { run: showIssuer, usage: "trusted-issuers show ISSUER" },
@@ -64,7 +64,10 @@ async function addIssuer(ctx) {
   const algs = listFlag(args, "allowed-alg");
   if (algs.length > 0) body.allowed_algs = algs;
   set("max_token_lifetime", integerFlag(args, "max-token-lifetime"));
+  if (args.flags.shared === true && args.flags["not-shared"] === true) throw new UsageError("give --shared or --not-shared, not both");
   if (args.flags.shared === true) body.shared = true;
+  // SPEC §9: an issuer without a preset is shared unless the operator says only their workloads get its tokens.
+  if (args.flags["not-shared"] === true) body.shared = false;
   const claims = listFlag(args, "immutable-claim");
   if (claims.length > 0) body.immutable_claims = claims;
   set("jti_policy", flag(args, "jti-policy"));
