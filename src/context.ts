@@ -178,7 +178,7 @@ function buildContext(env: Env, url: URL): ServerContext {
   const stores: Stores = {
     clients: parts.clients,
     clientWriter: parts.clientWriter,
-    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardLegacyShards, settings.replayGuardTimeoutMs),
+    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
     // SPEC §6: shared-cache entries are authenticated under a key derived from CLIENT_SECRET_KEY.
     keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed, sharedCacheSecret: () => parts.secret("CLIENT_SECRET_KEY") }),
