@@ -28,6 +28,7 @@ export async function checkFederatedCredentials(credentials: readonly FederatedC
     const field = (name: string) => `federated_credentials.${i}.${name}`;
     if (names.has(credential.name)) throw invalidMetadata(field("name"), `"${credential.name}" is used twice; names are unique within a client`);
     names.add(credential.name);
+    if (isOwnIssuer(credential.issuer, deps.issuer)) throw invalidMetadata(field("issuer"), "is this server's own issuer: its access tokens are never client assertions");
     const issuer = await deps.trustedIssuers.get(credential.issuer);
     if (issuer === null) throw invalidMetadata(field("issuer"), `${credential.issuer} is not a trusted issuer (register it first: POST /admin/trusted-issuers)`);
     const problem = credentialProblem(credential, issuer, deps.issuer);
