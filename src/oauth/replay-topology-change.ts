@@ -9,7 +9,7 @@
 import type { TopologyFields } from "../stores/replay-topology.js";
 import type { DeletedClient, PreviousReplayTopology } from "../core/client-record.js";
 import { currentTopology, sameTopology } from "../stores/replay-topology.js";
-import { DPOP_IAT_WINDOW_SECONDS } from "./dpop.js";
+import { DPOP_IAT_WINDOW_SECONDS } from "../core/dpop.js";
 
 /**
  * How long after a change an isolate may still hold the old record: KV's "about 60 s" to reach
