@@ -24,6 +24,12 @@ export interface PreviousReplayTopology extends ReplayTopology {
   readonly until: number;
 }
 
+/** What a client may exchange (SPEC §13). */
+export interface TokenExchangePolicy {
+  subject_audiences: string[];
+  resources: string[];
+}
+
 /** The stored client record: RFC 7591 metadata names plus this service's own fields. */
 export interface ClientRecord {
   client_id: string;
@@ -52,6 +58,12 @@ export interface ClientRecord {
   client_secret_previous_sealed?: string;
   /** Seconds since the epoch at which the previous secret stops authenticating. */
   client_secret_previous_expires_at?: number;
+  /**
+   * SPEC §13 token exchange (RFC 8693): this client may exchange an access token whose `aud` names
+   * one of `subject_audiences` (tokens issued to it as a resource) for a token whose audience is
+   * one of `resources`. Absent: no exchange.
+   */
+  token_exchange?: TokenExchangePolicy;
   /** Workload identities that may authenticate as this client (SPEC §9). */
   federated_credentials?: FederatedCredential[];
   /** SPEC §10: how many replay-guard objects this client's jtis are spread over (set at creation). */

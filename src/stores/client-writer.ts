@@ -11,6 +11,9 @@
  *   A KV failure leaves both unchanged. A deletion keeps a tombstone, so a stale KV read can never
  *   bring a deleted client back.
  *
+ * A client change also keeps the JWT bearer grant's index (SPEC §13, jwt-bearer-index.ts): the
+ * index keys it adds are written before the record, the ones it drops deleted after it.
+ *
  * The change itself (validation, merging) is computed by the caller (oauth/registration/: parse → mutate, then apply.ts)
  * and retried on conflict, so this object holds no OAuth rules.
  *
@@ -23,6 +26,7 @@ import type { TrustedIssuerRecord } from "../core/federation.js";
 import { OAuthError } from "../core/errors.js";
 import { ClientRegistry } from "./clients.js";
 import { type ClientRecord } from "../core/client-record.js";
+import { JwtBearerIndex } from "./jwt-bearer-index.js";
 import { TrustedIssuerRegistry } from "./trusted-issuers.js";
 
 const SCHEMA_VERSION = 1;
@@ -62,10 +66,12 @@ export class ClientWriter extends DurableObject<Env> {
   #queue: Promise<unknown> = Promise.resolve();
   /** The KV side of each record kind, built once for the object's lifetime. */
   readonly #tables: { readonly [K in RecordKind]: RecordTable<WrittenRecords[K]> };
+  readonly #jwtBearerIndex: JwtBearerIndex;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#tables = kvTables(env.CLIENTS);
+    this.#jwtBearerIndex = new JwtBearerIndex(env.CLIENTS);
     void ctx.blockConcurrencyWhile(async () => this.#migrate());
   }
 
@@ -105,8 +111,12 @@ export class ClientWriter extends DurableObject<Env> {
     if (version !== expectedVersion) return { ok: false, current: row ?? (await this.readRecord(kind, id)) };
     const table = this.#table(kind);
     if (next !== null && !table.owns(id, next)) throw new Error(`record does not belong to this ${kind}`);
+    // SPEC §13: the JWT bearer grant's index of a client's jwt_bearer credentials, around the record.
+    const previous = kind === "client" ? ((row ?? (await this.readRecord(kind, id))).record as ClientRecord | null) : null;
+    if (kind === "client") await this.#jwtBearerIndex.addKeys(id, previous, next as ClientRecord | null);
     if (next === null) await table.delete(id);
     else await table.put(id, next);
+    if (kind === "client") await this.#jwtBearerIndex.removeKeys(id, previous, next as ClientRecord | null);
     this.ctx.storage.sql.exec(
       "INSERT INTO client (slot, client_id, version, record) VALUES (1, ?, ?, ?) ON CONFLICT (slot) DO UPDATE SET version = excluded.version, record = excluded.record",
       name,
@@ -153,7 +163,7 @@ export interface RecordWrites<T> {
 export type ClientWrites = RecordWrites<ClientRecord>;
 
 /** ClientWrites over the `CLIENT_WRITER` namespace, one object per client_id. */
-export function clientWriterStore(namespace: DurableObjectNamespace<ClientWriter>, registry: ClientRegistry): ClientWrites {
+export function clientWriterStore(namespace: DurableObjectNamespace<ClientWriter>, registry: { remember(id: string, record: ClientRecord | null): void }): ClientWrites {
   return recordWriterStore(namespace, "client", registry);
 }
 
