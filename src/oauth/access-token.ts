@@ -125,6 +125,10 @@ export async function readAccessToken(
     });
     const { client_id: clientId, jti, cnf } = payload;
     if (typeof clientId !== "string" || typeof jti !== "string" || typeof payload.sub !== "string") return invalid;
+    // Only this server signs these, but the rules that read them (token exchange) trust their shapes.
+    const { aud, scope } = payload;
+    if (!(typeof aud === "string" || (Array.isArray(aud) && aud.every((a) => typeof a === "string")))) return invalid;
+    if (scope !== undefined && typeof scope !== "string") return invalid;
     if (cnf !== undefined && (typeof cnf !== "object" || cnf === null || typeof (cnf as { jkt?: unknown }).jkt !== "string")) return invalid;
     if (payload.act !== undefined && actorDepth(payload.act) === undefined) return invalid;
     const from = payload.exchanged_from;
