@@ -12,7 +12,6 @@ declare namespace Cloudflare {
 		ASSERTION_MAX_LIFETIME: string;
 		CLOCK_SKEW: string;
 		AUDIENCE_MODE: string;
-		REPLAY_GUARD_LEGACY_SHARDS: string;
 		DPOP_NONCE: string;
 		REPLAY_GUARD: DurableObjectNamespace<import("./index").ReplayGuard>;
 		DEV_SECRETS: DurableObjectNamespace<import("./index").DevSecrets>;
@@ -26,7 +25,6 @@ declare namespace Cloudflare {
 		ASSERTION_MAX_LIFETIME: string;
 		CLOCK_SKEW: string;
 		AUDIENCE_MODE: string;
-		REPLAY_GUARD_LEGACY_SHARDS: string;
 		DPOP_NONCE: string;
 		REPLAY_GUARD: DurableObjectNamespace<import("./index").ReplayGuard>;
 		DEV_SECRETS: DurableObjectNamespace<import("./index").DevSecrets>;
@@ -40,7 +38,6 @@ declare namespace Cloudflare {
 		ASSERTION_MAX_LIFETIME: string;
 		CLOCK_SKEW: string;
 		AUDIENCE_MODE: string;
-		REPLAY_GUARD_LEGACY_SHARDS: string;
 		DPOP_NONCE: string;
 		REPLAY_GUARD: DurableObjectNamespace<import("./index").ReplayGuard>;
 		DEV_SECRETS: DurableObjectNamespace<import("./index").DevSecrets>;
