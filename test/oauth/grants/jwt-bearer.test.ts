@@ -15,7 +15,7 @@ const SERVER = "https://issuer.test";
 const TOKEN_URL = `${SERVER}/oauth2/token`;
 const credential: FederatedCredential = { name: "wl", issuer: "https://ci.example", subject: "wl", grants: ["jwt_bearer"] };
 const client = (client_id: string): ClientRecord => ({
-  client_id, token_endpoint_auth_method: "private_key_jwt", scope: "", grant_types: ["client_credentials"], resources: [], dpop_bound_access_tokens: false, disabled: false, created_at: 0, updated_at: 0,
+  client_id, token_endpoint_auth_method: "private_key_jwt", scope: "", grant_types: ["client_credentials"], resources: [], dpop_bound_access_tokens: false, disabled: false, created_at: 0, updated_at: 0, replay_guard_shards: 64,
 });
 
 describe("aud: the token endpoint URL or the issuer identifier, each with or without one trailing /, or the credential's audience", () => {

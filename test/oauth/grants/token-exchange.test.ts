@@ -25,7 +25,7 @@ const base = { subject_token: "t", subject_token_type: ACCESS_TOKEN_TYPE, resour
 const read = (params: Record<string, string | undefined>) =>
   outcome(() => readExchangeRequest(new Map(Object.entries({ ...base, ...params }).filter((e): e is [string, string] => e[1] !== undefined))));
 const client = (scope: string): ClientRecord => ({
-  client_id: "mcp", token_endpoint_auth_method: "client_secret_basic", scope, grant_types: ["client_credentials"], resources: [], dpop_bound_access_tokens: false, disabled: false, created_at: 0, updated_at: 0,
+  client_id: "mcp", token_endpoint_auth_method: "client_secret_basic", scope, grant_types: ["client_credentials"], resources: [], dpop_bound_access_tokens: false, disabled: false, created_at: 0, updated_at: 0, replay_guard_shards: 64,
 });
 const chain = (depth: number): ActorClaim | undefined => (depth === 0 ? undefined : { sub: `actor-${depth}`, ...(depth > 1 ? { act: chain(depth - 1)! } : {}) });
 
