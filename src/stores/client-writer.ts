@@ -108,7 +108,7 @@ export class ClientWriter extends DurableObject<Env> {
     const table = this.#table(kind);
     if (next !== null && !table.owns(id, next)) throw new Error(`record does not belong to this ${kind}`);
     // SPEC §13: the JWT bearer grant's index of a client's jwt_bearer credentials, around the record.
-    const previous = kind === "client" ? ((row ?? (await this.readRecord(kind, id))).record as ClientRecord | null) : null;
+    const previous = kind === "client" ? ((row?.record ?? null) as ClientRecord | null) : null;
     if (kind === "client") await this.#jwtBearerIndex.addKeys(id, previous, next as ClientRecord | null);
     if (next === null) await table.delete(id);
     else await table.put(id, next);
