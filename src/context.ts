@@ -12,7 +12,7 @@ import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkt
 import type { ClientAuthDependencies, ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./core/key-sources.js";
 import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
-import { clientWriterStore, type ClientWrites } from "./stores/client-writer.js";
+import { registryWrites, type ClientWrites, type RecordWrites } from "./stores/registry-writer.js";
 import { ClientRegistry, type ClientLookup } from "./stores/clients.js";
 import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
 import { revocationList, type RevokedTokens } from "./stores/revocation-list.js";
@@ -20,7 +20,6 @@ import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
-import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
 import { JwtBearerIndex } from "./stores/jwt-bearer-index.js";
 import { issuerKeySource } from "./stores/issuer-keys.js";
@@ -170,7 +169,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     clients,
     // The writer updates the cache of the registry readers use (this one), after each commit, and
     // drops this isolate's JWT bearer index listings, which the commit may have changed.
-    clientWriter: clientWriterStore(env.CLIENT_WRITER, {
+    clientWriter: registryWrites(env.REGISTRY_WRITER, "client", {
       remember(id, record) {
         clients.remember(id, record);
         jwtBearerIndex.forget();
@@ -198,7 +197,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
     trustedIssuers,
     // The writer updates the cache of the registry readers use (this one), after each commit.
-    trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
+    trustedIssuerWriter: registryWrites(env.REGISTRY_WRITER, "trusted_issuer", trustedIssuers),
     // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
     issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
     jwtBearerIndex,

@@ -8,6 +8,7 @@
 import type { DpopNonceMode } from "../config.js";
 import type { FormParams } from "../core/form-params.js";
 import { OAuthError } from "../core/errors.js";
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT, type TokenType } from "../core/protocol.js";
 import { clientReplayScope } from "../stores/replay-topology.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
 import type { RevokedTokens } from "../stores/revocation-list.js";
@@ -18,8 +19,8 @@ import { checkTokenRequestDpop, consumeDpopProof, type DpopHttpRequest } from ".
 import type { DpopNonces } from "./dpop-nonce.js";
 import { decideClientCredentials } from "./grants/client-credentials.js";
 import type { GrantDecision } from "./grants/grant.js";
-import { decideJwtBearer, JWT_BEARER_GRANT_TYPE } from "./grants/jwt-bearer.js";
-import { decideTokenExchange, TOKEN_EXCHANGE_GRANT_TYPE } from "./grants/token-exchange.js";
+import { decideJwtBearer } from "./grants/jwt-bearer.js";
+import { decideTokenExchange } from "./grants/token-exchange.js";
 
 export interface TokenRequestDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
@@ -38,7 +39,7 @@ export interface TokenRequestSettings extends ClientAuthSettings {
 }
 
 /** The grant types of the token endpoint, as `grant_types_supported` lists them (RFC 8414 §2). */
-export const SUPPORTED_GRANT_TYPES = ["client_credentials", JWT_BEARER_GRANT_TYPE, TOKEN_EXCHANGE_GRANT_TYPE] as const;
+export const SUPPORTED_GRANT_TYPES = [CLIENT_CREDENTIALS_GRANT, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT] as const;
 
 /** A request without a DPoP header (callers that do not pass one). */
 const NO_DPOP: DpopHttpRequest = { proof: null, method: "POST", url: "" };
@@ -47,7 +48,7 @@ const NO_DPOP: DpopHttpRequest = { proof: null, method: "POST", url: "" };
 export interface TokenResponse {
   access_token: string;
   issued_token_type?: string;
-  token_type: "Bearer" | "DPoP";
+  token_type: TokenType;
   expires_in: number;
   scope?: string;
 }
@@ -79,7 +80,7 @@ export async function handleTokenRequest(
   // SPEC §9, §13: an access token never outlives the external or subject token it was issued for.
   const ttl = client.access_token_ttl ?? settings.accessTokenTtlSeconds;
   const lifetimeSeconds = grant.notAfter === undefined ? ttl : Math.min(ttl, grant.notAfter - settings.now);
-  if (lifetimeSeconds < 1) throw new OAuthError(grantType === JWT_BEARER_GRANT_TYPE ? "jwt_bearer_expiring" : "federated_token_expiring");
+  if (lifetimeSeconds < 1) throw new OAuthError(grantType === JWT_BEARER_GRANT ? "jwt_bearer_expiring" : "federated_token_expiring");
 
   // Every single-use jti last, in parallel. Should several fail, the grant's error is reported, so
   // the answer does not depend on which Durable Object replied first.
@@ -88,7 +89,7 @@ export async function handleTokenRequest(
   } else {
     const [grantUse, proofUse] = await Promise.allSettled([
       grant.commit(),
-      consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry, settings.clockSkewSeconds),
+      consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry),
     ]);
     if (grantUse.status === "rejected") throw grantUse.reason;
     if (proofUse.status === "rejected") throw proofUse.reason;
@@ -130,7 +131,7 @@ export async function handleTokenRequest(
  */
 async function decideGrant(grantType: string, form: FormParams, authorization: string | null, deps: TokenRequestDependencies, settings: TokenRequestSettings): Promise<GrantDecision> {
   switch (grantType) {
-    case "client_credentials": {
+    case CLIENT_CREDENTIALS_GRANT: {
       const authenticated = await authenticateClient(form, authorization, deps, settings);
       const decision = decideClientCredentials(form, authenticated.client, settings.defaultAudience);
       return {
@@ -143,9 +144,9 @@ async function decideGrant(grantType: string, form: FormParams, authorization: s
         commit: () => authenticated.commit(),
       };
     }
-    case JWT_BEARER_GRANT_TYPE:
+    case JWT_BEARER_GRANT:
       return decideJwtBearer(form, authorization, deps, settings);
-    case TOKEN_EXCHANGE_GRANT_TYPE:
+    case TOKEN_EXCHANGE_GRANT:
       return decideTokenExchange(form, authorization, deps, settings);
     default:
       throw new OAuthError("grant_type_unsupported");

@@ -3,20 +3,20 @@
  * (SPEC §13), so that a grant request, which names no client, reads a short list instead of every
  * client: one KV key per (issuer, client), `jwt-bearer:<hash of the issuer>:<client_id>` (kv-keys.ts).
  *
- * Written only by the client's writer of record (client-writer.ts), around the record's own KV
+ * Written only by the client's writer of record (registry-writer.ts), around the record's own KV
  * write: keys a change adds are written before the record, keys it drops are deleted after it. So
  * each key is written by one client's object only (no lost update between clients), and the
  * index never lacks a client whose stored record has such a credential; a key it keeps too long
  * (a failed delete) names a client whose record no longer matches, and the grant re-reads every
  * listed record (jwt-bearer.ts), so an extra key costs a record read, never a wrong token.
  *
- * Read with a KV listing per issuer through an in-isolate cache of CLIENT_CACHE_SECONDS, like
+ * Read with a KV listing per issuer through an in-isolate cache of RECORD_CACHE_SECONDS, like
  * client records (README "Consistency": a new credential reaches every location within about 70 s).
  */
 import { OAuthError } from "../core/errors.js";
 import { credentialAllows, type FederatedCredential } from "../core/federation.js";
 import type { ClientRecord } from "../core/client-record.js";
-import { CLIENT_CACHE_SECONDS } from "./clients.js";
+import { RECORD_CACHE_SECONDS } from "./kv-records.js";
 import { jwtBearerIndexKey, jwtBearerIssuerPrefix } from "./kv-keys.js";
 
 /** What the JWT bearer grant reads. */
@@ -66,7 +66,7 @@ export class JwtBearerIndex implements JwtBearerClients {
       throw new OAuthError("client_store_unavailable", "read");
     }
     if (this.#cache.size > 1_000) this.#cache.clear();
-    this.#cache.set(issuer, { clientIds, until: this.#now() + CLIENT_CACHE_SECONDS * 1000 });
+    this.#cache.set(issuer, { clientIds, until: this.#now() + RECORD_CACHE_SECONDS * 1000 });
     return clientIds;
   }
 

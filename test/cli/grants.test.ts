@@ -1,6 +1,6 @@
 /** `--grant` on `ets clients create-federated` / `add-federated-credential`, and explain's view of the JWT bearer grant (SPEC §13). */
 import { describe, expect, it } from "vitest";
-import { JWT_BEARER_GRANT_TYPE } from "../../src/oauth/grants/jwt-bearer.js";
+import { JWT_BEARER_GRANT as JWT_BEARER_GRANT_TYPE } from "../../src/core/protocol.js";
 import { fakeIssuer, kubernetesClaims } from "../federation/fake-issuers.js";
 import { postForm, uniqueId } from "../helpers.js";
 import { cliHarness, fields } from "./harness.js";

@@ -5,7 +5,7 @@
  * exchanged token once its caller's token is revoked.
  */
 import { describe, expect, it } from "vitest";
-import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "../../src/oauth/grants/token-exchange.js";
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT as TOKEN_EXCHANGE_GRANT_TYPE } from "../../src/core/protocol.js";
 import { verifyAccessToken } from "../../src/resource/index.js";
 import type { RevocationOptions } from "../../src/resource/revocation.js";
 import { postForm, registerSecretClient } from "../helpers.js";

@@ -6,7 +6,7 @@
  */
 import { decodeJwt } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "../../src/oauth/grants/token-exchange.js";
+import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT as TOKEN_EXCHANGE_GRANT_TYPE } from "../../src/core/protocol.js";
 import { admin, callWorker, expectOAuthError, ISSUER, nowSeconds, postForm, registerClient, registerKeyClient, registerSecretClient, TOKEN_URL, uniqueId, type KeyClient } from "../helpers.js";
 import { authenticatedForm, dpopKey, dpopProof, forgeServerToken, INTROSPECT_URL, introspection, revoke, type DpopKey } from "../lifecycle-helpers.js";
 

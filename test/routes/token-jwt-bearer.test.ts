@@ -6,7 +6,7 @@
  */
 import { decodeJwt, exportJWK, generateKeyPair } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { JWT_BEARER_GRANT_TYPE } from "../../src/oauth/grants/jwt-bearer.js";
+import { JWT_BEARER_GRANT as JWT_BEARER_GRANT_TYPE } from "../../src/core/protocol.js";
 import { fakeIssuer, type FakeIssuer } from "../federation/fake-issuers.js";
 import { admin, expectOAuthError, ISSUER, JWT_BEARER, nowSeconds, OTK_TOKEN_URL, postForm, registerClient, registerSecretClient, TOKEN_URL, uniqueId } from "../helpers.js";
 import { signRaw } from "../support.js";

@@ -30,9 +30,6 @@ import { credentialAudiences, findTrustedIssuer, verifyIssuerToken, type Federat
 import { decideAudience, decideScopes } from "./client-credentials.js";
 import type { GrantDecision } from "./grant.js";
 
-/** RFC 7523 §2.1 grant type. */
-export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-
 export interface JwtBearerDependencies extends FederationDependencies, ClientAuthDependencies {
   readonly clients: Pick<ClientLookup, "get">;
   /** The clients that may hold a jwt_bearer credential of an issuer (a superset). */

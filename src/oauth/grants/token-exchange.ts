@@ -16,18 +16,13 @@
 import type { ClientRecord, TokenExchangePolicy } from "../../core/client-record.js";
 import { OAuthError } from "../../core/errors.js";
 import type { FormParams } from "../../core/form-params.js";
+import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE } from "../../core/protocol.js";
 import type { RevokedTokens } from "../../stores/revocation-list.js";
 import type { SigningKeys } from "../../stores/signing-keys.js";
 import { actorDepth, lineageRevoked, MAX_ACT_DEPTH, readAccessToken, revocationLineage, type AccessTokenClaims, type ActorClaim } from "../access-token.js";
 import { authenticateClient, issuerAudiences, type ClientAuthDependencies, type ClientAuthSettings } from "../client-auth/index.js";
 import { checkResourceUri, parseScope } from "./client-credentials.js";
 import type { GrantDecision } from "./grant.js";
-
-/** RFC 8693 §2.1 grant type. */
-export const TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
-/** RFC 8693 §3 token type identifiers this server takes as `subject_token_type`; it issues the first. */
-export const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
-export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 
 export interface TokenExchangeDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;

@@ -6,12 +6,11 @@
 import { describe, expect, it } from "vitest";
 import type { ClientRecord, TokenExchangePolicy } from "../../../src/core/client-record.js";
 import { actorDepth, MAX_ACT_DEPTH, type ActorClaim } from "../../../src/oauth/access-token.js";
+import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE } from "../../../src/core/protocol.js";
 import {
-  ACCESS_TOKEN_TYPE,
   checkExchangeTarget,
   checkSubjectAudience,
   decideExchangeScopes,
-  JWT_TOKEN_TYPE,
   nestedActor,
   readExchangeRequest,
   tokenExchangePolicyProblem,
