@@ -7,6 +7,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ClientRecord } from "../../src/core/client-record.js";
+import { JWT_BEARER_GRANT } from "../../src/core/protocol.js";
 import type { TrustedIssuerRecord } from "../../src/core/federation.js";
 import { clientKey, trustedIssuerKey } from "../../src/stores/kv-keys.js";
 import { ADMIN_TOKEN, callWorker, expectOAuthError, ISSUER, JWT_BEARER, keyAssertion, nowSeconds, postForm, registerKeyClient, tokenWithAssertion, uniqueId } from "../helpers.js";
@@ -71,6 +72,18 @@ describe("no self-trust (issue 18)", () => {
     const token = await forger.sign({ iss: ISSUER, sub: "workload", aud: ISSUER, iat: now, exp: now + 60, jti: crypto.randomUUID() });
     const body = await expectOAuthError(await asClient(b, token), 401, "invalid_client");
     expect(body.error_description).toMatch(/this server's own issuer/);
+  });
+
+  it("neither is accepted as the JWT bearer grant's assertion (SPEC §13): 400 invalid_grant naming the rule", async () => {
+    const a = await registerKeyClient();
+    const { access_token } = await (await tokenWithAssertion(await keyAssertion(a))).json<{ access_token: string }>();
+    await clientTrustingThisServer(a.clientId);
+    const typed = await expectOAuthError(await postForm({ grant_type: JWT_BEARER_GRANT, assertion: access_token }), 400, "invalid_grant");
+    expect(typed.error_description).toMatch(/typed as an access token \(typ at\+jwt\)/);
+    const now = nowSeconds();
+    const own = await forger.sign({ iss: ISSUER, sub: "workload", aud: ISSUER, iat: now, exp: now + 60, jti: crypto.randomUUID() });
+    const self = await expectOAuthError(await postForm({ grant_type: JWT_BEARER_GRANT, assertion: own }), 400, "invalid_grant");
+    expect(self.error_description).toMatch(/this server's own issuer/);
   });
 
   it("a federated credential naming this server's issuer is refused at registration", async () => {
