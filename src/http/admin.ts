@@ -1,11 +1,14 @@
 /**
  * What every admin route shares (SPEC §6, §9): the JSON body read strictly, the page size of a
- * listing, `no-store` on every answer, and one audit line per admin action. The schemas and rules
- * stay in oauth/; routes/admin*.ts (and any new admin route) read and log through these.
+ * listing, `no-store` on every answer, one audit line per admin action, and a change to one client
+ * answered with its information. The schemas and rules stay in oauth/; routes/admin*.ts (and any
+ * new admin route) read, change and log through these.
  */
 import type { Context } from "hono";
 import { OAuthError } from "../core/errors.js";
-import type { AppliedChange } from "../oauth/registration/apply.js";
+import type { ClientRecord } from "../core/client-record.js";
+import { applyClientChange, type AppliedChange } from "../oauth/registration/apply.js";
+import { clientInformation } from "../oauth/registration/client-information.js";
 import type { AppEnv } from "./app-types.js";
 
 /** Every admin answer: it may hold client metadata or a freshly issued secret. */
@@ -56,4 +59,23 @@ export function listingPage(c: Context<AppEnv>): { limit: number; cursor: string
 export function audit(event: string, subject: Record<string, unknown>, change?: Pick<AppliedChange<unknown>, "version" | "changed">, details: Record<string, unknown> = {}): void {
   const recorded = change === undefined ? {} : { version: change.version, changed: change.changed };
   console.log(JSON.stringify({ audit: event, ...subject, ...recorded, ...details, at: new Date().toISOString() }));
+}
+
+/**
+ * A change to the client named in the path (`:client_id`): applied through its writer of record
+ * (`mutate` reruns on a newer record after a concurrent change), audited, and answered with the
+ * client's information (RFC 7591 §3.2.1), with `secret` once when one was just issued.
+ */
+export async function answerClientChange(
+  c: Context<AppEnv>,
+  event: string,
+  mutate: (current: ClientRecord | null, now: number) => ClientRecord | null,
+  { status = 200, details = {}, secret }: { status?: 200 | 201; details?: Record<string, unknown>; secret?: string } = {},
+): Promise<Response> {
+  const { stores, clock } = c.get("server");
+  const now = clock();
+  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id")!, (current) => mutate(current, now));
+  const info = clientInformation(change.after!, secret);
+  audit(event, { client_id: info.client_id }, change, details);
+  return c.json(info, status, NO_STORE);
 }

@@ -7,11 +7,10 @@
 import { Hono } from "hono";
 import { registrationChecks } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
-import { audit, listingPage, NO_STORE, readAdminJson } from "../http/admin.js";
+import { answerClientChange, audit, listingPage, NO_STORE, readAdminJson } from "../http/admin.js";
 import { explainFederatedAssertion } from "../oauth/federation/explain.js";
 import { CreateTrustedIssuerSchema, parseTrustedIssuerInput, trustedIssuerRecord, UpdateTrustedIssuerSchema } from "../oauth/federation/trusted-issuer-metadata.js";
-import { applyClientChange, applyTrustedIssuerChange, readClient } from "../oauth/registration/apply.js";
-import { clientInformation } from "../oauth/registration/client-information.js";
+import { applyTrustedIssuerChange, readClient } from "../oauth/registration/apply.js";
 import { existing } from "../oauth/registration/client-mutations.js";
 import { withCredentialAdded, withCredentialRemoved } from "../oauth/registration/credential-mutations.js";
 import { parseFederatedCredential } from "../oauth/registration/input.js";
@@ -59,23 +58,13 @@ federationAdminRoutes.delete(`${ISSUERS}/:issuer`, async (c) => {
 
 // Federated credentials of one client, added and removed like its keys.
 federationAdminRoutes.post("/admin/clients/:client_id/federated-credentials", async (c) => {
-  const server = c.get("server");
-  const credential = await parseFederatedCredential(await readAdminJson(c, "client_metadata"), registrationChecks(server));
-  const now = server.clock();
-  const change = await applyClientChange(server.stores.clientWriter, c.req.param("client_id"), (current) => withCredentialAdded(current, credential, now));
-  const info = clientInformation(change.after!);
-  audit("federated_credential_added", { client_id: info.client_id }, change, { credential: credential.name });
-  return c.json(info, 201, NO_STORE);
+  const credential = await parseFederatedCredential(await readAdminJson(c, "client_metadata"), registrationChecks(c.get("server")));
+  return answerClientChange(c, "federated_credential_added", (current, now) => withCredentialAdded(current, credential, now), { status: 201, details: { credential: credential.name } });
 });
 
 federationAdminRoutes.delete("/admin/clients/:client_id/federated-credentials/:name", async (c) => {
-  const { stores, clock } = c.get("server");
   const name = c.req.param("name");
-  const now = clock();
-  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id"), (current) => withCredentialRemoved(current, name, now));
-  const info = clientInformation(change.after!);
-  audit("federated_credential_removed", { client_id: info.client_id }, change, { credential: name });
-  return c.json(info, 200, NO_STORE);
+  return answerClientChange(c, "federated_credential_removed", (current, now) => withCredentialRemoved(current, name, now), { details: { credential: name } });
 });
 
 // Which credential a token would match, consuming nothing and issuing nothing (SPEC §9).

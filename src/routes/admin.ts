@@ -8,7 +8,7 @@ import { registrationChecks } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { requireAdminToken } from "../http/admin-auth.js";
 import { OAuthError } from "../core/errors.js";
-import { audit, listingPage, NO_STORE, readAdminJson } from "../http/admin.js";
+import { answerClientChange, audit, listingPage, NO_STORE, readAdminJson } from "../http/admin.js";
 import { ADMIN_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
 import { applyClientChange, readClient } from "../oauth/registration/apply.js";
 import { clientInformation } from "../oauth/registration/client-information.js";
@@ -49,11 +49,7 @@ adminRoutes.get("/admin/clients/:client_id", async (c) => {
 adminRoutes.patch("/admin/clients/:client_id", async (c) => {
   const server = c.get("server");
   const patch = await parseClientPatch(await readAdminJson(c, "client_metadata"), registrationChecks(server));
-  const now = server.clock();
-  const change = await applyClientChange(server.stores.clientWriter, c.req.param("client_id"), (current) => patchedClient(current, patch, now, server.settings));
-  const info = clientInformation(change.after!);
-  audit("client_updated", { client_id: info.client_id }, change);
-  return c.json(info, 200, NO_STORE);
+  return answerClientChange(c, "client_updated", (current, now) => patchedClient(current, patch, now, server.settings));
 });
 
 adminRoutes.delete("/admin/clients/:client_id", async (c) => {
@@ -64,37 +60,21 @@ adminRoutes.delete("/admin/clients/:client_id", async (c) => {
 });
 
 adminRoutes.post("/admin/clients/:client_id/secret", async (c) => {
-  const { stores, secrets, clock } = c.get("server");
-  const clientId = c.req.param("client_id");
   // The body is optional: without one, the old secret overlaps for the default period.
   const body = await readAdminJson(c, "client_metadata", { optional: true });
-  const { rotation, secret } = await parseSecretRotation(body, clientId, secrets.secretBox);
-  const now = clock();
-  const change = await applyClientChange(stores.clientWriter, clientId, (current) => withRotatedSecret(current, rotation, now));
-  const info = clientInformation(change.after!, secret);
-  audit("client_secret_rotated", { client_id: info.client_id }, change);
-  return c.json(info, 200, NO_STORE);
+  const { rotation, secret } = await parseSecretRotation(body, c.req.param("client_id"), c.get("server").secrets.secretBox);
+  return answerClientChange(c, "client_secret_rotated", (current, now) => withRotatedSecret(current, rotation, now), { secret });
 });
 
 // Client key rotation (private_key_jwt with inline jwks): add the new public key, then remove the old.
 adminRoutes.post("/admin/clients/:client_id/keys", async (c) => {
-  const { stores, clock } = c.get("server");
   const jwk = parseNewKey(await readAdminJson(c, "client_metadata"));
-  const now = clock();
-  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id"), (current) => withKeyAdded(current, jwk, now));
-  const info = clientInformation(change.after!);
-  audit("client_key_added", { client_id: info.client_id }, change, { kid: jwk.kid });
-  return c.json(info, 201, NO_STORE);
+  return answerClientChange(c, "client_key_added", (current, now) => withKeyAdded(current, jwk, now), { status: 201, details: { kid: jwk.kid } });
 });
 
 adminRoutes.delete("/admin/clients/:client_id/keys/:kid", async (c) => {
-  const { stores, clock } = c.get("server");
   const kid = c.req.param("kid");
-  const now = clock();
-  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id"), (current) => withKeyRemoved(current, kid, now));
-  const info = clientInformation(change.after!);
-  audit("client_key_removed", { client_id: info.client_id }, change, { kid });
-  return c.json(info, 200, NO_STORE);
+  return answerClientChange(c, "client_key_removed", (current, now) => withKeyRemoved(current, kid, now), { details: { kid } });
 });
 
 /**
