@@ -19,38 +19,19 @@ import { Rejection } from "./errors.js";
 /** @typedef {import("../core/dpop.js").DpopNonceSource} DpopNonceSource  server nonces, e.g. from createDpopNonces(). */
 
 /**
- * @typedef {object} DpopCheck
- * @property {string | null} proof  the DPoP header (repeated headers joined by ", "), or null.
- * @property {string} method
- * @property {string} url  the request URL as the client addressed it.
- * @property {string} accessToken
- * @property {string} jkt  the token's `cnf.jkt`.
- * @property {number} now  seconds.
- * @property {number} clockSkewSeconds
- * @property {number} iatWindowSeconds
- * @property {DpopNonceSource | undefined} nonces
- */
-
-/**
- * Every check but single use.
- * @param {DpopCheck} check
+ * Every check but single use (core/dpop.js, with the token's `cnf.jkt` and the token for `ath`).
+ * @param {string | null} proof  the DPoP header (repeated headers joined by ", "), or null.
+ * @param {{ method: string, url: string }} request  the method and the URL the client called.
+ * @param {import("../core/dpop.js").DpopRules & { jkt: string, accessToken: string }} rules
  * @returns {Promise<{ replayKey: string, acceptableUntil: number }>}  what consumeDpopProof records.
  * @throws {Rejection} invalid_dpop_proof naming the failed check, or use_dpop_nonce.
  */
-export async function checkDpopProof(check) {
-  const { proof } = check;
+export async function checkDpopProof(proof, request, rules) {
   if (proof === null || proof === "") throw invalid("the DPoP scheme needs a DPoP proof header");
-  const checked = await checkProof(proof, check, {
-    now: check.now,
-    clockSkewSeconds: check.clockSkewSeconds,
-    iatWindowSeconds: check.iatWindowSeconds,
-    nonces: check.nonces ?? null,
-    jkt: check.jkt,
-    accessToken: check.accessToken,
-  });
+  const checked = await checkProof(proof, request, rules);
   if (checked.ok) return { replayKey: `${checked.jkt}:${checked.jti}`, acceptableUntil: checked.acceptableUntil };
-  if (check.nonces !== undefined && checked.problem.startsWith("nonce_")) {
-    throw new Rejection("use_dpop_nonce", DPOP_PROBLEM_TEXT[checked.problem], await check.nonces.issue(check.now));
+  if (rules.nonces && checked.problem.startsWith("nonce_")) {
+    throw new Rejection("use_dpop_nonce", DPOP_PROBLEM_TEXT[checked.problem], await rules.nonces.issue(rules.now));
   }
   throw invalid(DPOP_PROBLEM_TEXT[checked.problem]);
 }

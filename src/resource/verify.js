@@ -10,7 +10,6 @@ import { errors, jwtVerify } from "jose";
 import { ACCESS_TOKEN_TYP, DEFAULT_CLOCK_SKEW_SECONDS } from "../core/protocol.js";
 import { issuerKeys, issuerMetadata, parseIssuer } from "./discovery.js";
 import { isAsymmetricAlg, PRIVATE_KEY_JWT_ALGS } from "../core/algorithms.js";
-import { DPOP_IAT_WINDOW_SECONDS } from "../core/dpop.js";
 import { checkDpopProof, consumeDpopProof, memoryReplayStore } from "./dpop.js";
 import { AccessTokenError, Rejection } from "./errors.js";
 import { checkNotRevoked, checkRevocationOptions } from "./revocation.js";
@@ -128,17 +127,9 @@ async function verifyPresented({ scheme, token }, input, audiences, options) {
   if (jkt !== undefined) {
     if (scheme !== "DPoP") throw new Rejection("invalid_token", "the access token is DPoP-bound: present it with the DPoP scheme and a proof");
     if (typeof input === "string") throw new TypeError("a DPoP-bound token can only be verified with its request (method, URL, DPoP header)");
-    proof = await checkDpopProof({
-      proof: header(input, "dpop"),
-      method: input.method.toUpperCase(),
-      url: options.requestUrl ?? input.url,
-      accessToken: token,
-      jkt,
-      now,
-      clockSkewSeconds: skew,
-      iatWindowSeconds: options.dpop?.iatWindowSeconds ?? DPOP_IAT_WINDOW_SECONDS,
-      nonces: options.dpop?.nonces,
-    });
+    const request = { method: input.method.toUpperCase(), url: options.requestUrl ?? input.url };
+    const { iatWindowSeconds, nonces } = options.dpop ?? {};
+    proof = await checkDpopProof(header(input, "dpop"), request, { now, clockSkewSeconds: skew, iatWindowSeconds, nonces, jkt, accessToken: token });
   } else if (scheme === "DPoP") {
     throw new Rejection("invalid_token", "the access token is not DPoP-bound: present it with the Bearer scheme");
   }
