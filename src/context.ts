@@ -20,6 +20,7 @@ import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
+import { PUBLIC_ADDRESSES, type AddressPolicy } from "./core/addresses.js";
 import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
 import { issuerKeySource } from "./stores/issuer-keys.js";
@@ -72,8 +73,8 @@ export interface ServerContext {
   readonly sampleRouteMode: SampleRouteMode;
   /** The client GET /jwts shows without client_id and signs for any caller: local dev's demo client, else none. */
   readonly sampleDemoClientId: string | undefined;
-  /** Loopback `jwks_uri`s may be registered and fetched (local dev only). */
-  readonly loopbackUrlsAllowed: boolean;
+  /** Which URLs may be registered and fetched: public https only, or loopback too in local dev. */
+  readonly addressPolicy: AddressPolicy;
   readonly clock: Clock;
   /** GET /admin/local-dev in local dev; undefined (404) everywhere else. */
   readonly localDevWalkthrough: (() => Promise<LocalDevWalkthrough>) | undefined;
@@ -133,7 +134,7 @@ export function tokenLifecycleDependencies(server: ServerContext): TokenLifecycl
 
 /** What registration checks read beyond the body (oauth/registration/input.ts). */
 export function registrationChecks(server: ServerContext): RegistrationChecks {
-  return { trustedIssuers: server.stores.trustedIssuers, issuer: server.issuer, loopbackUrlsAllowed: server.loopbackUrlsAllowed };
+  return { trustedIssuers: server.stores.trustedIssuers, issuer: server.issuer, addressPolicy: server.addressPolicy };
 }
 
 /**
@@ -162,7 +163,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     clientWriter: clientWriterStore(env.CLIENT_WRITER, clients),
     sampleRouteDefault: "off",
     sampleDemoClientId: undefined,
-    loopbackUrlsAllowed: false,
+    addressPolicy: PUBLIC_ADDRESSES,
     walkthrough: undefined,
   };
   const parts = localDevApplies(env, url) ? withLocalDev(env, url, deployed, loadSecretBox) : deployed;
@@ -179,12 +180,12 @@ function buildContext(env: Env, url: URL): ServerContext {
     clientWriter: parts.clientWriter,
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardLegacyShards, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
-    keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
+    keySource: remoteJwksKeySource({ addressPolicy: parts.addressPolicy }),
     trustedIssuers,
     // The writer updates the cache of the registry readers use (this one), after each commit.
     trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
     // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
-    issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
+    issuerKeys: issuerKeySource({ addressPolicy: parts.addressPolicy }),
   };
   const secrets: SecretSource = {
     signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),
@@ -197,7 +198,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     issuer,
     sampleRouteMode: settings.sampleJwtRoute ?? parts.sampleRouteDefault,
     sampleDemoClientId: parts.sampleDemoClientId,
-    loopbackUrlsAllowed: parts.loopbackUrlsAllowed,
+    addressPolicy: parts.addressPolicy,
     clock: systemClock,
     localDevWalkthrough: parts.walkthrough,
     stores,

@@ -22,8 +22,8 @@ const ISSUERS = "/admin/trusted-issuers";
 
 // Changes read as in routes/admin.ts: parse → mutate → apply → audit.
 federationAdminRoutes.post(ISSUERS, async (c) => {
-  const { stores, loopbackUrlsAllowed, clock } = c.get("server");
-  const record = trustedIssuerRecord(parseTrustedIssuerInput(CreateTrustedIssuerSchema, await readAdminJson(c, "request")), loopbackUrlsAllowed, clock());
+  const { stores, addressPolicy, clock } = c.get("server");
+  const record = trustedIssuerRecord(parseTrustedIssuerInput(CreateTrustedIssuerSchema, await readAdminJson(c, "request")), addressPolicy, clock());
   const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, record.issuer, (current) => createdIssuer(current, record));
   audit("trusted_issuer_created", { issuer: record.issuer }, change);
   return c.json(record, 201, { ...NO_STORE, Location: `${ISSUERS}/${encodeURIComponent(record.issuer)}` });
@@ -40,10 +40,10 @@ federationAdminRoutes.get(`${ISSUERS}/:issuer`, async (c) => {
 });
 
 federationAdminRoutes.patch(`${ISSUERS}/:issuer`, async (c) => {
-  const { stores, loopbackUrlsAllowed, clock } = c.get("server");
+  const { stores, addressPolicy, clock } = c.get("server");
   const patch = parseTrustedIssuerInput(UpdateTrustedIssuerSchema, await readAdminJson(c, "request"));
   const now = clock();
-  const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, checkedIssuerId(c.req.param("issuer")), (current) => patchedIssuer(current, patch, loopbackUrlsAllowed, now));
+  const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, checkedIssuerId(c.req.param("issuer")), (current) => patchedIssuer(current, patch, addressPolicy, now));
   const record = change.after!;
   audit("trusted_issuer_updated", { issuer: record.issuer }, change);
   return c.json(record, 200, NO_STORE);

@@ -6,6 +6,7 @@
  * stored, so the mutations (client-mutations.ts) stay pure.
  */
 import type { JWK } from "jose";
+import { fetchUrlProblem, type AddressPolicy } from "../../core/addresses.js";
 import type { FederatedCredential } from "../../core/federation.js";
 import { generateClientSecret, type SecretBox } from "../../stores/secret-box.js";
 import { checkFederatedCredentials, type CredentialCheckDependencies } from "../federation/credential-checks.js";
@@ -15,7 +16,6 @@ import {
   AddKeySchema,
   checkKeyMaterial,
   CreateClientSchema,
-  jwksUriProblem,
   RotateSecretSchema,
   UpdateClientSchema,
   usesSecret,
@@ -25,8 +25,8 @@ import {
 
 /** What the checks beyond the body read. */
 export interface RegistrationChecks extends CredentialCheckDependencies {
-  /** A loopback `jwks_uri` is acceptable (local dev only, decided in src/local-dev.ts). */
-  readonly loopbackUrlsAllowed: boolean;
+  /** Which `jwks_uri`s are acceptable (decided once, in src/local-dev.ts). */
+  readonly addressPolicy: AddressPolicy;
 }
 
 /** Opens the CLIENT_SECRET_KEY box (stores/secret-box.ts). */
@@ -93,7 +93,8 @@ function refuseBothKeySources(input: { jwks?: unknown; jwks_uri?: unknown }): vo
   if (input.jwks !== undefined && input.jwks_uri !== undefined) throw invalidMetadata("jwks_uri", "jwks and jwks_uri were both given; send one of them");
 }
 
-function checkJwksUri(uri: string | undefined, checks: Pick<RegistrationChecks, "loopbackUrlsAllowed">): void {
-  const problem = jwksUriProblem(uri, checks.loopbackUrlsAllowed);
+/** SPEC §6: a `jwks_uri` names an address this server may fetch (core/addresses.js). */
+function checkJwksUri(uri: string | undefined, checks: Pick<RegistrationChecks, "addressPolicy">): void {
+  const problem = uri === undefined ? undefined : fetchUrlProblem(uri, checks.addressPolicy);
   if (problem) throw invalidMetadata("jwks_uri", problem);
 }
