@@ -11,7 +11,8 @@ import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Se
 import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
 import type { ClientAuthDependencies, ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./core/key-sources.js";
-import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
+import { loadDpopNonces } from "./oauth/dpop-nonce.js";
+import type { DpopNonceSource } from "./core/dpop.js";
 import { registryWrites, type ClientWrites, type RecordWrites } from "./stores/registry-writer.js";
 import { ClientRegistry, type ClientLookup } from "./stores/clients.js";
 import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
@@ -56,7 +57,7 @@ export interface SecretSource {
   signingKeys(): Promise<SigningKeys>;
   secretBox(): Promise<SecretBox>;
   /** RFC 9449 §8 nonces, keyed by HKDF from CLIENT_SECRET_KEY (oauth/dpop-nonce.ts). */
-  dpopNonces(): Promise<DpopNonces>;
+  dpopNonces(): Promise<DpopNonceSource>;
   adminToken(): Promise<string>;
 }
 

@@ -91,13 +91,8 @@ export async function checkDpopProof(proof, request, rules) {
   if (proof.length > MAX_JWT_BYTES) return fail("too_large");
   const segments = proof.split(".");
   if (segments.length !== 3 || segments.some((segment) => segment === "")) return fail("not_jws");
-  /** @type {Record<string, unknown>} */
-  let header;
-  try {
-    header = decodeProtectedHeader(proof);
-  } catch {
-    return fail("not_jws");
-  }
+  const header = await orUndefined(() => decodeProtectedHeader(proof));
+  if (header === undefined) return fail("not_jws");
 
   // §4.3 items 4-5: typ, and an asymmetric alg (never none, never HMAC); no crit extension is known.
   if (header.typ !== DPOP_JWT_TYP) return fail("typ_invalid");
@@ -112,27 +107,12 @@ export async function checkDpopProof(proof, request, rules) {
   if (keyProblem?.problem === "private_key_material") return fail("jwk_private");
   if (!keyTypeFits(jwk, alg)) return fail("jwk_alg_mismatch");
   if (keyProblem?.problem === "rsa_too_weak") return fail("jwk_too_weak");
-  /** @type {import("jose").CryptoKey | Uint8Array} */
-  let key;
-  try {
-    const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = /** @type {import("jose").JWK} */ (jwk);
-    key = await importJWK(bare, alg);
-  } catch {
-    return fail("jwk_invalid");
-  }
-  if (key instanceof Uint8Array) return fail("jwk_invalid");
-  try {
-    await compactVerify(proof, key, { algorithms: [alg] });
-  } catch {
-    return fail("signature_invalid");
-  }
-  /** @type {Record<string, unknown>} */
-  let claims;
-  try {
-    claims = decodeJwt(proof);
-  } catch {
-    return fail("payload_invalid");
-  }
+  const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = /** @type {import("jose").JWK} */ (jwk);
+  const key = await orUndefined(() => importJWK(bare, alg));
+  if (key === undefined || key instanceof Uint8Array) return fail("jwk_invalid");
+  if ((await orUndefined(() => compactVerify(proof, key, { algorithms: [alg] }))) === undefined) return fail("signature_invalid");
+  const claims = await orUndefined(() => decodeJwt(proof));
+  if (claims === undefined) return fail("payload_invalid");
 
   // §7.1: at a resource server, the proof key is the key the token is bound to.
   const jkt = await calculateJwkThumbprint(/** @type {import("jose").JWK} */ (jwk), "sha256");
@@ -225,6 +205,20 @@ export function statelessDpopNonces(hmacKey, windowSeconds = DPOP_NONCE_WINDOW_S
       return crypto.subtle.verify("HMAC", await hmacKey(), bytes.slice(WINDOW_BYTES), window);
     },
   };
+}
+
+/**
+ * What `step` yields, or undefined when it throws (each failed step of a proof is its own problem).
+ * @template T
+ * @param {() => T | Promise<T>} step
+ * @returns {Promise<T | undefined>}
+ */
+async function orUndefined(step) {
+  try {
+    return await step();
+  } catch {
+    return undefined;
+  }
 }
 
 /** @param {string} text  base64url SHA-256 of its UTF-8 bytes. */

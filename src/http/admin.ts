@@ -18,13 +18,10 @@ export const NO_STORE = { "Cache-Control": "no-store" } as const;
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 
-/**
- * How a bad body fails: RFC 7591 client metadata is 400 `invalid_client_metadata` (§3.2.2), any
- * other admin input (a trusted issuer, …) 400 `invalid_request`. The text is the same.
- */
+/** A bad body: 400 `invalid_client_metadata` for RFC 7591 client metadata (§3.2.2), else `invalid_request`. */
 const BAD_BODY = {
   client_metadata: { contentType: "admin_content_type", json: "admin_json_invalid" },
-  request: { contentType: "trusted_issuer_content_type", json: "trusted_issuer_json_invalid" },
+  request: { contentType: "admin_request_content_type", json: "admin_request_json_invalid" },
 } as const;
 export type AdminBody = keyof typeof BAD_BODY;
 

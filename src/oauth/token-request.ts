@@ -12,13 +12,13 @@ import type { SigningKeys } from "../stores/signing-keys.js";
 import { mintAccessToken } from "./access-token.js";
 import { authenticateClient, type ClientAuthDependencies, type ClientAuthSettings } from "./client-auth/index.js";
 import { checkTokenRequestDpop, consumeDpopProof, type DpopHttpRequest } from "./dpop.js";
-import type { DpopNonces } from "./dpop-nonce.js";
+import type { DpopNonceSource } from "../core/dpop.js";
 import { decideClientCredentials } from "./grants/client-credentials.js";
 import { clientAuthFailed } from "./client-auth/failures.js";
 
 export interface TokenRequestDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
-  dpopNonces(): Promise<DpopNonces>;
+  dpopNonces(): Promise<DpopNonceSource>;
 }
 
 export interface TokenRequestSettings extends ClientAuthSettings {
