@@ -4,6 +4,7 @@
  * admin changes are never lost. Input is parsed and refused with `invalid_request` naming the
  * field (federation/trusted-issuer-metadata.ts).
  */
+import type { AddressPolicy } from "../../core/addresses.js";
 import type { TrustedIssuerRecord } from "../../core/federation.js";
 import { OAuthError } from "../../core/errors.js";
 import type * as z from "../../zod.js";
@@ -22,10 +23,10 @@ export function createdIssuer(current: TrustedIssuerRecord | null, record: Trust
 /**
  * A PATCH merged into the issuer and validated as a whole (`null` clears a field back to the
  * preset's default; a new key source replaces the old one).
- * @param loopbackUrlsAllowed local dev only: `http://` loopback issuers and key URLs are acceptable.
+ * @param addresses which issuer and key URLs are acceptable (loopback ones in local dev only).
  * @throws OAuthError not_found, invalid_request.
  */
-export function patchedIssuer(current: TrustedIssuerRecord | null, patch: TrustedIssuerPatch, loopbackUrlsAllowed: boolean, now: number): TrustedIssuerRecord {
+export function patchedIssuer(current: TrustedIssuerRecord | null, patch: TrustedIssuerPatch, addresses: AddressPolicy, now: number): TrustedIssuerRecord {
   const { created_at, updated_at: _u, ...fields } = existingIssuer(current);
   const merged: Record<string, unknown> = { ...fields };
   for (const [field, value] of Object.entries(patch)) {
@@ -36,7 +37,7 @@ export function patchedIssuer(current: TrustedIssuerRecord | null, patch: Truste
   const sources = ["discovery", "jwks_uri", "jwks", "spiffe_bundle_endpoint"] as const;
   const newSource = sources.find((name) => patch[name] !== undefined && patch[name] !== null && patch[name] !== false);
   if (newSource !== undefined) for (const name of sources) if (name !== newSource) delete merged[name];
-  return trustedIssuerRecord(merged as TrustedIssuerInput, loopbackUrlsAllowed, now, created_at);
+  return trustedIssuerRecord(merged as TrustedIssuerInput, addresses, now, created_at);
 }
 
 /** Stop trusting an issuer: credentials that name it fail as "unknown issuer" from then on. @throws OAuthError not_found. */
@@ -66,7 +67,7 @@ export interface IssuerChangeContext {
   readonly writer: Parameters<typeof applyTrustedIssuerChange>[0];
   readonly clients: ClientPages;
   readonly serverIssuer: string;
-  readonly loopbackUrlsAllowed: boolean;
+  readonly addressPolicy: AddressPolicy;
   readonly now: number;
 }
 
@@ -83,12 +84,12 @@ const TERMS_CHANGED = Symbol("the terms credentials are judged by changed since 
 export async function applyCheckedIssuerPatch(ctx: IssuerChangeContext, id: string, patch: TrustedIssuerPatch): Promise<AppliedChange<TrustedIssuerRecord>> {
   for (let round = 1; ; round++) {
     const current = (await ctx.writer.read(id)).record;
-    const candidate = patchedIssuer(current, patch, ctx.loopbackUrlsAllowed, ctx.now);
+    const candidate = patchedIssuer(current, patch, ctx.addressPolicy, ctx.now);
     const terms = credentialRulesOf(candidate);
     if (terms !== credentialRulesOf(current!)) await recheckCredentialsNaming(candidate, ctx.clients, ctx.serverIssuer);
     try {
       return await applyTrustedIssuerChange(ctx.writer, id, (latest) => {
-        const next = patchedIssuer(latest, patch, ctx.loopbackUrlsAllowed, ctx.now);
+        const next = patchedIssuer(latest, patch, ctx.addressPolicy, ctx.now);
         if (credentialRulesOf(next) !== terms) throw TERMS_CHANGED;
         return next;
       });
