@@ -5,7 +5,7 @@
  * developer's checkout. `untracked()` lists what `git add .` would take there.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,9 +20,9 @@ export interface ScratchRepo {
   untracked(): string[];
   /**
    * `npm start -- --port <port>` in this clone (or, with `plain`, `npx wrangler dev` as the
-   * Workers docs start it); resolves once the server is up.
+   * Workers docs start it; with `npmArgs`, `npm start <npmArgs>` itself); resolves once the server is up.
    */
-  startDevServer(port: number, options?: { plain?: boolean }): Promise<DevServer>;
+  startDevServer(port: number, options?: { plain?: boolean; npmArgs?: string[] }): Promise<DevServer>;
   remove(): void;
 }
 
@@ -46,17 +46,21 @@ export function scratchRepo(): ScratchRepo {
   return {
     dir,
     untracked: () => git("status", "--porcelain", "--untracked-files=all").split("\n").filter((l) => l.startsWith("??")).map((l) => l.slice(3)),
-    startDevServer: (port, options) => startDevServer(dir, port, options?.plain ?? false),
+    startDevServer: (port, options) => startDevServer(dir, port, options?.plain ?? false, options?.npmArgs),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 
-function startDevServer(dir: string, port: number, plain: boolean): Promise<DevServer> {
+function startDevServer(dir: string, port: number, plain: boolean, npmArgs?: string[]): Promise<DevServer> {
   const url = `http://127.0.0.1:${port}`;
   return startServerProcess({
-    args: plain
-      ? ["node_modules/wrangler/bin/wrangler.js", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false"]
-      : ["scripts/dev.mjs", "--port", String(port)],
+    args: npmArgs
+      ? [npmCli(), "start", ...npmArgs]
+      : plain
+        ? ["node_modules/wrangler/bin/wrangler.js", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false"]
+        : ["scripts/dev.mjs", "--port", String(port)],
+    // npm runs the script through `sh -c`, which does not pass SIGTERM on.
+    processGroup: npmArgs !== undefined,
     cwd: dir,
     url,
     // dev.mjs prints its banner once the Worker answered and the demo clients were read.
@@ -64,4 +68,9 @@ function startDevServer(dir: string, port: number, plain: boolean): Promise<DevS
     startTimeoutMs: 90_000,
     name: plain ? "wrangler dev" : "npm start",
   });
+}
+
+/** npm's own script (npm-cli.js), run with this Node. */
+function npmCli(): string {
+  return process.env.npm_execpath?.endsWith(".js") ? process.env.npm_execpath : realpathSync(execFileSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).trim());
 }
