@@ -1,11 +1,12 @@
 /**
  * A fresh clone for tests that run what a user runs (the documented commands, `npm start`, plain
- * `wrangler dev`, the CLI): the repository's tracked sources copied to a temporary directory with
- * its own git history, `node_modules` linked, and no `.dev.vars`, `.wrangler/` or key file of the
- * developer's checkout. `untracked()` lists what `git add .` would take there.
+ * `wrangler dev`, the CLI): the repository's tracked sources copied to `<temporary dir>/edge-token-service`
+ * with its own git history, `node_modules` linked, and no `.dev.vars`, `.wrangler/` or key file of
+ * the developer's checkout. The temporary directory is the reader's workspace: what the docs build
+ * beside the clone (`../orders-api`) goes there. `untracked()` lists what `git add .` would take.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +16,10 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const COPIED = ["README.md", "docs", "src", "scripts", "examples", "wrangler.toml", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.node.json", ".gitignore"];
 
 export interface ScratchRepo {
+  /** The clone, `<workspace>/edge-token-service`. */
   readonly dir: string;
+  /** The temporary directory that holds the clone and whatever the docs create beside it. */
+  readonly workspace: string;
   /** Files git would add (untracked and not ignored), relative to `dir`. */
   untracked(): string[];
   /**
@@ -34,7 +38,9 @@ export interface DevServer {
 
 
 export function scratchRepo(): ScratchRepo {
-  const dir = mkdtempSync(join(tmpdir(), "ets-clone-"));
+  const workspace = mkdtempSync(join(tmpdir(), "ets-clone-"));
+  const dir = join(workspace, "edge-token-service");
+  mkdirSync(dir);
   for (const entry of COPIED) {
     if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
@@ -45,9 +51,10 @@ export function scratchRepo(): ScratchRepo {
   git("commit", "-qm", "clone");
   return {
     dir,
+    workspace,
     untracked: () => git("status", "--porcelain", "--untracked-files=all").split("\n").filter((l) => l.startsWith("??")).map((l) => l.slice(3)),
     startDevServer: (port, options) => startDevServer(dir, port, options?.plain ?? false, options?.npmArgs),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => rmSync(workspace, { recursive: true, force: true }),
   };
 }
 
