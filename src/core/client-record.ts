@@ -24,6 +24,17 @@ export interface PreviousReplayTopology extends ReplayTopology {
   readonly until: number;
 }
 
+/**
+ * What the writer of record keeps of a deleted client (SPEC §10): its replay-guard topologies and
+ * when it was deleted (seconds), so a client created under the same client_id inherits them.
+ */
+export interface DeletedClient {
+  readonly replay_guard_shards: number;
+  readonly replay_guard_location?: ReplayGuardLocation;
+  readonly replay_guard_previous?: readonly PreviousReplayTopology[];
+  readonly deleted_at: number;
+}
+
 /** The stored client record: RFC 7591 metadata names plus this service's own fields. */
 export interface ClientRecord {
   client_id: string;
@@ -55,7 +66,7 @@ export interface ClientRecord {
   /** Workload identities that may authenticate as this client (SPEC §9). */
   federated_credentials?: FederatedCredential[];
   /** SPEC §10: how many replay-guard objects this client's jtis are spread over (set at creation). */
-  replay_guard_shards?: number;
+  replay_guard_shards: number;
   /** SPEC §10: the location hint its replay-guard objects are created with. */
   replay_guard_location?: ReplayGuardLocation;
   /** Replay-guard topologies this client left, still recorded in until each one's `until`. */
