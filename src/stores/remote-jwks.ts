@@ -2,7 +2,7 @@
  * The ClientKeySource of the running service (SPEC §3 rule 4, §6): a client's inline `jwks`, or
  * the JWK Set at its `jwks_uri`, fetched under strict limits and cached.
  *
- * - Only URLs core/addresses.ts allows: https to a public host; loopback (http or https) only in
+ * - Only URLs core/addresses.js allows: https to a public host; loopback (http or https) only in
  *   local dev. Checked before the cache is consulted and before any fetch.
  * - At most JWKS_MAX_BYTES (enforced while streaming, whatever Content-Length says), at most
  *   JWKS_FETCH_TIMEOUT_MS for the whole exchange, `redirect: "manual"` (a 3xx is a failure: no hop

@@ -2,7 +2,7 @@
  * The schema of client registrations sent to the management API (SPEC §6, RFC 7591 §2 names):
  * the first step of every registration change (parse → mutate → apply → audit, routes/admin.ts).
  * Bad input is refused with the field named; keys that are too weak, private key material,
- * `jwks_uri`s this server would not fetch (core/addresses.ts), two keys with one `kid`, and keys
+ * `jwks_uri`s this server would not fetch (core/addresses.js), two keys with one `kid`, and keys
  * that cannot verify the registered algorithm are refused at registration.
  */
 import { fetchUrlProblem } from "../../core/addresses.js";
@@ -192,7 +192,7 @@ export function keyFitProblem(jwk: KeyShape, registeredAlg: string | undefined):
 }
 
 /**
- * SPEC §6: a `jwks_uri` names an address this server may fetch (core/addresses.ts). Loopback
+ * SPEC §6: a `jwks_uri` names an address this server may fetch (core/addresses.js). Loopback
  * URLs, http or https, only when `loopbackAllowed` (local dev, decided in src/local-dev.ts).
  * @returns the problem, or undefined when the URI is acceptable.
  */
