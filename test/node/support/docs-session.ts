@@ -114,9 +114,13 @@ export class DocsSession {
     const session = new DocsSession(scratchRepo(), slot);
     mkdirSync(join(session.#shell, "bin"), { recursive: true });
     writeFileSync(join(session.#shell, "state.sh"), "");
-    // curl as documented, but an HTTP error status fails the command.
+    // curl as documented, but an HTTP error status fails the command (a block that asks for
+    // `-f` / `--fail` itself keeps it: curl refuses both at once).
     const realCurl = spawnSync("sh", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
-    writeFileSync(join(session.#shell, "bin", "curl"), `#!/bin/sh\nexec ${realCurl} --fail-with-body "$@"\n`);
+    writeFileSync(
+      join(session.#shell, "bin", "curl"),
+      `#!/bin/sh\nfor a in "$@"; do case "$a" in --fail|--fail-with-body|-[!-]*f*) exec ${realCurl} "$@";; esac; done\nexec ${realCurl} --fail-with-body "$@"\n`,
+    );
     chmodSync(join(session.#shell, "bin", "curl"), 0o755);
     session.#server = await session.#repo.startDevServer(slot[0]!);
     return session;
