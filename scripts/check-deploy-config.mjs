@@ -12,7 +12,7 @@
 //   node scripts/check-deploy-config.mjs [wrangler.toml]     exit 1 and one line per problem
 //
 // test/node/deploy-config.test.ts runs it in `npm test`.
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -45,11 +45,12 @@ export async function checkDeployConfig(configPath) {
   for (const name of environments) problems.push(...compareBindings(rawConfig, rawConfig.env[name], name));
   /** @type {Record<string, string | undefined>} */
   const workerNames = {};
-  for (const name of ["", ...environments]) {
-    const result = dryRun(configPath, name);
-    workerNames[name] = result.workerName;
-    problems.push(...result.problems);
-  }
+  // The dry runs are independent: run at once, they take the time of the slowest.
+  const runs = await Promise.all(["", ...environments].map((name) => dryRun(configPath, name)));
+  ["", ...environments].forEach((name, i) => {
+    workerNames[name] = runs[i].workerName;
+    problems.push(...runs[i].problems);
+  });
   const top = workerNames[""];
   for (const [name, worker] of Object.entries(workerNames)) {
     if (worker === undefined && !problems.some((p) => p.includes("failed"))) problems.push(`wrangler deploy --dry-run for ${name === "" ? "the top level" : `[env.${name}]`} named no Worker (WRANGLER_OUTPUT_FILE_PATH)`);
@@ -101,17 +102,25 @@ const NO_TARGET_ENVIRONMENT = /Multiple environments are defined in the Wrangler
  * (from wrangler's output file) and the problems.
  * @param {string} configPath
  * @param {string} name
- * @returns {{ workerName: string | undefined, problems: string[] }}
+ * @returns {Promise<{ workerName: string | undefined, problems: string[] }>}
  */
-function dryRun(configPath, name) {
+async function dryRun(configPath, name) {
   const outdir = mkdtempSync(join(tmpdir(), "ets-dry-run-"));
   const outputFile = join(outdir, "wrangler-output.json");
   try {
-    const result = spawnSync(process.execPath, [wranglerBin, "deploy", "--dry-run", "--config", configPath, "--outdir", join(outdir, "dist"), ...(name === "" ? [] : [`--env=${name}`])], {
-      cwd: dirname(configPath),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0", WRANGLER_OUTPUT_FILE_PATH: outputFile },
+    const result = await new Promise((resolveRun) => {
+      const child = execFile(
+        process.execPath,
+        [wranglerBin, "deploy", "--dry-run", "--config", configPath, "--outdir", join(outdir, "dist"), ...(name === "" ? [] : [`--env=${name}`])],
+        {
+          cwd: dirname(configPath),
+          encoding: "utf8",
+          maxBuffer: 16 * 1024 * 1024,
+          env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0", WRANGLER_OUTPUT_FILE_PATH: outputFile },
+        },
+        (error, stdout, stderr) => resolveRun({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+      );
+      child.stdin?.end();
     });
     const output = `${result.stdout}${result.stderr}`;
     const label = name === "" ? "the top level (no --env)" : `[env.${name}]`;
