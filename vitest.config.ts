@@ -2,8 +2,8 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import testSecrets from "./test/fixtures/server-secrets.json" with { type: "json" };
-import { quietKnownRuntimeNoise } from "./test/node/support/quiet-output.js";
-import { workerTestConfig } from "./test/node/support/worker-test-config.js";
+import { quietKnownRuntimeNoise } from "./test/support/node/quiet-output.js";
+import { workerTestConfig } from "./test/support/node/worker-test-config.js";
 
 // A green run prints nothing but results: these exact lines come from the pool and Vite, not from
 // our code (test/node/support/quiet-output.ts says which and why).

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-import { cliHarness } from "./harness.js";
+import { cliHarness } from "../support/cli-harness.js";
 
 describe("ets: commands and options", () => {
   it("suggests the nearest command for a mistyped one (exit code 2, nothing sent)", async () => {

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { createClientAssertion, parsePrivateKeyText } from "../../src/client/assertion.js";
-import { registerKeyClient, registerSecretClient, TOKEN_URL, tokenWithAssertion } from "../helpers.js";
+import { registerKeyClient, registerSecretClient, TOKEN_URL, tokenWithAssertion } from "../support/helpers.js";
 
 describe("createClientAssertion", () => {
   it("builds iss = sub = clientId, aud, iat, exp = iat + lifetime, a random jti, and the JWK's kid and alg", async () => {

@@ -5,8 +5,8 @@
  */
 import { decodeJwt, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { ISSUER, JWT_BEARER, keyAssertion, nowSeconds, postForm, registerKeyClient, registerSecretClient } from "../helpers.js";
-import { captureWorkerLogs } from "./fault-support.js";
+import { ISSUER, JWT_BEARER, keyAssertion, nowSeconds, postForm, registerKeyClient, registerSecretClient } from "../support/helpers.js";
+import { captureWorkerLogs } from "../support/faults.js";
 
 captureWorkerLogs();
 

@@ -17,8 +17,8 @@ import {
   registerKeyClient,
   registerSecretClient,
   TOKEN_URL,
-} from "../helpers.js";
-import { captureWorkerLogs, expectUnavailable } from "./fault-support.js";
+} from "../support/helpers.js";
+import { captureWorkerLogs, expectUnavailable } from "../support/faults.js";
 
 const logs = captureWorkerLogs();
 

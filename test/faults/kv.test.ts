@@ -6,8 +6,8 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, callWorker, JWT_BEARER, keyAssertion, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
-import { captureWorkerLogs, expectUnavailable, faultyKv } from "./fault-support.js";
+import { ADMIN_TOKEN, callWorker, JWT_BEARER, keyAssertion, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../support/helpers.js";
+import { captureWorkerLogs, expectUnavailable, faultyKv } from "../support/faults.js";
 import { clientKey } from "../../src/stores/kv-keys.js";
 
 const logs = captureWorkerLogs();

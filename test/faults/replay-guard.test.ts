@@ -5,8 +5,8 @@
  * burned by the failure: it still works once the guard is back.
  */
 import { describe, expect, it } from "vitest";
-import { JWT_BEARER, keyAssertion, type KeyClient, postForm, registerKeyClient, TOKEN_URL } from "../helpers.js";
-import { captureWorkerLogs, expectUnavailable, faultyReplayGuard } from "./fault-support.js";
+import { JWT_BEARER, keyAssertion, type KeyClient, postForm, registerKeyClient, TOKEN_URL } from "../support/helpers.js";
+import { captureWorkerLogs, expectUnavailable, faultyReplayGuard } from "../support/faults.js";
 
 const logs = captureWorkerLogs();
 

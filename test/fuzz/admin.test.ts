@@ -8,9 +8,9 @@ import fc from "fast-check";
 import { base64url } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_BODY_LIMIT_BYTES } from "../../src/http/limits.js";
-import { ADMIN_TOKEN, callWorker, JWT_BEARER, postForm, uniqueId } from "../helpers.js";
-import { generateFuzzKeys, metadata, metadataJson, METHODS, type FuzzKeys } from "./admin-arbitraries.js";
-import { anyJson, checkResponse, fuzzRuns, headerText, quietWorkerLogs } from "./fuzz-support.js";
+import { ADMIN_TOKEN, callWorker, JWT_BEARER, postForm, uniqueId } from "../support/helpers.js";
+import { generateFuzzKeys, metadata, metadataJson, METHODS, type FuzzKeys } from "../support/admin-arbitraries.js";
+import { anyJson, checkResponse, fuzzRuns, headerText, quietWorkerLogs } from "../support/fuzz.js";
 import { PRIVATE_JWK_MEMBERS } from "../../src/core/algorithms.js";
 
 quietWorkerLogs();

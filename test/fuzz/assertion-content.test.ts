@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ISSUER, nowSeconds, postForm } from "../helpers.js";
+import { ISSUER, nowSeconds, postForm } from "../support/helpers.js";
 import {
   anyJson,
   assertionForm,
@@ -25,7 +25,7 @@ import {
   validClaims,
   validHeader,
   type FuzzKeyClient,
-} from "./fuzz-support.js";
+} from "../support/fuzz.js";
 
 quietWorkerLogs();
 

@@ -20,8 +20,8 @@ import {
   registerFuzzClients,
   validAssertion,
   type FuzzKeyClient,
-} from "./fuzz-support.js";
-import { postForm } from "../helpers.js";
+} from "../support/fuzz.js";
+import { postForm } from "../support/helpers.js";
 
 quietWorkerLogs();
 

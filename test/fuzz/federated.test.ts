@@ -6,8 +6,8 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, callWorker, ISSUER, JWT_BEARER, nowSeconds, postForm, registerClient, uniqueId } from "../helpers.js";
-import { anyJson, base64urlText, checkResponse, es256Signer, fuzzRuns, quietWorkerLogs, signSegments, b64u, type RawSigner } from "./fuzz-support.js";
+import { ADMIN_TOKEN, callWorker, ISSUER, JWT_BEARER, nowSeconds, postForm, registerClient, uniqueId } from "../support/helpers.js";
+import { anyJson, base64urlText, checkResponse, es256Signer, fuzzRuns, quietWorkerLogs, signSegments, b64u, type RawSigner } from "../support/fuzz.js";
 
 quietWorkerLogs();
 

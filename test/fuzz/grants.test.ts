@@ -11,8 +11,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { JWT_BEARER_GRANT as JWT_BEARER_GRANT_TYPE } from "../../src/core/protocol.js";
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT as TOKEN_EXCHANGE_GRANT_TYPE } from "../../src/core/protocol.js";
 import testSecrets from "../fixtures/server-secrets.json" with { type: "json" };
-import { admin, ISSUER, nowSeconds, postForm, registerClient, registerSecretClient, TOKEN_URL, uniqueId } from "../helpers.js";
-import { anyJson, b64u, base64urlText, checkResponse, es256Signer, fuzzRuns, quietWorkerLogs, signSegments, type RawSigner } from "./fuzz-support.js";
+import { admin, ISSUER, nowSeconds, postForm, registerClient, registerSecretClient, TOKEN_URL, uniqueId } from "../support/helpers.js";
+import { anyJson, b64u, base64urlText, checkResponse, es256Signer, fuzzRuns, quietWorkerLogs, signSegments, type RawSigner } from "../support/fuzz.js";
 
 quietWorkerLogs();
 

@@ -11,7 +11,7 @@ import {
   registerKeyClient,
   registerSecretClient,
   tokenWithAssertion,
-} from "../helpers.js";
+} from "../support/helpers.js";
 
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FORM_BODY_LIMIT_BYTES } from "../../src/http/limits.js";
-import { callWorker, JWT_BEARER, postForm, registerSecretClient } from "../helpers.js";
+import { callWorker, JWT_BEARER, postForm, registerSecretClient } from "../support/helpers.js";
 import {
   assertionForm,
   base64urlText,
@@ -22,7 +22,7 @@ import {
   registerFuzzClients,
   validAssertion,
   type FuzzKeyClient,
-} from "./fuzz-support.js";
+} from "../support/fuzz.js";
 
 quietWorkerLogs();
 

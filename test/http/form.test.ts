@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formPairs, parseOAuthForm } from "../../src/http/form.js";
-import { outcome } from "../oauth/reason.js";
+import { outcome } from "../support/reason.js";
 
 describe("parseOAuthForm", () => {
   it("decodes a urlencoded body", () => {

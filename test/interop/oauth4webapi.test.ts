@@ -8,14 +8,14 @@
 import * as oauth from "oauth4webapi";
 import { decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { registerClient, uniqueId } from "../helpers.js";
+import { registerClient, uniqueId } from "../support/helpers.js";
 import {
   ISSUER,
   registerInteropKeyClient,
   registerInteropSecretClient,
   verifyAsResourceServer,
   workerFetch,
-} from "./interop-support.js";
+} from "../support/interop.js";
 
 const issuer = new URL(ISSUER);
 const fetchOption = { [oauth.customFetch]: workerFetch };

@@ -16,7 +16,7 @@ import {
   verifyAsResourceServer,
   workerFetch,
   type InteropKeyClient,
-} from "./interop-support.js";
+} from "../support/interop.js";
 
 const RESOURCE = "https://api.interop.test/";
 

@@ -6,8 +6,8 @@
  * test/node/docs.test.ts runs each document on its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DocsSession, documents } from "./support/docs-session.js";
-import { PORTS } from "./support/ports.js";
+import { DocsSession, documents } from "../support/node/docs-session.js";
+import { PORTS } from "../support/node/ports.js";
 
 let session: DocsSession;
 beforeAll(async () => {

@@ -7,8 +7,8 @@
  * Blocks that need Cloudflare (`wrangler login`, a real deploy, `wrangler secret put`) stay unmarked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DOCS_ORDER, DocsSession, documents } from "./support/docs-session.js";
-import { PORTS } from "./support/ports.js";
+import { DOCS_ORDER, DocsSession, documents } from "../support/node/docs-session.js";
+import { PORTS } from "../support/node/ports.js";
 
 const docs = documents();
 

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT, decodeJwt } from "jose";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startLocalWorker, type LocalWorker } from "./support/local-worker.js";
-import { PORTS } from "./support/ports.js";
+import { startLocalWorker, type LocalWorker } from "../support/node/local-worker.js";
+import { PORTS } from "../support/node/ports.js";
 
 const run = promisify(execFile);
 const ISSUER = `http://127.0.0.1:${PORTS.federationIssuer}`;

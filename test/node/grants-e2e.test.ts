@@ -17,9 +17,9 @@ import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import * as oidc from "openid-client";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { verifyAccessToken } from "edge-token-service/resource";
-import { startLocalWorker, type LocalWorker } from "./support/local-worker.js";
-import { startMcpServer, type RunningMcpServer } from "./support/mcp-server.js";
-import { PORTS } from "./support/ports.js";
+import { startLocalWorker, type LocalWorker } from "../support/node/local-worker.js";
+import { startMcpServer, type RunningMcpServer } from "../support/node/mcp-server.js";
+import { PORTS } from "../support/node/ports.js";
 
 const WORKER_PORT = PORTS.grantsWorker;
 const ISSUER_PORT = PORTS.grantsIssuer;

@@ -1,7 +1,7 @@
 // The Node-side harness itself: the Worker started as `wrangler dev` answers as in local dev.
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startLocalWorker, type LocalWorker } from "./support/local-worker.js";
-import { PORTS } from "./support/ports.js";
+import { startLocalWorker, type LocalWorker } from "../support/node/local-worker.js";
+import { PORTS } from "../support/node/ports.js";
 
 let worker: LocalWorker;
 beforeAll(async () => {

@@ -10,9 +10,9 @@ import { ClientCredentialsProvider, PrivateKeyJwtProvider } from "@modelcontextp
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalWorker, type LocalWorker } from "./support/local-worker.js";
-import { startMcpServer, type RunningMcpServer } from "./support/mcp-server.js";
-import { PORTS } from "./support/ports.js";
+import { startLocalWorker, type LocalWorker } from "../support/node/local-worker.js";
+import { startMcpServer, type RunningMcpServer } from "../support/node/mcp-server.js";
+import { PORTS } from "../support/node/ports.js";
 
 const ADMIN_TOKEN = "mcp-e2e-admin-token-0123456789abcdef";
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { afterAll, expect, it } from "vitest";
-import { workerTestConfig } from "./support/worker-test-config.js";
+import { workerTestConfig } from "../support/node/worker-test-config.js";
 
 const checkout = mkdtempSync(join(tmpdir(), "ets-test-config-"));
 copyFileSync("wrangler.toml", join(checkout, "wrangler.toml"));

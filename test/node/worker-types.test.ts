@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { scratchRepo } from "./support/scratch-repo.js";
-import { QUIET_WRANGLER_ENV } from "./support/server-process.js";
+import { scratchRepo } from "../support/node/scratch-repo.js";
+import { QUIET_WRANGLER_ENV } from "../support/node/server-process.js";
 
 const repo = scratchRepo();
 afterAll(() => repo.remove());

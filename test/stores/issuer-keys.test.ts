@@ -7,7 +7,7 @@ import type { TrustedIssuerRecord } from "../../src/core/federation.js";
 import { OAuthError } from "../../src/core/errors.js";
 import { PUBLIC_ADDRESSES } from "../../src/core/addresses.js";
 import { issuerKeySource } from "../../src/stores/issuer-keys.js";
-import { clientKeyPair, jwksHost } from "../jwks-host.js";
+import { clientKeyPair, jwksHost } from "../support/jwks-host.js";
 
 const record = (overrides: Partial<TrustedIssuerRecord>): TrustedIssuerRecord => ({
   issuer: "https://idp.example", allowed_algs: ["ES256"], max_token_lifetime: 3600, shared: false, jti_policy: "reuse", created_at: 0, updated_at: 0, ...overrides,

@@ -7,8 +7,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { jwtBearerIssuerPrefix } from "../../src/stores/kv-keys.js";
 import { JwtBearerIndex } from "../../src/stores/jwt-bearer-index.js";
-import { fakeIssuer } from "../federation/fake-issuers.js";
-import { admin, registerClient, uniqueId } from "../helpers.js";
+import { fakeIssuer } from "../support/fake-issuers.js";
+import { admin, registerClient, uniqueId } from "../support/helpers.js";
 
 async function trusted(): Promise<string> {
   const issuer = `https://${uniqueId("idx")}.example`;

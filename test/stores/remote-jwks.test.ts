@@ -11,7 +11,7 @@ import {
   type RemoteJwksOptions,
 } from "../../src/stores/remote-jwks.js";
 import { sharedKeySetCache } from "../../src/stores/shared-key-set-cache.js";
-import { clientKeyPair, hugeBody, jwksHost, stalledBody } from "../jwks-host.js";
+import { clientKeyPair, hugeBody, jwksHost, stalledBody } from "../support/jwks-host.js";
 
 /** The secret this Worker's cache entries are authenticated under (CLIENT_SECRET_KEY in production). */
 const SECRET = "c2VjcmV0LWtleS1mb3ItdGhlLWp3a3MtY2FjaGUtdGVzdA";

@@ -9,7 +9,7 @@ import { candidateKeys, type CandidateKeySources } from "../../../src/oauth/clie
 import { inlineKeySource } from "../../../src/core/key-sources.js";
 import type { ClientRecord } from "../../../src/core/client-record.js";
 import { generateSecretBoxKey, loadSecretBox } from "../../../src/stores/secret-box.js";
-import { outcome } from "../reason.js";
+import { outcome } from "../../support/reason.js";
 
 const NOW = 1_800_000_000;
 const decoder = new TextDecoder();

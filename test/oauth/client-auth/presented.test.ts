@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { extractPresentedCredentials } from "../../../src/oauth/client-auth/presented.js";
 import { JWT_BEARER_ASSERTION_TYPE } from "../../../src/core/protocol.js";
-import { outcome } from "../reason.js";
+import { outcome } from "../../support/reason.js";
 
 const form = (params: Record<string, string>) => new Map(Object.entries(params));
 const basic = (raw: string) => `Basic ${btoa(raw)}`;

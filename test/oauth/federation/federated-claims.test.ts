@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { FederatedCredential, TrustedIssuerRecord } from "../../../src/core/federation.js";
 import { credentialAudiences } from "../../../src/oauth/federation/federated-assertion.js";
 import { checkCredentialClaims, checkIssuerClaims } from "../../../src/oauth/federation/federated-claims.js";
-import { outcome } from "../reason.js";
+import { outcome } from "../../support/reason.js";
 
 const NOW = 1_800_000_000;
 const SKEW = 15;

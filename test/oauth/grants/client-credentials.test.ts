@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { decideClientCredentials } from "../../../src/oauth/grants/client-credentials.js";
 import type { ClientRecord } from "../../../src/core/client-record.js";
-import { outcome } from "../reason.js";
+import { outcome } from "../../support/reason.js";
 
 const ISSUER = "https://issuer.test";
 const client = (overrides: Partial<ClientRecord> = {}): ClientRecord => ({

@@ -9,7 +9,7 @@ import { CLIENT_AUTH_FAILURES, JWT_BEARER_GRANT_FAILURES } from "../../../src/co
 import { OAuthError } from "../../../src/core/errors.js";
 import type { FederatedCredential } from "../../../src/core/federation.js";
 import { asGrantFailure, jwtBearerAudiences, selectJwtBearerMatch, type JwtBearerCandidate } from "../../../src/oauth/grants/jwt-bearer.js";
-import { outcome } from "../reason.js";
+import { outcome } from "../../support/reason.js";
 
 const SERVER = "https://issuer.test";
 const TOKEN_URL = `${SERVER}/oauth2/token`;

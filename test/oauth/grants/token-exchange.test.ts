@@ -15,7 +15,7 @@ import {
   readExchangeRequest,
   tokenExchangePolicyProblem,
 } from "../../../src/oauth/grants/token-exchange.js";
-import { outcome } from "../reason.js";
+import { outcome } from "../../support/reason.js";
 
 const UPSTREAM = "https://upstream.example/api";
 const MCP = "https://mcp.example/mcp";
