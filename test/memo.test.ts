@@ -1,9 +1,5 @@
-/**
- * Small shared mechanisms: memoizeAsync (one set-up per key, forgotten on failure) and the
- * documented defaults of loadSettings.
- */
+/** memoizeAsync: one set-up per key, shared by concurrent callers, forgotten on failure. */
 import { describe, expect, it } from "vitest";
-import { loadSettings } from "../src/config.js";
 import { memoizeAsync } from "../src/memo.js";
 
 describe("memoizeAsync", () => {
@@ -21,19 +17,5 @@ describe("memoizeAsync", () => {
     await expect(memoizeAsync(cache, "k", () => Promise.reject(new Error("bad secret")))).rejects.toThrow("bad secret");
     await Promise.resolve();
     expect(await memoizeAsync(cache, "k", async () => "fixed")).toBe("fixed");
-  });
-});
-
-describe("loadSettings defaults", () => {
-  it("uses the documented defaults when a setting is unset", () => {
-    const settings = loadSettings({} as Env);
-    expect(settings).toMatchObject({
-      accessTokenTtlSeconds: 3600,
-      assertionMaxLifetimeSeconds: 300,
-      clockSkewSeconds: 15,
-      audienceMode: "compat",
-      replayGuardTimeoutMs: 3000,
-      dpopNonce: "off",
-    });
   });
 });

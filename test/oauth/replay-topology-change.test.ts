@@ -1,10 +1,9 @@
 /**
- * SPEC §10 as pure rules: how long a topology a client leaves stays in force, which topologies a
- * change keeps, and the order and naming of the objects a jti is recorded in.
+ * SPEC §10 as pure rules: how long a topology a client leaves stays in force, and which
+ * topologies a change keeps (the objects a jti is recorded in: test/stores/replay-topology.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import { MAX_TOPOLOGIES_IN_TRANSITION, RECORD_PROPAGATION_SECONDS, replayTopologyChange, topologyTransitionSeconds } from "../../src/oauth/replay-topology-change.js";
-import { clientReplayScope, replayObjects } from "../../src/stores/replay-topology.js";
 
 const NOW = 1_800_000_000;
 
@@ -36,25 +35,5 @@ describe("replayTopologyChange", () => {
   it(`refuses a change while ${MAX_TOPOLOGIES_IN_TRANSITION} are in transition, saying when the oldest ends`, () => {
     const previous = Array.from({ length: MAX_TOPOLOGIES_IN_TRANSITION }, (_, i) => ({ shards: i + 1, until: NOW + 10 + i }));
     expect(replayTopologyChange({ ...client, replay_guard_previous: previous }, { client_id: "c", replay_guard_shards: 9 }, NOW, 450)).toEqual({ ok: false, busyUntil: NOW + 10 });
-  });
-});
-
-describe("replayObjects", () => {
-  it("each topology oldest first, each object once", () => {
-    // A → B → A within the transition: the current topology is also a previous one.
-    const record = { client_id: "ab", replay_guard_shards: 1, replay_guard_previous: [{ shards: 1, until: NOW + 9 }, { shards: 2, location: "me" as const, until: NOW + 9 }] };
-    const objects = replayObjects(clientReplayScope(record, NOW), "2:abjti");
-    expect(objects.map((o) => o.name)).toEqual(["rg:2:ab:1:-:0", expect.stringMatching(/^rg:2:ab:2:me:[01]$/)]);
-    expect(objects.map((o) => o.locationHint)).toEqual([undefined, "me"]);
-  });
-  it("names stay unambiguous whatever the client_id holds", () => {
-    const a = replayObjects(clientReplayScope({ client_id: "a:1", replay_guard_shards: 1 }, NOW), "k");
-    const b = replayObjects(clientReplayScope({ client_id: "a", replay_guard_shards: 1 }, NOW), "k");
-    expect(a[0]!.name).not.toBe(b[0]!.name);
-    expect(a[0]!.name.startsWith("rg:3:a:1:")).toBe(true);
-  });
-  it("a previous topology whose time is over is no longer asked", () => {
-    const record = { client_id: "c", replay_guard_shards: 2, replay_guard_previous: [{ shards: 1, until: NOW }] };
-    expect(replayObjects(clientReplayScope(record, NOW), "k").map((o) => o.name)).toEqual([expect.stringMatching(/^rg:1:c:2:-:[01]$/)]);
   });
 });

@@ -1,18 +1,15 @@
 /**
  * edge-token-service/resource: the optional online revocation check through this service's
- * introspection endpoint (the resource server authenticates as a client), the Hono middleware, and
- * the RFC 9728 protected-resource-metadata helper.
+ * introspection endpoint (the resource server authenticates as a client).
  */
-import { OAuthProtectedResourceMetadataSchema } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { exportJWK } from "jose";
-import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { createClientAssertion } from "../../src/client/assertion.js";
-import { accessTokenAuth, protectedResourceMetadata, protectedResourceMetadataUrl, verifyAccessToken } from "../../src/resource/index.js";
+import { verifyAccessToken } from "../../src/resource/index.js";
 import type { RevocationOptions } from "../../src/resource/revocation.js";
-import { ISSUER, registerKeyClient, registerSecretClient } from "../support/helpers.js";
+import { registerKeyClient, registerSecretClient } from "../support/helpers.js";
 import { INTROSPECT_URL, revoke } from "../support/lifecycle.js";
-import { expectRejected, mintToken, options, registerResourceClient, RESOURCE, resourceRequest, workerFetch } from "../support/resource.js";
+import { expectRejected, mintToken, options, registerResourceClient, workerFetch } from "../support/resource.js";
 
 /** The resource server's own client at the issuer, allowed to introspect any token. */
 async function resourceServerClient(): Promise<{ clientId: string; clientSecret: string }> {
@@ -74,38 +71,5 @@ describe("verifyAccessToken with revocation: the issuer's introspection endpoint
     const rs = await resourceServerClient();
     await expect(verifyAccessToken(token, options({ revocation: { ...rs } as unknown as RevocationOptions }))).rejects.toThrow(/onFailure must be/);
     await expect(verifyAccessToken(token, options({ revocation: { clientId: rs.clientId, onFailure: "closed" } }))).rejects.toThrow(/exactly one/);
-  });
-});
-
-describe("accessTokenAuth: Hono middleware", () => {
-  const verifyOptions = options({ scopes: ["read"], resourceMetadataUrl: protectedResourceMetadataUrl(RESOURCE) });
-  const api = new Hono();
-  api.get("/orders", accessTokenAuth(verifyOptions), (c) => c.json({ client: c.var.accessToken.client_id }));
-
-  it("passes the claims to the handler", async () => {
-    const client = await registerResourceClient();
-    const res = await api.fetch(resourceRequest(await mintToken(client, { scope: "read" })));
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ client: client.clientId });
-  });
-
-  it("answers the challenge itself and never runs the handler: 401 without a token, 403 without the scope", async () => {
-    const missing = await api.fetch(new Request(RESOURCE));
-    expect(missing.status).toBe(401);
-    expect(missing.headers.get("WWW-Authenticate")).toContain(`resource_metadata="https://api.example/.well-known/oauth-protected-resource/orders"`);
-    const narrow = await api.fetch(resourceRequest(await mintToken(await registerResourceClient(), { scope: "write" })));
-    expect(narrow.status).toBe(403);
-    expect(await narrow.json()).toEqual({ error: "insufficient_scope", error_description: "the access token lacks the scope read" });
-  });
-});
-
-describe("protectedResourceMetadata (RFC 9728)", () => {
-  it("names this service as the authorization server, in a document the MCP SDK accepts, at the §3.1 URL", () => {
-    const document = protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [ISSUER], scopesSupported: ["read"] });
-    expect(document).toMatchObject({ resource: RESOURCE, authorization_servers: [ISSUER], scopes_supported: ["read"], bearer_methods_supported: ["header"] });
-    expect(OAuthProtectedResourceMetadataSchema.safeParse(document).success).toBe(true);
-    expect(protectedResourceMetadataUrl(RESOURCE)).toBe("https://api.example/.well-known/oauth-protected-resource/orders");
-    expect(protectedResourceMetadataUrl("https://api.example/")).toBe("https://api.example/.well-known/oauth-protected-resource");
-    expect(() => protectedResourceMetadata({ resource: "https://api.example/#x", authorizationServers: [ISSUER] })).toThrow(TypeError);
   });
 });
