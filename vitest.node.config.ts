@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 // Tests that must run in Node rather than inside workerd: real Node client libraries and servers
 // (the MCP SDK, Express) and the documented commands, against the Worker started as `wrangler dev`
-// (test/node/support/local-worker.ts). The workerd suite is vitest.config.ts.
+// (test/support/node/local-worker.ts). The workerd suite is vitest.config.ts.
 const report = process.env.VITEST_JSON_REPORT;
 export default defineConfig({
   test: {

@@ -1,6 +1,6 @@
 /**
  * core/time-claims.js, the one exp/iat/nbf check: the token shape is pinned at ±1 through its
- * callers (test/oauth/client-auth/assertion-claims.test.ts, test/oauth/federation/federated-claims.test.ts);
+ * callers (test/oauth/client-auth/assertion/claims.test.ts, test/oauth/federation/federated-claims.test.ts);
  * here the proof shape (an iat window, RFC 9449 §11.1) and what each shape does not read.
  */
 import { describe, expect, it } from "vitest";

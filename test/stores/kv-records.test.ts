@@ -1,8 +1,9 @@
 /**
- * The client registry's in-isolate cache (stores/clients.ts): records are served for
- * RECORD_CACHE_SECONDS; when one expires, one request re-reads KV while the others keep the stale
- * record (never longer than RECORD_REFRESH_GRACE_MS), and a failed re-read is retried by the next
- * request. A counting KV namespace and an injected clock; no real time passes.
+ * The one cached KV record store (stores/kv-records.ts), through the client registry
+ * (stores/clients.ts): records are served for RECORD_CACHE_SECONDS; when one expires, one request
+ * re-reads KV while the others keep the stale record (never longer than RECORD_REFRESH_GRACE_MS),
+ * and a failed re-read is retried by the next request. A counting KV namespace and an injected
+ * clock; no real time passes.
  */
 import { describe, expect, it } from "vitest";
 import { ClientRegistry } from "../../src/stores/clients.js";

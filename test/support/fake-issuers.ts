@@ -2,7 +2,7 @@
  * Fake workload-identity issuers for tests: a key pair generated in the test, and tokens with the
  * claims the real issuers publish (GitHub Actions "About security hardening with OpenID Connect",
  * GitLab "OpenID Connect (OIDC) Authentication Using ID Tokens", Kubernetes projected
- * service-account tokens, SPIFFE JWT-SVID). No network: keys are served inline or by test/jwks-host.
+ * service-account tokens, SPIFFE JWT-SVID). No network: keys are served inline or by test/support/jwks-host.ts.
  */
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { ISSUER, nowSeconds } from "./helpers.js";

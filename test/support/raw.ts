@@ -1,5 +1,5 @@
 /**
- * Test support beyond test/helpers.ts: signing JWS by hand (for headers jose refuses to produce,
+ * Test support beyond test/support/helpers.ts: signing JWS by hand (for headers jose refuses to produce,
  * and for keys it refuses to use), writing client records straight into KV, and reading the
  * `curl` that GET /jwts prints. Requests to the Worker go through `callWorker` in helpers.ts
  * (re-exported here for the tests that import it from this module).

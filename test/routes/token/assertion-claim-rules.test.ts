@@ -1,7 +1,7 @@
 /**
  * SPEC §3 rules 7-10 (aud, exp/iat/nbf, typ, jti) through the whole Worker: how each rule family
  * is wired to the configuration, the endpoint called and the replay guard. The edges of each rule
- * are pinned in test/oauth/client-auth/assertion-claims.test.ts (with an injected clock); typ,
+ * are pinned in test/oauth/client-auth/assertion/claims.test.ts (with an injected clock); typ,
  * which no unit test pins, keeps its cases here. Times are crafted relative to now with margins far
  * beyond the request's own duration (clock skew 15 s, ASSERTION_MAX_LIFETIME 300 s); nothing sleeps.
  */

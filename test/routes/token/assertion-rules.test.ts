@@ -2,7 +2,7 @@
  * SPEC §3 rules 1-6 through the whole Worker: the status, the `error` code, and an
  * `error_description` that names the rule (distinct per rule, never the assertion). The edges of
  * rules 1 and 2 are pinned by unit tests (test/oauth/client-auth/presented.test.ts,
- * test/http/form.test.ts, test/oauth/client-auth/assertion.test.ts); here one request per family
+ * test/http/form.test.ts, test/oauth/client-auth/assertion/parse.test.ts); here one request per family
  * shows the rule is wired in. Rules 7-10 are in assertion-claim-rules.test.ts, accepted variants
  * in assertion-accepted.test.ts.
  */

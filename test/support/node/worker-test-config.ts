@@ -20,7 +20,7 @@ export function workerTestConfig(root: string): string {
   const dir = join(root, ".wrangler", "test-config");
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "wrangler.toml");
-  const copy = `# Generated from wrangler.toml by test/node/support/worker-test-config.ts: edit wrangler.toml instead.\n${source.replace(MAIN, `main = ${JSON.stringify(resolve(root, main))}`)}`;
+  const copy = `# Generated from wrangler.toml by test/support/node/worker-test-config.ts: edit wrangler.toml instead.\n${source.replace(MAIN, `main = ${JSON.stringify(resolve(root, main))}`)}`;
   // Written only when it changed, so two suites starting at once never see a half-written file.
   let current = "";
   try {
