@@ -27,6 +27,8 @@ import type { IssuerKeySource } from "./core/key-sources.js";
 import type { TokenLifecycleDependencies } from "./oauth/presented-token.js";
 import type { RegistrationChecks } from "./oauth/registration/input.js";
 import type { TokenRequestDependencies } from "./oauth/token-request.js";
+import { quotaCounters, type QuotaCounters } from "./stores/quota-counter.js";
+import { auditTrail, type AuditTrail } from "./stores/audit-trail.js";
 
 /**
  * What an isolate holds for one Worker configuration and origin: the stores, built once and
@@ -46,6 +48,12 @@ export interface Stores {
   readonly issuerKeys: IssuerKeySource;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
+  /** Each client's counter: exact quota windows and the usage of tokens without a jti (SPEC §11). */
+  readonly quotaCounters: QuotaCounters;
+  /** One line (and, with `USAGE` bound, one data point) per token, introspection and revocation decision. */
+  readonly audit: AuditTrail;
+  /** The replay-guard namespace, for the usage report's reads (oauth/usage-report.ts). */
+  readonly replayGuards: Env["REPLAY_GUARD"];
 }
 
 /**
@@ -123,7 +131,12 @@ export function clientAuthDependencies(server: ServerContext): ClientAuthDepende
 
 /** What the token endpoint reads: client authentication, the signing keys and DPoP nonces. */
 export function tokenRequestDependencies(server: ServerContext): TokenRequestDependencies {
-  return derivedOnce(tokenRequestBundles, server, () => ({ ...clientAuthDependencies(server), signingKeys: server.secrets.signingKeys, dpopNonces: server.secrets.dpopNonces }));
+  return derivedOnce(tokenRequestBundles, server, () => ({
+    ...clientAuthDependencies(server),
+    signingKeys: server.secrets.signingKeys,
+    dpopNonces: server.secrets.dpopNonces,
+    quotaCounters: server.stores.quotaCounters,
+  }));
 }
 
 /** What introspection and revocation read: client authentication, the signing keys and the revocation list. */
@@ -185,6 +198,9 @@ function buildContext(env: Env, url: URL): ServerContext {
     trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
     // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
     issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
+    quotaCounters: quotaCounters(env.QUOTA_COUNTER, settings.replayGuardTimeoutMs),
+    audit: auditTrail(env.USAGE),
+    replayGuards: env.REPLAY_GUARD,
   };
   const secrets: SecretSource = {
     signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),

@@ -1,7 +1,8 @@
 /**
- * The token endpoint as a list of named steps (RFC 6749 §3.2, §4.4; SPEC §3, §4; RFC 9449 §5):
+ * The token endpoint as a list of named steps (RFC 6749 §3.2, §4.4; SPEC §3, §4, §11; RFC 9449 §5):
  * grant type → authenticate the client → check the DPoP proof → decide scope and audience →
- * consume the assertion's and the proof's jti → mint the access token (DPoP-bound with a proof).
+ * issue (issuance.ts): consume the assertion's and the proof's jti → the quota → mint the access
+ * token (DPoP-bound with a proof) → count it.
  */
 import type { DpopNonceMode } from "../config.js";
 import type { FormParams } from "../core/form-params.js";
@@ -14,10 +15,14 @@ import { checkTokenRequestDpop, consumeDpopProof, type DpopHttpRequest } from ".
 import type { DpopNonces } from "./dpop-nonce.js";
 import { decideClientCredentials } from "./grants/client-credentials.js";
 import { clientAuthFailed } from "./client-auth/failures.js";
+import type { DecisionTrace } from "../core/audit.js";
+import type { QuotaCounters } from "../stores/quota-counter.js";
+import { issueToken } from "./issuance.js";
 
 export interface TokenRequestDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
   dpopNonces(): Promise<DpopNonces>;
+  readonly quotaCounters: QuotaCounters;
 }
 
 export interface TokenRequestSettings extends ClientAuthSettings {
@@ -38,24 +43,40 @@ export interface TokenResponse {
   scope?: string;
 }
 
+/** Per request: the DPoP header, the audit trace the endpoint fills in, and after-response work. */
+export interface TokenRequestContext {
+  readonly dpop?: DpopHttpRequest;
+  readonly trace?: DecisionTrace;
+  /** The Worker's `waitUntil`: work after the response (usage counts, oauth/issuance.ts). */
+  readonly background?: (work: Promise<unknown>) => void;
+}
+
+/** The answer and the headers it carries beyond no-store (`RateLimit…` of a quota'd client). */
+export interface TokenRequestResult {
+  readonly response: TokenResponse;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /**
  * Handle one token request.
- * @throws OAuthError for every RFC 6749 §5.2 error, and 503 when a dependency is down.
+ * @throws OAuthError for every RFC 6749 §5.2 error, 429 over an enforced quota, and 503 when a dependency is down.
  */
 export async function handleTokenRequest(
   form: FormParams,
   authorization: string | null,
   deps: TokenRequestDependencies,
   settings: TokenRequestSettings,
-  dpop: DpopHttpRequest = NO_DPOP,
-): Promise<TokenResponse> {
+  context: TokenRequestContext = {},
+): Promise<TokenRequestResult> {
+  const { dpop = NO_DPOP, trace } = context;
   const grantType = form.get("grant_type");
   if (grantType === undefined) throw new OAuthError("grant_type_missing");
   if (grantType !== "client_credentials") {
     throw new OAuthError("grant_type_unsupported");
   }
+  if (trace !== undefined) trace.grant_type = grantType;
 
-  const authenticated = await authenticateClient(form, authorization, deps, settings);
+  const authenticated = await authenticateClient(form, authorization, deps, settings, trace);
   const { client } = authenticated;
   const nonces = dpop.proof !== null && settings.dpopNonce === "required" ? await deps.dpopNonces() : null;
   const proof = await checkTokenRequestDpop(dpop, client, { now: settings.now, clockSkewSeconds: settings.clockSkewSeconds, nonces });
@@ -66,37 +87,31 @@ export async function handleTokenRequest(
   const lifetimeSeconds = authenticated.notAfter === undefined ? ttl : Math.min(ttl, authenticated.notAfter - settings.now);
   if (lifetimeSeconds < 1) throw clientAuthFailed("federated_token_expiring");
 
-  // Both single-use jtis last, in parallel. Should both fail, the client's error is reported, so
-  // the answer does not depend on which Durable Object replied first.
-  if (proof === null) {
-    await authenticated.commit();
-  } else {
-    const [assertionUse, proofUse] = await Promise.allSettled([
-      authenticated.commit(),
-      consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry, settings.clockSkewSeconds),
-    ]);
-    if (assertionUse.status === "rejected") throw assertionUse.reason;
-    if (proofUse.status === "rejected") throw proofUse.reason;
-  }
-
-  const minted = await mintAccessToken(
+  // The single-use jtis (the assertion's and the proof's, in parallel), the quota, the mint and
+  // the usage count: the steps every grant shares (issuance.ts).
+  const scope = decision.scopes.length > 0 ? decision.scopes.join(" ") : undefined;
+  const issued = await issueToken(
     {
-      issuer: settings.issuer,
-      clientId: client.client_id,
-      audience: decision.audience,
-      scopes: decision.scopes,
-      lifetimeSeconds,
+      client,
       now: settings.now,
-      dpopJkt: proof?.jkt,
+      commit: (usage) => authenticated.commit(usage),
+      alsoCommit: proof === null ? undefined : () => consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry, settings.clockSkewSeconds),
+      token: { aud: decision.audience, scope, lifetimeSeconds },
+      mint: () =>
+        mintAccessToken(
+          { issuer: settings.issuer, clientId: client.client_id, audience: decision.audience, scopes: decision.scopes, lifetimeSeconds, now: settings.now, dpopJkt: proof?.jkt },
+          keys,
+        ),
     },
-    keys,
+    { quotaCounters: deps.quotaCounters, background: context.background ?? ignoreBackground },
+    trace,
   );
-  if (authenticated.federated !== undefined) {
-    // SPEC §9 audit: who the workload was (never the external token or the access token itself).
-    const { issuer, subject, credential } = authenticated.federated;
-    console.log(JSON.stringify({ audit: "federated_token_issued", client_id: client.client_id, issuer, subject, credential, token_jti: minted.jti, exp: settings.now + lifetimeSeconds }));
-  }
-  const response: TokenResponse = { access_token: minted.token, token_type: proof === null ? "Bearer" : "DPoP", expires_in: minted.expiresIn };
-  if (decision.scopes.length > 0) response.scope = decision.scopes.join(" ");
-  return response;
+  const response: TokenResponse = { access_token: issued.minted.token, token_type: proof === null ? "Bearer" : "DPoP", expires_in: issued.minted.expiresIn };
+  if (scope !== undefined) response.scope = scope;
+  return { response, headers: issued.headers };
+}
+
+/** Without a `waitUntil` (direct callers in tests), after-response work runs unobserved. */
+function ignoreBackground(work: Promise<unknown>): void {
+  void work.catch(() => {});
 }
