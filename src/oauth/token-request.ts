@@ -78,6 +78,8 @@ export async function handleTokenRequest(
 
   const authenticated = await authenticateClient(form, authorization, deps, settings, trace);
   const { client } = authenticated;
+  // SPEC §11 audit: a quota'd client's refusal before the counter says so.
+  if (trace !== undefined && client.token_quota !== undefined) trace.quota = "not_reached";
   const nonces = dpop.proof !== null && settings.dpopNonce === "required" ? await deps.dpopNonces() : null;
   const proof = await checkTokenRequestDpop(dpop, client, { now: settings.now, clockSkewSeconds: settings.clockSkewSeconds, nonces });
   const decision = decideClientCredentials(form, client, settings.defaultAudience);

@@ -45,6 +45,10 @@ export class QuotaCounter extends DurableObject<Env> {
    */
   take(clientId: string, quota: TokenQuota, now: number): QuotaDecision {
     const { start, end } = quotaWindow(quota.window, now);
+    if (!this.#windowsCreated) {
+      this.#sql.exec(`CREATE TABLE IF NOT EXISTS ${WINDOWS} (window INTEGER NOT NULL, start INTEGER NOT NULL, issued INTEGER NOT NULL, refused INTEGER NOT NULL, over_limit INTEGER NOT NULL, PRIMARY KEY (window, start)) WITHOUT ROWID`);
+      this.#windowsCreated = true;
+    }
     const current = this.#window(quota.window, start);
     const outcome = decideQuota(quota, current.issued);
     const issued = outcome === "exceeded" ? 0 : 1;
@@ -102,10 +106,7 @@ export class QuotaCounter extends DurableObject<Env> {
   }
 
   #window(windowSeconds: number, start: number): Omit<QuotaWindowState, "start" | "end"> {
-    if (!this.#windowsCreated) {
-      this.#sql.exec(`CREATE TABLE IF NOT EXISTS ${WINDOWS} (window INTEGER NOT NULL, start INTEGER NOT NULL, issued INTEGER NOT NULL, refused INTEGER NOT NULL, over_limit INTEGER NOT NULL, PRIMARY KEY (window, start)) WITHOUT ROWID`);
-      this.#windowsCreated = true;
-    }
+    if (!this.#windowsCreated) return { issued: 0, refused_quota: 0, over_limit: 0 };
     const row = this.#sql
       .exec<{ issued: number; refused: number; over_limit: number }>(`SELECT issued, refused, over_limit FROM ${WINDOWS} WHERE window = ? AND start = ?`, windowSeconds, start)
       .toArray()[0];
