@@ -5,15 +5,10 @@
  * usage report.
  */
 
-/** `enforce`: never more than `limit` tokens per window; `observe`: never refuses, marks the excess. */
-export const QUOTA_MODES = ["enforce", "observe"] as const;
-export type QuotaMode = (typeof QUOTA_MODES)[number];
+import type { QuotaMode } from "./quota-names.js";
 
-/** Bounds of `token_quota` (SPEC §11). */
-export const QUOTA_LIMIT_MIN = 1;
-export const QUOTA_LIMIT_MAX = 1_000_000_000;
-export const QUOTA_WINDOW_MIN_SECONDS = 60;
-export const QUOTA_WINDOW_MAX_SECONDS = 2_592_000;
+export { QUOTA_LIMIT_MAX, QUOTA_LIMIT_MIN, QUOTA_MODES, QUOTA_WINDOW_MAX_SECONDS, QUOTA_WINDOW_MIN_SECONDS } from "./quota-names.js";
+export type { QuotaMode } from "./quota-names.js";
 
 /** A client's `token_quota`: at most `limit` tokens per fixed `window` (seconds). */
 export interface TokenQuota {
