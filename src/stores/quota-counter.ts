@@ -132,7 +132,10 @@ export interface QuotaCounters {
   giveBack(clientId: string, quota: TokenQuota, decided: QuotaDecision, now: number): Promise<void>;
   /** Count one token of `clientId` issued at `now` without a quota decision or a jti commit. */
   count(clientId: string, now: number, n: number): Promise<void>;
-  /** The counter's window state (for `windowSeconds`, else null) and hour counts since `sinceHour`. */
+  /**
+   * The counter's window state (for `windowSeconds`, else null) and hour counts since `sinceHour`.
+   * @throws OAuthError 503 `usage_unavailable` when the counter cannot be reached.
+   */
   read(clientId: string, windowSeconds: number | null, now: number, sinceHour: number): Promise<{ window: QuotaWindowState | null; hours: HourCount[] }>;
 }
 
@@ -146,12 +149,12 @@ export function quotaCounterName(clientId: string): string {
  * @param timeoutMs how long to wait for the counter before failing closed (REPLAY_GUARD_TIMEOUT_MS).
  */
 export function quotaCounters(namespace: DurableObjectNamespace<QuotaCounter>, timeoutMs: number): QuotaCounters {
-  const call = <R>(clientId: string, run: (stub: DurableObjectStub<QuotaCounter>) => Promise<R>) =>
-    callObject({ namespace, name: quotaCounterName(clientId), timeoutMs, unavailable: "quota_counter_unavailable" }, run);
+  const call = <R>(clientId: string, run: (stub: DurableObjectStub<QuotaCounter>) => Promise<R>, unavailable: "quota_counter_unavailable" | "usage_unavailable" = "quota_counter_unavailable") =>
+    callObject({ namespace, name: quotaCounterName(clientId), timeoutMs, unavailable }, run);
   return {
     take: (clientId, quota, now) => call(clientId, (stub) => stub.take(clientId, quota, now)),
     giveBack: (clientId, quota, decided, now) => call(clientId, (stub) => stub.giveBack(clientId, quota, decided, now)),
     count: (clientId, now, n) => call(clientId, (stub) => stub.count(clientId, now, n)),
-    read: (clientId, windowSeconds, now, sinceHour) => call(clientId, (stub) => stub.read(clientId, windowSeconds, now, sinceHour)),
+    read: (clientId, windowSeconds, now, sinceHour) => call(clientId, (stub) => stub.read(clientId, windowSeconds, now, sinceHour), "usage_unavailable"),
   };
 }
