@@ -70,7 +70,7 @@ export async function issueToken(request: IssuanceRequest, deps: IssuanceDepende
   let decision: QuotaDecision | undefined;
   let headers: Record<string, string> = {};
   if (quota !== undefined) {
-    decision = await deps.quotaCounters.take(client.client_id, quota, now);
+    decision = await deps.quotaCounters.take(client, quota, now);
     if (trace !== undefined) trace.quota = decision.outcome;
     headers = rateLimitHeaders(quota, decision.window, now);
     if (decision.outcome === "exceeded") {
@@ -85,12 +85,12 @@ export async function issueToken(request: IssuanceRequest, deps: IssuanceDepende
     minted = await request.mint();
   } catch (err) {
     // Counted but not issued: take the count back.
-    if (decision !== undefined) deps.background(deps.quotaCounters.giveBack(client.client_id, quota!, decision, now));
+    if (decision !== undefined) deps.background(deps.quotaCounters.giveBack(client, quota!, decision, now));
     else if (counted !== null) deps.background(counted.undo());
     throw err;
   }
   // No jti carried the count: count in the client's counter, after the response.
-  if (quota === undefined && counted === null) deps.background(deps.quotaCounters.count(client.client_id, now, 1));
+  if (quota === undefined && counted === null) deps.background(deps.quotaCounters.count(client, now, 1));
   if (trace !== undefined) trace.issued = { token_jti: minted.jti, exp: now + request.token.lifetimeSeconds, scope: request.token.scope, aud: request.token.aud };
   return { minted, headers };
 }

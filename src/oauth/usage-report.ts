@@ -37,7 +37,7 @@ export async function usageReport(client: ClientRecord, now: number, deps: Usage
   const scopes = [clientReplayScope(client, now), ...issuers.map(issuerReplayScope)];
   const quota = client.token_quota ?? null;
   const [counter, ...scoped] = await Promise.all([
-    deps.quotaCounters.read(client.client_id, quota?.window ?? null, now, since),
+    deps.quotaCounters.read(client, quota?.window ?? null, now, since),
     ...scopes.map((scope) => deps.scopeUsage(scope, client.client_id, since)),
   ]);
   const byHour = new Map<number, number>();

@@ -13,6 +13,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { decideQuota, hourOf, quotaWindow, type QuotaDecision, type QuotaWindowState, type TokenQuota } from "../core/quota.js";
+import type { ClientRecord } from "../core/client-record.js";
 import { callObject } from "./shards.js";
 import { UsageCounts, type HourCount } from "./usage-counts.js";
 
@@ -121,22 +122,28 @@ export class QuotaCounter extends DurableObject<Env> {
   }
 }
 
+/**
+ * Whose counter: the client, and its replay-guard location hint, with which its counter is created
+ * (near the client's other objects, SPEC §10), when it has one.
+ */
+export type CounterOwner = Pick<ClientRecord, "client_id" | "replay_guard_location">;
+
 /** What the OAuth layer and the usage report ask of the clients' counters. */
 export interface QuotaCounters {
   /**
-   * Decide and count one token of `clientId` under `quota` at `now`.
+   * Decide and count one token of `client` under `quota` at `now`.
    * @throws OAuthError 503 `temporarily_unavailable` (`quota_counter_unavailable`) when the counter cannot be reached: fail closed.
    */
-  take(clientId: string, quota: TokenQuota, now: number): Promise<QuotaDecision>;
+  take(client: CounterOwner, quota: TokenQuota, now: number): Promise<QuotaDecision>;
   /** Take back a decided token that was not issued. Best effort, after the response. */
-  giveBack(clientId: string, quota: TokenQuota, decided: QuotaDecision, now: number): Promise<void>;
-  /** Count one token of `clientId` issued at `now` without a quota decision or a jti commit. */
-  count(clientId: string, now: number, n: number): Promise<void>;
+  giveBack(client: CounterOwner, quota: TokenQuota, decided: QuotaDecision, now: number): Promise<void>;
+  /** Count one token of `client` issued at `now` without a quota decision or a jti commit. */
+  count(client: CounterOwner, now: number, n: number): Promise<void>;
   /**
    * The counter's window state (for `windowSeconds`, else null) and hour counts since `sinceHour`.
    * @throws OAuthError 503 `usage_unavailable` when the counter cannot be reached.
    */
-  read(clientId: string, windowSeconds: number | null, now: number, sinceHour: number): Promise<{ window: QuotaWindowState | null; hours: HourCount[] }>;
+  read(client: CounterOwner, windowSeconds: number | null, now: number, sinceHour: number): Promise<{ window: QuotaWindowState | null; hours: HourCount[] }>;
 }
 
 /** `quota:<length>:<client_id>`: length-prefixed, so no client_id can name another's counter. */
@@ -149,12 +156,15 @@ export function quotaCounterName(clientId: string): string {
  * @param timeoutMs how long to wait for the counter before failing closed (REPLAY_GUARD_TIMEOUT_MS).
  */
 export function quotaCounters(namespace: DurableObjectNamespace<QuotaCounter>, timeoutMs: number): QuotaCounters {
-  const call = <R>(clientId: string, run: (stub: DurableObjectStub<QuotaCounter>) => Promise<R>, unavailable: "quota_counter_unavailable" | "usage_unavailable" = "quota_counter_unavailable") =>
-    callObject({ namespace, name: quotaCounterName(clientId), timeoutMs, unavailable }, run);
+  const call = <R>(client: CounterOwner, run: (stub: DurableObjectStub<QuotaCounter>) => Promise<R>, unavailable: "quota_counter_unavailable" | "usage_unavailable" = "quota_counter_unavailable") => {
+    const name = quotaCounterName(client.client_id);
+    const target = client.replay_guard_location === undefined ? { name } : { name, locationHint: client.replay_guard_location };
+    return callObject({ namespace, ...target, timeoutMs, unavailable }, run);
+  };
   return {
-    take: (clientId, quota, now) => call(clientId, (stub) => stub.take(clientId, quota, now)),
-    giveBack: (clientId, quota, decided, now) => call(clientId, (stub) => stub.giveBack(clientId, quota, decided, now)),
-    count: (clientId, now, n) => call(clientId, (stub) => stub.count(clientId, now, n)),
-    read: (clientId, windowSeconds, now, sinceHour) => call(clientId, (stub) => stub.read(clientId, windowSeconds, now, sinceHour), "usage_unavailable"),
+    take: (client, quota, now) => call(client, (stub) => stub.take(client.client_id, quota, now)),
+    giveBack: (client, quota, decided, now) => call(client, (stub) => stub.giveBack(client.client_id, quota, decided, now)),
+    count: (client, now, n) => call(client, (stub) => stub.count(client.client_id, now, n)),
+    read: (client, windowSeconds, now, sinceHour) => call(client, (stub) => stub.read(client.client_id, windowSeconds, now, sinceHour), "usage_unavailable"),
   };
 }

@@ -15,40 +15,40 @@ describe("QuotaCounter", () => {
   it("decides within up to the limit, then exceeded, and counts refusals apart", async () => {
     const id = uniqueId("qc");
     const outcomes = [];
-    for (let i = 0; i < 4; i++) outcomes.push((await counters.take(id, q(2), 120)).outcome);
+    for (let i = 0; i < 4; i++) outcomes.push((await counters.take({ client_id: id }, q(2), 120)).outcome);
     expect(outcomes).toEqual(["within", "within", "exceeded", "exceeded"]);
-    expect((await counters.read(id, 60, 150, 0)).window).toEqual({ start: 120, end: 180, issued: 2, refused_quota: 2, over_limit: 0 });
+    expect((await counters.read({ client_id: id }, 60, 150, 0)).window).toEqual({ start: 120, end: 180, issued: 2, refused_quota: 2, over_limit: 0 });
   });
 
   it("starts over in the next window, and a window length of its own", async () => {
     const id = uniqueId("qc");
-    expect((await counters.take(id, q(1), 179)).outcome).toBe("within");
-    expect((await counters.take(id, q(1), 179)).outcome).toBe("exceeded");
-    expect((await counters.take(id, q(1), 180)).outcome).toBe("within");
-    expect((await counters.take(id, { limit: 1, window: 120, mode: "enforce" }, 180)).outcome).toBe("within");
+    expect((await counters.take({ client_id: id }, q(1), 179)).outcome).toBe("within");
+    expect((await counters.take({ client_id: id }, q(1), 179)).outcome).toBe("exceeded");
+    expect((await counters.take({ client_id: id }, q(1), 180)).outcome).toBe("within");
+    expect((await counters.take({ client_id: id }, { limit: 1, window: 120, mode: "enforce" }, 180)).outcome).toBe("within");
   });
 
   it("observe mode issues beyond the limit and marks it; giveBack takes a token back", async () => {
     const id = uniqueId("qc");
-    await counters.take(id, q(1, "observe"), 60);
-    const over = await counters.take(id, q(1, "observe"), 60);
+    await counters.take({ client_id: id }, q(1, "observe"), 60);
+    const over = await counters.take({ client_id: id }, q(1, "observe"), 60);
     expect(over).toEqual({ outcome: "exceeded_observed", window: { start: 60, end: 120, issued: 2, refused_quota: 0, over_limit: 1 } });
-    await counters.giveBack(id, q(1, "observe"), over, 60);
-    expect((await counters.read(id, 60, 60, 0)).window).toMatchObject({ issued: 1, over_limit: 0 });
-    expect((await counters.read(id, null, 60, 0)).hours).toEqual([{ hour: 0, issued: 1 }]);
+    await counters.giveBack({ client_id: id }, q(1, "observe"), over, 60);
+    expect((await counters.read({ client_id: id }, 60, 60, 0)).window).toMatchObject({ issued: 1, over_limit: 0 });
+    expect((await counters.read({ client_id: id }, null, 60, 0)).hours).toEqual([{ hour: 0, issued: 1 }]);
   });
 
   it("counts tokens without a decision in their hour, and a read of a fresh counter writes nothing", async () => {
     const id = uniqueId("qc");
     const stub = env.QUOTA_COUNTER.get(env.QUOTA_COUNTER.idFromName(quotaCounterName(id)));
-    expect(await counters.read(id, 60, 7200, 0)).toEqual({ window: { start: 7200, end: 7260, issued: 0, refused_quota: 0, over_limit: 0 }, hours: [] });
+    expect(await counters.read({ client_id: id }, 60, 7200, 0)).toEqual({ window: { start: 7200, end: 7260, issued: 0, refused_quota: 0, over_limit: 0 }, hours: [] });
     const tables = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray());
     expect(tables).toEqual([]);
-    await counters.count(id, 7300, 1);
-    await counters.count(id, 7300, 1);
-    await counters.count(id, 10_800, 1);
-    expect((await counters.read(id, null, 10_800, 3600)).hours).toEqual([{ hour: 7200, issued: 2 }, { hour: 10_800, issued: 1 }]);
-    expect((await counters.read(id, null, 10_800, 10_800)).hours).toEqual([{ hour: 10_800, issued: 1 }]);
+    await counters.count({ client_id: id }, 7300, 1);
+    await counters.count({ client_id: id }, 7300, 1);
+    await counters.count({ client_id: id }, 10_800, 1);
+    expect((await counters.read({ client_id: id }, null, 10_800, 3600)).hours).toEqual([{ hour: 7200, issued: 2 }, { hour: 10_800, issued: 1 }]);
+    expect((await counters.read({ client_id: id }, null, 10_800, 10_800)).hours).toEqual([{ hour: 10_800, issued: 1 }]);
   });
 
   it("names one counter per client_id, length-prefixed", () => {
