@@ -18,7 +18,6 @@
  *   quota         the bench client registered with a token_quota it never reaches (limit 10^9 per
  *                 30 days, enforce; `quota=observe` for observe mode): what the exact counter
  *                 costs a quota'd client (SPEC §11)
- *   legacy=N|off  REPLAY_GUARD_LEGACY_SHARDS (default off: the steady state after a migration)
  * Prints a Markdown table with per-round ratios to the first setup; raw results go to bench/.out/.
  */
 import { execFileSync } from "node:child_process";
@@ -44,7 +43,7 @@ if (pinning) pin(process.pid, LOAD_CPU);
 
 /** What a setup name asks for: source, entry module, vars, client registration fields. */
 function parseSetup(name, secrets) {
-  const setup = { ref: undefined, entry: undefined, vars: { REPLAY_GUARD_LEGACY_SHARDS: "off" }, clientFields: {} };
+  const setup = { ref: undefined, entry: undefined, vars: {}, clientFields: {} };
   for (const part of name.split("+")) {
     const [flag, value] = part.split("=");
     if (part === "tree") continue;
@@ -56,7 +55,6 @@ function parseSetup(name, secrets) {
       setup.vars.BENCH_CLIENT_JWK = JSON.stringify(secrets.clientPublicJwk);
     } else if (flag === "shards") setup.clientFields.replay_guard_shards = Number(value);
     else if (flag === "quota") setup.clientFields.token_quota = { limit: 1_000_000_000, window: 2_592_000, mode: value === "observe" ? "observe" : "enforce" };
-    else if (flag === "legacy") setup.vars.REPLAY_GUARD_LEGACY_SHARDS = value;
     else throw new Error(`unknown setup part "${part}" (see the header of bench/experiment.mjs)`);
   }
   return setup;

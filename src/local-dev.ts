@@ -26,6 +26,7 @@ import type { ClientWrites } from "./stores/client-writer.js";
 import type { ClientLookup } from "./stores/clients.js";
 import type { ClientRecord } from "./core/client-record.js";
 import type { DevMaterial } from "./stores/dev-secrets.js";
+import { DEFAULT_REPLAY_GUARD_SHARDS } from "./stores/replay-topology.js";
 import type { SecretBox } from "./stores/secret-box.js";
 import { toPublicJwk } from "./stores/signing-keys.js";
 import type { JWK } from "jose";
@@ -149,6 +150,7 @@ async function seedDemoClients(env: Env, clients: ClientWrites, secretBox: () =>
     disabled: false,
     created_at: now,
     updated_at: now,
+    replay_guard_shards: DEFAULT_REPLAY_GUARD_SHARDS,
   } satisfies Partial<ClientRecord>;
   await createIfMissing(clients, DEMO_SECRET_JWT_CLIENT_ID, async () => ({
     ...base,

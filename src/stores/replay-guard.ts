@@ -83,20 +83,19 @@ const UNAVAILABLE = "replay_guard_unavailable";
 
 /**
  * A JtiRegistry over the `REPLAY_GUARD` namespace.
- * @param legacyShards size of the legacy global pool still recorded in (setting
- *   REPLAY_GUARD_LEGACY_SHARDS), or null once it is off.
  * @param timeoutMs how long to wait for each object before failing closed (setting REPLAY_GUARD_TIMEOUT_MS).
  */
-export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, legacyShards: number | null, timeoutMs: number): JtiRegistry {
+export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, timeoutMs: number): JtiRegistry {
   return {
     async consumeOnce(scope, subject, jti, expiresAt, usage) {
       const key = replayKey(subject, jti);
-      const objects = replayObjects(scope, key, legacyShards);
+      const objects = replayObjects(scope, key);
       // SPEC §11: the count goes with the last object's first use: only then is the jti new in all.
       const last = objects[objects.length - 1];
       const count = usage === undefined ? undefined : hourlyCount(usage);
-      // SPEC §10: one after another, oldest topology first, so an older version of the code, which
-      // records in the old object only, and this one serialize on it; a replay in any is a replay.
+      // SPEC §10: one after another, oldest topology first, so an isolate that still holds the old
+      // record, which records in the old object only, and this one serialize on it; a replay in
+      // any is a replay.
       for (const object of objects) {
         const firstUse = await callObject({ namespace, ...object, timeoutMs, unavailable: UNAVAILABLE }, (stub) =>
           object === last && count !== undefined ? stub.consume(key, expiresAt, count) : stub.consume(key, expiresAt),
@@ -106,7 +105,7 @@ export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuar
       return true;
     },
     async uncount(scope, subject, jti, usage) {
-      const objects = replayObjects(scope, replayKey(subject, jti), legacyShards);
+      const objects = replayObjects(scope, replayKey(subject, jti));
       const last = objects[objects.length - 1]!;
       await callObject({ namespace, ...last, timeoutMs, unavailable: UNAVAILABLE }, (stub) => stub.uncount(hourlyCount(usage)));
     },

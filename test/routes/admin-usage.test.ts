@@ -112,7 +112,7 @@ describe("what counting costs the token path (SPEC §11: no extra round trip wit
     };
     const ctx = createExecutionContext();
     const request = new Request(TOKEN_URL, formInit({ grant_type: "client_credentials", client_id: clientId, client_secret: secret }));
-    const res = await worker.fetch(request, { ...env, REPLAY_GUARD_LEGACY_SHARDS: "off", REPLAY_GUARD: replay.namespace, QUOTA_COUNTER: gated } as unknown as Env, ctx);
+    const res = await worker.fetch(request, { ...env, REPLAY_GUARD: replay.namespace, QUOTA_COUNTER: gated } as unknown as Env, ctx);
     expect(res.status).toBe(200);
     expect(replay.calls()).toBe(0);
     expect(total(await usage(clientId))).toBe(0);
@@ -131,13 +131,10 @@ describe("what counting costs the token path (SPEC §11: no extra round trip wit
   });
 });
 
-/**
- * One token request with bindings replaced (a fresh isolate's view), waiting for its after-response
- * work. The legacy replay-guard pool is off, as in the steady state (README, Configuration).
- */
+/** One token request with bindings replaced (a fresh isolate's view), waiting for its after-response work. */
 async function tokenAt(init: RequestInit, bindings: Record<string, unknown> = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(TOKEN_URL, init), { ...env, REPLAY_GUARD_LEGACY_SHARDS: "off", ...bindings } as Env, ctx);
+  const res = await worker.fetch(new Request(TOKEN_URL, init), { ...env, ...bindings } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

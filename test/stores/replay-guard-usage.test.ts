@@ -11,7 +11,7 @@ import { clientObjectName, clientReplayScope, replayObjects } from "../../src/st
 import { replayScopeUsage } from "../../src/stores/usage-reader.js";
 import { nowSeconds, uniqueId } from "../helpers.js";
 
-const registry = replayGuardRegistry(env.REPLAY_GUARD, null, 3000);
+const registry = replayGuardRegistry(env.REPLAY_GUARD, 3000);
 
 describe("usage counts in the replay guard", () => {
   it("counts a first use with its jti, never a replay, in one object; uncount takes it back", async () => {
@@ -32,7 +32,7 @@ describe("usage counts in the replay guard", () => {
   it("during a topology change, counts in the last (current) object only, once", async () => {
     const clientId = uniqueId("rgu");
     const scope = clientReplayScope({ client_id: clientId, replay_guard_shards: 8, replay_guard_previous: [{ shards: 2, until: nowSeconds() + 60 }] }, 7200);
-    expect(replayObjects(scope, `${clientId.length}:${clientId}j`, null)).toHaveLength(2);
+    expect(replayObjects(scope, `${clientId.length}:${clientId}j`)).toHaveLength(2);
     expect(await registry.consumeOnce(scope, clientId, "j", nowSeconds() + 60, { clientId, now: 7200 })).toBe(true);
     const previous = { ...scope, topologies: [scope.topologies[0]!] };
     const current = { ...scope, topologies: [scope.topologies[1]!] };
