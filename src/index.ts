@@ -3,7 +3,7 @@
  */
 import { app } from "./app.js";
 
-export { ClientWriter } from "./stores/client-writer.js";
+export { RegistryWriter } from "./stores/registry-writer.js";
 export { DevSecrets } from "./stores/dev-secrets.js";
 export { QuotaCounter } from "./stores/quota-counter.js";
 export { ReplayGuard } from "./stores/replay-guard.js";

@@ -7,6 +7,7 @@
 import type { DpopNonceMode } from "../config.js";
 import type { FormParams } from "../core/form-params.js";
 import { OAuthError } from "../core/errors.js";
+import { CLIENT_CREDENTIALS_GRANT, type TokenType } from "../core/protocol.js";
 import { clientReplayScope } from "../stores/replay-topology.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
 import { mintAccessToken } from "./access-token.js";
@@ -38,7 +39,7 @@ const NO_DPOP: DpopHttpRequest = { proof: null, method: "POST", url: "" };
 /** RFC 6749 §5.1 successful response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: "Bearer" | "DPoP";
+  token_type: TokenType;
   expires_in: number;
   scope?: string;
 }
@@ -71,7 +72,7 @@ export async function handleTokenRequest(
   const { dpop = NO_DPOP, trace } = context;
   const grantType = form.get("grant_type");
   if (grantType === undefined) throw new OAuthError("grant_type_missing");
-  if (grantType !== "client_credentials") {
+  if (grantType !== CLIENT_CREDENTIALS_GRANT) {
     throw new OAuthError("grant_type_unsupported");
   }
   if (trace !== undefined) trace.grant_type = grantType;
@@ -97,7 +98,7 @@ export async function handleTokenRequest(
       client,
       now: settings.now,
       commit: (usage) => authenticated.commit(usage),
-      alsoCommit: proof === null ? undefined : () => consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry, settings.clockSkewSeconds),
+      alsoCommit: proof === null ? undefined : () => consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry),
       token: { aud: decision.audience, scope, lifetimeSeconds },
       mint: () =>
         mintAccessToken(
