@@ -6,7 +6,8 @@
 import type { ClientRecord } from "../core/client-record.js";
 import { HOUR_SECONDS, hourOf, quotaRemaining, USAGE_HOURS, type QuotaWindowState, type TokenQuota } from "../core/quota.js";
 import type { QuotaCounters } from "../stores/quota-counter.js";
-import { clientReplayScope, issuerReplayScope, type ReplayScope } from "../stores/replay-topology.js";
+import { clientReplayScope, issuerReplayScope, sameTopology, type ReplayScope } from "../stores/replay-topology.js";
+import { USAGE_RETENTION_SECONDS } from "../stores/usage-counts.js";
 
 /** One hour of the report. */
 export interface UsageHour {
@@ -24,7 +25,7 @@ export interface UsageReport {
 }
 
 export interface UsageReportDependencies {
-  readonly quotaCounters: Pick<QuotaCounters, "read">;
+  readonly quotaCounters: Pick<QuotaCounters, "read" | "rememberTopologies">;
   /** The counts of `clientId` held by the objects of `scope` (stores/usage-reader.ts). */
   scopeUsage(scope: ReplayScope, clientId: string, sinceHour: number): Promise<readonly { readonly hour: number; readonly issued: number }[]>;
 }
@@ -33,13 +34,15 @@ export interface UsageReportDependencies {
 export async function usageReport(client: ClientRecord, now: number, deps: UsageReportDependencies): Promise<UsageReport> {
   const currentHour = hourOf(now);
   const since = currentHour - (USAGE_HOURS - 1) * HOUR_SECONDS;
-  const issuers = [...new Set((client.federated_credentials ?? []).map((credential) => credential.issuer))];
-  const scopes = [clientReplayScope(client, now), ...issuers.map(issuerReplayScope)];
   const quota = client.token_quota ?? null;
-  const [counter, ...scoped] = await Promise.all([
-    deps.quotaCounters.read(client, quota?.window ?? null, now, since),
-    ...scopes.map((scope) => deps.scopeUsage(scope, client.client_id, since)),
-  ]);
+  const counter = await deps.quotaCounters.read(client, quota?.window ?? null, now, since);
+  // The client's topologies in force, and those it left whose objects may still hold counts (each
+  // once: an object counted twice would double its counts).
+  const own = clientReplayScope(client, now);
+  const left = counter.topologies.filter((t) => !own.topologies.some((o) => sameTopology(o, t)));
+  const issuers = [...new Set((client.federated_credentials ?? []).map((credential) => credential.issuer))];
+  const scopes: ReplayScope[] = [{ ...own, topologies: [...left, ...own.topologies] }, ...issuers.map(issuerReplayScope)];
+  const scoped = await Promise.all(scopes.map((scope) => deps.scopeUsage(scope, client.client_id, since)));
   const byHour = new Map<number, number>();
   for (const { hour, issued } of [...counter.hours, ...scoped.flat()]) byHour.set(hour, (byHour.get(hour) ?? 0) + issued);
   const hours = Array.from({ length: USAGE_HOURS }, (_, i) => {
@@ -61,3 +64,14 @@ function windowReport(quota: TokenQuota, window: QuotaWindowState): NonNullable<
 }
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/**
+ * After a registration change: the replay-guard topologies `client` left (`replay_guard_previous`)
+ * stay readable by the usage report for as long as their objects may hold counts of the last 24
+ * hours, after the record itself drops them (once their transition is over).
+ */
+export async function rememberLeftTopologies(client: ClientRecord, deps: Pick<UsageReportDependencies, "quotaCounters">): Promise<void> {
+  const left = client.replay_guard_previous ?? [];
+  if (left.length === 0) return;
+  await deps.quotaCounters.rememberTopologies(client, left.map((t) => ({ ...t, until: t.until + USAGE_RETENTION_SECONDS })));
+}

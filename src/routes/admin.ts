@@ -16,6 +16,8 @@ import { parseClientPatch, parseNewClient, parseNewKey, parseSecretRotation } fr
 import { withKeyAdded, withKeyRemoved } from "../oauth/registration/key-mutations.js";
 import { federationAdminRoutes } from "./admin-federation.js";
 import { usageAdminRoutes } from "./admin-usage.js";
+import { rememberLeftTopologies } from "../oauth/usage-report.js";
+import { background } from "../http/decision.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -37,6 +39,7 @@ adminRoutes.post("/admin/clients", async (c) => {
   const now = clock();
   const change = await applyClientChange(stores.clientWriter, input.client_id, (current, deleted) => createdClient(current, input, now, c.get("server").settings, deleted));
   audit("client_created", input.client_id, change);
+  background(c)(rememberLeftTopologies(change.after!, stores));
   return c.json(clientInformation(change.after!, secret), 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(input.client_id)}` });
 });
 
@@ -59,6 +62,7 @@ adminRoutes.patch("/admin/clients/:client_id", async (c) => {
   const change = await applyClientChange(server.stores.clientWriter, c.req.param("client_id"), (current) => patchedClient(current, patch, now, server.settings));
   const info = clientInformation(change.after!);
   audit("client_updated", info.client_id, change);
+  background(c)(rememberLeftTopologies(change.after!, server.stores));
   return c.json(info, 200, NO_STORE);
 });
 

@@ -6,18 +6,21 @@
  *   SQL step, and the object's input gate serialises requests, so under any concurrency at most
  *   `limit` tokens are decided `within` a window (enforce mode refuses the rest);
  * - the usage hours of tokens it decided, and of tokens that made no `jti` commit to count on
- *   (stores/usage-counts.ts).
+ *   (stores/usage-counts.ts);
+ * - the replay-guard topologies the client left, for 25 hours after each stopped being used: their
+ *   objects hold usage counts the report still shows after the record forgot them.
  *
  * Object names hold the state: the name depends on the client_id only, so a change of the
  * client's shard count or location keeps its counts.
  */
 import { DurableObject } from "cloudflare:workers";
 import { decideQuota, hourOf, quotaWindow, type QuotaDecision, type QuotaWindowState, type TokenQuota } from "../core/quota.js";
-import type { ClientRecord } from "../core/client-record.js";
+import type { ClientRecord, PreviousReplayTopology, ReplayGuardLocation, ReplayTopology } from "../core/client-record.js";
 import { callObject } from "./shards.js";
 import { UsageCounts, type HourCount } from "./usage-counts.js";
 
 const WINDOWS = "quota_windows";
+const TOPOLOGIES = "usage_topologies";
 /** Purge runs at most this often; a window row lives until its window ended. */
 const PURGE_INTERVAL_MS = 3_600_000;
 
@@ -88,20 +91,45 @@ export class QuotaCounter extends DurableObject<Env> {
     this.#keepPurging();
   }
 
-  /** The window of `windowSeconds` that holds `now` (null without a quota) and the usage hours since `sinceHour`. */
-  read(clientId: string, windowSeconds: number | null, now: number, sinceHour: number): { window: QuotaWindowState | null; hours: HourCount[] } {
+  /** Remember topologies the client left, each until its `until` (seconds); a later `until` wins. */
+  rememberTopologies(topologies: readonly PreviousReplayTopology[]): void {
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS ${TOPOLOGIES} (shards INTEGER NOT NULL, location TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (shards, location)) WITHOUT ROWID`);
+    for (const t of topologies) {
+      this.#sql.exec(`INSERT INTO ${TOPOLOGIES} (shards, location, until) VALUES (?, ?, ?) ON CONFLICT (shards, location) DO UPDATE SET until = MAX(until, excluded.until)`, t.shards, t.location ?? "", t.until);
+    }
+    this.#keepPurging();
+  }
+
+  /**
+   * The window of `windowSeconds` that holds `now` (null without a quota), the usage hours since
+   * `sinceHour`, and the topologies the client left that may still hold counts. Writes nothing.
+   */
+  read(clientId: string, windowSeconds: number | null, now: number, sinceHour: number): CounterReading {
     let window: QuotaWindowState | null = null;
     if (windowSeconds !== null) {
       const { start, end } = quotaWindow(windowSeconds, now);
       window = { start, end, ...this.#window(windowSeconds, start) };
     }
-    return { window, hours: this.#hours.read(clientId, sinceHour) };
+    return { window, hours: this.#hours.read(clientId, sinceHour), topologies: this.#topologies(now) };
+  }
+
+  #topologies(now: number): ReplayTopology[] {
+    if (this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", TOPOLOGIES).toArray().length === 0) return [];
+    return this.#sql
+      .exec<{ shards: number; location: string }>(`SELECT shards, location FROM ${TOPOLOGIES} WHERE until > ?`, now)
+      .toArray()
+      .map((row) => (row.location === "" ? { shards: row.shards } : { shards: row.shards, location: row.location as ReplayGuardLocation }));
   }
 
   override async alarm(): Promise<void> {
     const now = Math.floor(Date.now() / 1000);
     if (this.#windowsCreated) this.#sql.exec(`DELETE FROM ${WINDOWS} WHERE start + window < ?`, now);
-    const remaining = this.#hours.purge(now) !== null || (this.#windowsCreated && this.#sql.exec(`SELECT 1 FROM ${WINDOWS} LIMIT 1`).toArray().length > 0);
+    const topologies = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", TOPOLOGIES).toArray().length > 0;
+    if (topologies) this.#sql.exec(`DELETE FROM ${TOPOLOGIES} WHERE until <= ?`, now);
+    const remaining =
+      this.#hours.purge(now) !== null ||
+      (this.#windowsCreated && this.#sql.exec(`SELECT 1 FROM ${WINDOWS} LIMIT 1`).toArray().length > 0) ||
+      (topologies && this.#sql.exec(`SELECT 1 FROM ${TOPOLOGIES} LIMIT 1`).toArray().length > 0);
     this.#purgePending = false;
     if (remaining) this.#keepPurging();
   }
@@ -120,6 +148,14 @@ export class QuotaCounter extends DurableObject<Env> {
     this.#purgePending = true;
     void this.ctx.storage.setAlarm(Date.now() + PURGE_INTERVAL_MS);
   }
+}
+
+/** What a counter read answers (the usage report). */
+export interface CounterReading {
+  readonly window: QuotaWindowState | null;
+  readonly hours: HourCount[];
+  /** Replay-guard topologies the client left whose objects may still hold counts of the last 24 hours. */
+  readonly topologies: ReplayTopology[];
 }
 
 /**
@@ -143,7 +179,9 @@ export interface QuotaCounters {
    * The counter's window state (for `windowSeconds`, else null) and hour counts since `sinceHour`.
    * @throws OAuthError 503 `usage_unavailable` when the counter cannot be reached.
    */
-  read(client: CounterOwner, windowSeconds: number | null, now: number, sinceHour: number): Promise<{ window: QuotaWindowState | null; hours: HourCount[] }>;
+  read(client: CounterOwner, windowSeconds: number | null, now: number, sinceHour: number): Promise<CounterReading>;
+  /** Keep `topologies` (each with its last-use time `until`) readable for the usage report. */
+  rememberTopologies(client: CounterOwner, topologies: readonly PreviousReplayTopology[]): Promise<void>;
 }
 
 /** `quota:<length>:<client_id>`: length-prefixed, so no client_id can name another's counter. */
@@ -166,5 +204,6 @@ export function quotaCounters(namespace: DurableObjectNamespace<QuotaCounter>, t
     giveBack: (client, quota, decided, now) => call(client, (stub) => stub.giveBack(client.client_id, quota, decided, now)),
     count: (client, now, n) => call(client, (stub) => stub.count(client.client_id, now, n)),
     read: (client, windowSeconds, now, sinceHour) => call(client, (stub) => stub.read(client.client_id, windowSeconds, now, sinceHour), "usage_unavailable"),
+    rememberTopologies: (client, topologies) => call(client, (stub) => stub.rememberTopologies(topologies), "usage_unavailable"),
   };
 }
