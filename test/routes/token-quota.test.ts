@@ -129,6 +129,15 @@ describe("token_quota at the token endpoint (SPEC §11)", () => {
     expect(fresh.headers.get("RateLimit")).toMatch(/^"tokens";r=3;/);
   });
 
+  it("one assertion never yields two tokens: 8 concurrent copies give one token, the replays are not counted", async () => {
+    const client = await quotaClient(5);
+    const assertion = await keyAssertion(client);
+    const statuses = (await Promise.all(Array.from({ length: 8 }, () => tokenWithAssertion(assertion)))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(7);
+    expect((await usage(client.clientId)).current_window).toMatchObject({ issued: 1, refused_quota: 0, remaining: 4 });
+  });
+
   it("applies to clients that authenticate with a secret (no jti) as well", async () => {
     const { clientId, secret } = await registerSecretClient("client_secret_post", { token_quota: { limit: 2, window: WINDOW } });
     const form = { grant_type: "client_credentials", client_id: clientId, client_secret: secret };
