@@ -41,7 +41,7 @@ describe("QuotaCounter", () => {
   it("counts tokens without a decision in their hour, and a read of a fresh counter writes nothing", async () => {
     const id = uniqueId("qc");
     const stub = env.QUOTA_COUNTER.get(env.QUOTA_COUNTER.idFromName(quotaCounterName(id)));
-    expect(await counters.read({ client_id: id }, 60, 7200, 0)).toEqual({ window: { start: 7200, end: 7260, issued: 0, refused_quota: 0, over_limit: 0 }, hours: [] });
+    expect(await counters.read({ client_id: id }, 60, 7200, 0)).toEqual({ window: { start: 7200, end: 7260, issued: 0, refused_quota: 0, over_limit: 0 }, hours: [], topologies: [] });
     const tables = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray());
     expect(tables).toEqual([]);
     await counters.count({ client_id: id }, 7300, 1);
@@ -49,6 +49,14 @@ describe("QuotaCounter", () => {
     await counters.count({ client_id: id }, 10_800, 1);
     expect((await counters.read({ client_id: id }, null, 10_800, 3600)).hours).toEqual([{ hour: 7200, issued: 2 }, { hour: 10_800, issued: 1 }]);
     expect((await counters.read({ client_id: id }, null, 10_800, 10_800)).hours).toEqual([{ hour: 10_800, issued: 1 }]);
+  });
+
+  it("remembers the replay-guard topologies a client left until each one's until, the latest until winning", async () => {
+    const client = { client_id: uniqueId("qc") };
+    await counters.rememberTopologies(client, [{ shards: 2, until: 1000 }, { shards: 8, location: "weur", until: 2000 }]);
+    await counters.rememberTopologies(client, [{ shards: 2, until: 500 }]);
+    expect((await counters.read(client, null, 999, 0)).topologies).toEqual([{ shards: 2 }, { shards: 8, location: "weur" }]);
+    expect((await counters.read(client, null, 1000, 0)).topologies).toEqual([{ shards: 8, location: "weur" }]);
   });
 
   it("names one counter per client_id, length-prefixed", () => {
