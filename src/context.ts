@@ -21,6 +21,7 @@ import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
+import { JwtBearerIndex } from "./stores/jwt-bearer-index.js";
 import { issuerKeySource } from "./stores/issuer-keys.js";
 import type { IssuerKeySource } from "./core/key-sources.js";
 import type { TokenLifecycleDependencies } from "./oauth/presented-token.js";
@@ -53,6 +54,8 @@ export interface Stores {
   readonly audit: AuditTrail;
   /** The replay-guard namespace, for the usage report's reads (oauth/usage-report.ts). */
   readonly replayGuards: Env["REPLAY_GUARD"];
+  /** SPEC §13: the clients with a jwt_bearer credential per issuer (kept by the client writer). */
+  readonly jwtBearerIndex: JwtBearerIndex;
 }
 
 /**
@@ -128,13 +131,15 @@ export function clientAuthDependencies(server: ServerContext): ClientAuthDepende
   });
 }
 
-/** What the token endpoint reads: client authentication, the signing keys and DPoP nonces. */
+/** What the token endpoint reads: client authentication, the signing keys, DPoP nonces, and what the SPEC §13 grants read. */
 export function tokenRequestDependencies(server: ServerContext): TokenRequestDependencies {
   return derivedOnce(tokenRequestBundles, server, () => ({
     ...clientAuthDependencies(server),
     signingKeys: server.secrets.signingKeys,
     dpopNonces: server.secrets.dpopNonces,
     quotaCounters: server.stores.quotaCounters,
+    revocations: server.stores.revocations,
+    jwtBearerClients: server.stores.jwtBearerIndex,
   }));
 }
 
@@ -166,12 +171,19 @@ export function serverContext(env: Env, url: URL): ServerContext {
 function buildContext(env: Env, url: URL): ServerContext {
   const settings = loadSettings(env);
   const clients = new ClientRegistry(env.CLIENTS);
+  const jwtBearerIndex = new JwtBearerIndex(env.CLIENTS);
   const deployed: DeploymentParts = {
     issuer: settings.issuer,
     secret: async (name) => requireSecret(env, name),
     clients,
-    // The writer updates the cache of the registry readers use (this one), after each commit.
-    clientWriter: registryWrites(env.REGISTRY_WRITER, "client", clients),
+    // The writer updates the cache of the registry readers use (this one), after each commit, and
+    // drops this isolate's JWT bearer index listings, which the commit may have changed.
+    clientWriter: registryWrites(env.REGISTRY_WRITER, "client", {
+      remember(id, record) {
+        clients.remember(id, record);
+        jwtBearerIndex.forget();
+      },
+    }),
     sampleRouteDefault: "off",
     sampleDemoClientId: undefined,
     loopbackUrlsAllowed: false,
@@ -200,6 +212,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     quotaCounters: quotaCounters(env.QUOTA_COUNTER, settings.replayGuardTimeoutMs),
     audit: auditTrail(env.USAGE),
     replayGuards: env.REPLAY_GUARD,
+    jwtBearerIndex,
   };
   const secrets: SecretSource = {
     signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),

@@ -34,8 +34,22 @@ export interface DecisionTrace {
   quota?: AuditQuota;
   federated?: { readonly issuer: string; readonly subject: string | undefined; readonly credential: string };
   issued?: { readonly token_jti: string; readonly exp: number; readonly scope: string | undefined; readonly aud: string };
+  /** Token exchange (SPEC §13): the issued token's `sub` (the subject token's) and the subject token's jti. */
+  token_sub?: string;
+  subject_token_jti?: string;
   /** Introspection: whether the token was reported active. */
   active?: boolean;
+}
+
+/**
+ * The client is known (authenticated, or matched by a grant): the trace names it and how, and at
+ * the token endpoint a quota'd client's line says `quota` even when refused before the counter.
+ */
+export function traceClient(trace: DecisionTrace | undefined, client: { readonly client_id: string; readonly token_quota?: unknown }, authMethod: string): void {
+  if (trace === undefined) return;
+  trace.client_id = client.client_id;
+  trace.auth_method = authMethod;
+  if (trace.endpoint === "token" && client.token_quota !== undefined && trace.quota === undefined) trace.quota = "not_reached";
 }
 
 /** One line of the audit trail. */
@@ -56,6 +70,8 @@ export interface AuditRecord {
   readonly issuer?: string;
   readonly subject?: string;
   readonly credential?: string;
+  readonly token_sub?: string;
+  readonly subject_token_jti?: string;
   readonly active?: boolean;
 }
 
@@ -88,6 +104,8 @@ export function auditRecord(trace: DecisionTrace, outcome: { readonly status: nu
     if (trace.federated.subject !== undefined) record.subject = trace.federated.subject;
     record.credential = trace.federated.credential;
   }
+  if (trace.token_sub !== undefined) record.token_sub = trace.token_sub;
+  if (trace.subject_token_jti !== undefined) record.subject_token_jti = trace.subject_token_jti;
   if (trace.active !== undefined) record.active = trace.active;
   return record as unknown as AuditRecord;
 }

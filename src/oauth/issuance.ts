@@ -63,7 +63,6 @@ export interface IssuedToken {
 export async function issueToken(request: IssuanceRequest, deps: IssuanceDependencies, trace?: DecisionTrace): Promise<IssuedToken> {
   const { client, now } = request;
   const quota = client.token_quota;
-  if (quota !== undefined && trace !== undefined) trace.quota = "not_reached";
 
   const counted = await commitAll(request, quota === undefined ? { clientId: client.client_id, now } : null, deps);
 

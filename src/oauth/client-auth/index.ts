@@ -12,7 +12,7 @@
  * trusted (rule 6 and after) once the signature verifies (SPEC §3 rule 5).
  */
 import type { AudienceMode } from "../../core/client-record.js";
-import type { DecisionTrace } from "../../core/audit.js";
+import { traceClient, type DecisionTrace } from "../../core/audit.js";
 import type { CountedUse, UsageCount } from "../../core/quota.js";
 import type { FormParams } from "../../core/form-params.js";
 import type { ClientRegistry } from "../../stores/clients.js";
@@ -85,11 +85,8 @@ export async function authenticateClient(
   const presented = extractPresentedCredentials(form, authorization);
   if (presented.kind === "client_assertion") {
     const authenticated = await authenticateWithAssertion(presented, deps, settings, trace);
-    if (trace !== undefined) {
-      trace.client_id = authenticated.client.client_id;
-      trace.auth_method = authenticated.method;
-      if (authenticated.federated !== undefined) trace.federated = authenticated.federated;
-    }
+    traceClient(trace, authenticated.client, authenticated.method);
+    if (trace !== undefined && authenticated.federated !== undefined) trace.federated = authenticated.federated;
     return authenticated;
   }
 
@@ -104,6 +101,7 @@ export async function authenticateClient(
     throw clientAuthFailed("basic_client_id_mismatch");
   }
   if (!(await clientSecretMatches(client, presented.secret, deps, settings.now))) throw clientAuthFailed("secret_mismatch");
+  traceClient(trace, client, client.token_endpoint_auth_method);
   return { client, method: client.token_endpoint_auth_method, commit: async () => null };
 }
 
@@ -142,7 +140,7 @@ async function authenticateWithAssertion(
     now: settings.now,
     clockSkewSeconds: settings.clockSkewSeconds,
     maxLifetimeSeconds: settings.maxLifetimeSeconds,
-    acceptedAudiences: audienceMode === "strict" ? [settings.issuer] : [settings.issuer, settings.endpointUrl, ...(settings.compatAudiences ?? [])],
+    acceptedAudiences: audienceMode === "strict" ? issuerAudiences(settings.issuer) : [...issuerAudiences(settings.issuer), settings.endpointUrl, ...(settings.compatAudiences ?? [])],
   });
 
   let committed = false;
@@ -205,6 +203,15 @@ async function authenticateFederated(
       return usage ? { undo: () => deps.jtiRegistry.uncount(scope, subject, jti, usage) } : null;
     },
   };
+}
+
+/**
+ * SPEC §3 rule 7, both modes: the issuer identifier, also with one trailing `/`. ISSUER is an
+ * origin, and RFC 3986 §6.2.3 makes an empty path and "/" one resource: the same identifier, as
+ * Python MCP clients (pydantic URLs) send it. No other folding (README "Choices").
+ */
+export function issuerAudiences(issuer: string): string[] {
+  return [issuer, `${issuer}/`];
 }
 
 /** The client if it exists and is enabled; unknown and disabled fail identically (SPEC §3). */
