@@ -19,7 +19,7 @@
  * - values passed down: /jwts on by default, the demo client as its default (signed for anyone),
  *   loopback `jwks_uri`s accepted, and the walk-through behind GET /admin/local-dev.
  */
-import { isLoopbackHostname } from "./core/addresses.js";
+import { isLoopbackHostname, LOCAL_DEV_ADDRESSES, type AddressPolicy } from "./core/addresses.js";
 import type { SampleRouteMode } from "./config.js";
 import { memoizeAsync } from "./memo.js";
 import type { ClientWrites } from "./stores/registry-writer.js";
@@ -49,8 +49,8 @@ export interface DeploymentParts {
   readonly sampleRouteDefault: SampleRouteMode;
   /** The client /jwts shows without client_id, and signs for any caller. */
   readonly sampleDemoClientId: string | undefined;
-  /** Loopback URLs may be registered and fetched as a client's jwks_uri. */
-  readonly loopbackUrlsAllowed: boolean;
+  /** Which URLs may be registered and fetched (jwks_uri, trusted issuers' URLs). */
+  readonly addressPolicy: AddressPolicy;
   /** GET /admin/local-dev: the demo clients' credentials, for `npm start` to print. */
   readonly walkthrough: (() => Promise<LocalDevWalkthrough>) | undefined;
 }
@@ -99,7 +99,7 @@ export function withLocalDev(env: Env, url: URL, deployed: DeploymentParts, secr
     },
     sampleRouteDefault: "on",
     sampleDemoClientId: DEMO_SECRET_JWT_CLIENT_ID,
-    loopbackUrlsAllowed: true,
+    addressPolicy: LOCAL_DEV_ADDRESSES,
     walkthrough: async () => {
       const material = await devMaterial(env);
       return {

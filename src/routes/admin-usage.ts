@@ -3,6 +3,7 @@
  * exact issued counts of the last 24 hours and the quota window's state.
  */
 import { Hono } from "hono";
+import { NO_STORE } from "../http/admin.js";
 import type { AppEnv } from "../http/app-types.js";
 import { readClient } from "../oauth/registration/apply.js";
 import { existing } from "../oauth/registration/client-mutations.js";
@@ -18,5 +19,5 @@ usageAdminRoutes.get("/admin/clients/:client_id/usage", async (c) => {
     quotaCounters: server.stores.quotaCounters,
     scopeUsage: (scope, clientId, since) => replayScopeUsage(server.stores.replayGuards, scope, clientId, since),
   });
-  return c.json(report, 200, { "Cache-Control": "no-store" });
+  return c.json(report, 200, NO_STORE);
 });
