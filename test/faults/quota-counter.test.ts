@@ -4,10 +4,10 @@
  * counter is only written after the response, for tokens without a jti); the usage read is a 503.
  */
 import { describe, expect, it } from "vitest";
-import { admin, ADMIN_TOKEN, callWorker, JWT_BEARER, keyAssertion, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../helpers.js";
-import { unreachableNamespace } from "../lifecycle-helpers.js";
+import { admin, ADMIN_TOKEN, callWorker, JWT_BEARER, keyAssertion, postForm, registerKeyClient, registerSecretClient, TOKEN_URL } from "../support/helpers.js";
+import { unreachableNamespace } from "../support/lifecycle.js";
 import { env } from "cloudflare:test";
-import { captureWorkerLogs, expectUnavailable } from "./fault-support.js";
+import { captureWorkerLogs, expectUnavailable } from "../support/faults.js";
 
 const logs = captureWorkerLogs();
 const down = { QUOTA_COUNTER: unreachableNamespace(env.QUOTA_COUNTER) };

@@ -8,7 +8,7 @@ import type { ClientRecord } from "../../src/core/client-record.js";
 import { usageReport } from "../../src/oauth/usage-report.js";
 import { quotaCounters } from "../../src/stores/quota-counter.js";
 import { replayScopeUsage } from "../../src/stores/usage-reader.js";
-import { admin, keyAssertion, nowSeconds, registerKeyClient, tokenWithAssertion } from "../helpers.js";
+import { admin, keyAssertion, nowSeconds, registerKeyClient, tokenWithAssertion } from "../support/helpers.js";
 
 const deps = {
   quotaCounters: quotaCounters(env.QUOTA_COUNTER, 3000),

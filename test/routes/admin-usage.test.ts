@@ -7,8 +7,8 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index.js";
 import { HOUR_SECONDS, hourOf, USAGE_HOURS } from "../../src/core/quota.js";
-import { admin, expectOAuthError, formInit, keyAssertion, nowSeconds, registerKeyClient, registerSecretClient, TOKEN_URL, tokenWithAssertion, JWT_BEARER } from "../helpers.js";
-import { dpopKey, dpopProof, tokenWithDpop } from "../lifecycle-helpers.js";
+import { admin, expectOAuthError, formInit, keyAssertion, nowSeconds, registerKeyClient, registerSecretClient, TOKEN_URL, tokenWithAssertion, JWT_BEARER } from "../support/helpers.js";
+import { dpopKey, dpopProof, tokenWithDpop } from "../support/lifecycle.js";
 
 async function usage(clientId: string): Promise<any> {
   const res = await admin("GET", `/admin/clients/${clientId}/usage`);

@@ -6,7 +6,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { TokenQuota } from "../../src/core/quota.js";
 import { quotaCounterName, quotaCounters } from "../../src/stores/quota-counter.js";
-import { uniqueId } from "../helpers.js";
+import { uniqueId } from "../support/helpers.js";
 
 const counters = quotaCounters(env.QUOTA_COUNTER, 3000);
 const q = (limit: number, mode: TokenQuota["mode"] = "enforce"): TokenQuota => ({ limit, window: 60, mode });

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { generateKeyPair } from "jose";
-import { QUOTA_WINDOW_MAX_SECONDS, quotaWindow } from "../../src/core/quota.js";
-import { admin, expectOAuthError, keyAssertion, nowSeconds, registerKeyClient, registerSecretClient, tokenWithAssertion, postForm, type KeyClient } from "../helpers.js";
-import { dpopKey, dpopProof, tokenWithDpop } from "../lifecycle-helpers.js";
+import { QUOTA_WINDOW_MAX_SECONDS, quotaWindow } from "../../../src/core/quota.js";
+import { admin, expectOAuthError, keyAssertion, nowSeconds, registerKeyClient, registerSecretClient, tokenWithAssertion, postForm, type KeyClient } from "../../support/helpers.js";
+import { dpopKey, dpopProof, tokenWithDpop } from "../../support/lifecycle.js";
 
 /** The longest window: aligned to the epoch, so a test never straddles two windows in practice. */
 const WINDOW = QUOTA_WINDOW_MAX_SECONDS;

@@ -14,8 +14,8 @@ import {
   registerSecretClient,
   TOKEN_URL,
   tokenWithAssertion,
-} from "../helpers.js";
-import { dpopKey, dpopProof, introspect, revoke, tokenWithDpop } from "../lifecycle-helpers.js";
+} from "../support/helpers.js";
+import { dpopKey, dpopProof, introspect, revoke, tokenWithDpop } from "../support/lifecycle.js";
 
 /** The fields a line may carry (README "Audit trail"): nothing else, ever. */
 const SCHEMA_FIELDS = new Set(["audit", "at", "status", "client_id", "grant_type", "auth_method", "reason", "token_jti", "exp", "scope", "aud", "quota", "issuer", "subject", "credential", "token_sub", "subject_token_jti", "active"]);

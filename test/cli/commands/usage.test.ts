@@ -3,9 +3,9 @@
  * 24 hours with total and peak hour, the quota window, `--json`).
  */
 import { describe, expect, it } from "vitest";
-import { parseQuota, sparkline } from "../../src/cli/quota.js";
-import { admin, uniqueId } from "../helpers.js";
-import { cliHarness, fields } from "./harness.js";
+import { parseQuota, sparkline } from "../../../src/cli/quota.js";
+import { admin, uniqueId } from "../../support/helpers.js";
+import { cliHarness, fields } from "../../support/cli-harness.js";
 
 describe("--quota", () => {
   it("clients create --quota sets token_quota; clients update changes it and --quota none removes it", async () => {

@@ -9,7 +9,7 @@ import { hourOf } from "../../src/core/quota.js";
 import { replayGuardRegistry } from "../../src/stores/replay-guard.js";
 import { clientObjectName, clientReplayScope, replayObjects } from "../../src/stores/replay-topology.js";
 import { replayScopeUsage } from "../../src/stores/usage-reader.js";
-import { nowSeconds, uniqueId } from "../helpers.js";
+import { nowSeconds, uniqueId } from "../support/helpers.js";
 
 const registry = replayGuardRegistry(env.REPLAY_GUARD, 3000);
 
