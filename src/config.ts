@@ -152,7 +152,7 @@ export const ADMIN_TOKEN_MIN_LENGTH = 32;
 export function requireSecret(env: Env, name: "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY"): string {
   const value = env[name];
   if (typeof value !== "string" || value.trim() === "") {
-    throw new ConfigError(name, `secret is missing: set it with \`npx wrangler secret put ${name}\``);
+    throw new ConfigError(name, `secret is missing: set it with \`npx wrangler secret put ${name} --env <environment>\``);
   }
   if (name === "ADMIN_TOKEN" && value.length < ADMIN_TOKEN_MIN_LENGTH) {
     throw new ConfigError(name, `must have at least ${ADMIN_TOKEN_MIN_LENGTH} characters (generate one with \`openssl rand -base64 32\`)`);

@@ -126,7 +126,13 @@ export function withLocalDev(env: Env, url: URL, deployed: DeploymentParts, secr
     if (name === "ADMIN_TOKEN") announceDevAdminToken(material.adminToken);
     return { ADMIN_TOKEN: material.adminToken, SIGNING_KEYS: material.signingKeys, CLIENT_SECRET_KEY: material.clientSecretKey }[name];
   };
-  const seeded = () => ensureDemoClients(env, deployed.clientWriter, async () => secretBox(await secret("CLIENT_SECRET_KEY")));
+  const adminTokenConfigured = typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN.trim() !== "";
+  const seeded = async () => {
+    await ensureDemoClients(env, deployed.clientWriter, async () => secretBox(await secret("CLIENT_SECRET_KEY")));
+    // Plain `wrangler dev` on a fresh clone: the generated admin token is logged by the first
+    // request that reads a client (the walk-through's first `curl /jwts`), not only by an admin call.
+    if (!adminTokenConfigured) await secret("ADMIN_TOKEN");
+  };
   return {
     issuer: deployed.issuer ?? localDevIssuer(url),
     secret,

@@ -3,7 +3,7 @@
  * status) and its public `error_description`. A description holding `{detail}` takes one dynamic
  * detail (a field name, a setting, a kid), passed to the `OAuthError` constructor; every other
  * text is fixed. Texts name the rule, never a secret, an assertion or a token. README
- * "Troubleshooting" has a row for each reason (test/core/error-catalogue.test.ts checks it).
+ * "Troubleshooting" has a row for each reason (test/node/troubleshooting-rows.test.ts checks it).
  */
 import { DPOP_PROBLEM_TEXT, type DpopProblem } from "./dpop.js";
 
