@@ -13,7 +13,8 @@ import { clientCommands } from "./commands/clients.js";
 import { credentialCommands } from "./commands/credentials.js";
 import { federatedCredentialCommands, federationCommands, trustedIssuerCommands } from "./commands/federation.js";
 import { signingKeyCommands } from "./commands/signing-keys.js";
-import { commandContext, DEFAULT_URL } from "./context.js";
+import { DEFAULT_URL } from "./configuration.js";
+import { commandContext } from "./context.js";
 
 /** @typedef {import("./context.js").CliIo} CliIo */
 /** @typedef {{ run: (ctx: import("./context.js").CommandContext) => Promise<void>, usage: string }} Command */
