@@ -5,6 +5,7 @@ import { app } from "./app.js";
 
 export { RegistryWriter } from "./stores/registry-writer.js";
 export { DevSecrets } from "./stores/dev-secrets.js";
+export { QuotaCounter } from "./stores/quota-counter.js";
 export { ReplayGuard } from "./stores/replay-guard.js";
 export { RevocationList } from "./stores/revocation-list.js";
 

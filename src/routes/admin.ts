@@ -16,12 +16,17 @@ import { createdClient, deletedClient, existing, patchedClient, withRotatedSecre
 import { parseClientPatch, parseNewClient, parseNewKey, parseSecretRotation } from "../oauth/registration/input.js";
 import { withKeyAdded, withKeyRemoved } from "../oauth/registration/key-mutations.js";
 import { federationAdminRoutes } from "./admin-federation.js";
+import { usageAdminRoutes } from "./admin-usage.js";
+import { rememberLeftTopologies } from "../oauth/usage-report.js";
+import { background } from "../http/decision.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
 adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES));
 // Trusted issuers, federated credentials and explain (SPEC §9), behind the same admin token.
 adminRoutes.route("/", federationAdminRoutes);
+// Usage and quota state (SPEC §11).
+adminRoutes.route("/", usageAdminRoutes);
 
 // Every change reads: parse (oauth/registration/input.ts) → mutate (a pure function of the current
 // record, rerun on a newer one after a concurrent change) → apply (through the writer of record)
@@ -32,6 +37,8 @@ adminRoutes.post("/admin/clients", async (c) => {
   const now = clock();
   const change = await applyClientChange(stores.clientWriter, input.client_id, (current, deleted) => createdClient(current, input, now, c.get("server").settings, deleted));
   audit("client_created", { client_id: input.client_id }, change);
+  // SPEC §11: a re-created client_id's inherited topologies stay readable by its usage report.
+  background(c)(rememberLeftTopologies(change.after!, stores));
   return c.json(clientInformation(change.after!, secret), 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(input.client_id)}` });
 });
 
