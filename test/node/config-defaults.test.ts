@@ -9,7 +9,16 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { experimental_readRawConfig } from "wrangler";
 import { describe, expect, it } from "vitest";
-import { SettingsSchema } from "../../src/config.js";
+
+/** What the test reads of src/config.ts's SettingsSchema (zod/mini). */
+interface VarsSchema {
+  readonly shape: Record<string, unknown>;
+  parse(vars: Record<string, string>): Record<string, unknown>;
+}
+// src/config.ts is Worker code: its types need the Worker's Env (tsconfig.json, not this Node-side
+// project), so it is imported at run time only, by a specifier tsc does not follow.
+const CONFIG_MODULE = "../../src/config.js";
+const { SettingsSchema } = (await import(CONFIG_MODULE)) as { SettingsSchema: VarsSchema };
 
 /** README "Configuration": each `var` row's name and, when it has one fixed value, its default. */
 function readmeDefaults(): Map<string, string | undefined> {
@@ -30,14 +39,14 @@ function readmeDefaults(): Map<string, string | undefined> {
 function wranglerVarBlocks(): Map<string, Record<string, unknown>> {
   const { rawConfig } = experimental_readRawConfig({ config: resolve("wrangler.toml") });
   const blocks = new Map<string, Record<string, unknown>>([["[vars]", rawConfig.vars ?? {}]]);
-  for (const [name, env] of Object.entries(rawConfig.env ?? {})) blocks.set(`[env.${name}.vars]`, env.vars ?? {});
+  for (const [name, env] of Object.entries(rawConfig.env ?? {}) as [string, { vars?: Record<string, unknown> }][]) blocks.set(`[env.${name}.vars]`, env.vars ?? {});
   return blocks;
 }
 
-const shape = SettingsSchema.shape as Record<string, unknown>;
-const unset = SettingsSchema.parse({}) as Record<string, unknown>;
+const shape = SettingsSchema.shape;
+const unset = SettingsSchema.parse({});
 /** What config.ts makes of `name` = `value` (a var as wrangler passes it: a string). */
-const read = (name: string, value: unknown) => (SettingsSchema.parse({ [name]: String(value) }) as Record<string, unknown>)[name];
+const read = (name: string, value: unknown) => SettingsSchema.parse({ [name]: String(value) })[name];
 
 describe("defaults: README, wrangler.toml and the code say the same", () => {
   const documented = readmeDefaults();
