@@ -7,7 +7,7 @@
  * whole configuration, and decorates them. Nothing else asks which mode it runs in.
  */
 import { systemClock, type Clock } from "./clock.js";
-import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
+import { ConfigError, loadSettings, MissingSecretError, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
 import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
 import type { ClientAuthDependencies, ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./core/key-sources.js";
@@ -19,6 +19,10 @@ import { revocationList, type RevokedTokens } from "./stores/revocation-list.js"
 import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
+import type { RingSnapshot } from "./core/key-ring.js";
+import { keyRingStore, type RingRotation } from "./stores/key-ring.js";
+import { loadKeyRingSeal } from "./stores/key-ring-seal.js";
+import { ringSigningKeys } from "./stores/ring-signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
 import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
@@ -46,6 +50,15 @@ export interface Stores {
   readonly issuerKeys: IssuerKeySource;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
+  /** The key ring (SPEC §12), or null when the signing keys are SIGNING_KEYS alone. */
+  readonly keyRing: KeyRingAdmin | null;
+}
+
+/** What the admin API asks of the key ring; what it reads and changes, this isolate uses at once. */
+export interface KeyRingAdmin {
+  /** The ring now, read from its Durable Object. */
+  status(): Promise<RingSnapshot>;
+  rotate(removePrevious: boolean): Promise<RingRotation>;
 }
 
 /**
@@ -164,6 +177,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     sampleDemoClientId: undefined,
     loopbackUrlsAllowed: false,
     walkthrough: undefined,
+    keyRingSealing: "CLIENT_SECRET_KEY",
   };
   const parts = localDevApplies(env, url) ? withLocalDev(env, url, deployed, loadSecretBox) : deployed;
   const issuer = parts.issuer;
@@ -173,6 +187,8 @@ function buildContext(env: Env, url: URL): ServerContext {
     throw new ConfigError("ISSUER", "must be an https:// origin outside local dev (a Worker with SIGNING_KEYS or CLIENT_SECRET_KEY set is not local dev)");
   }
   const trustedIssuers = new TrustedIssuerRegistry(env.CLIENTS);
+  const operatorKeys = async () => loadSigningKeys(await parts.secret("SIGNING_KEYS"));
+  const ring = settings.keyRing === null ? null : keyRingParts(env, parts, settings, operatorKeys);
 
   const stores: Stores = {
     clients: parts.clients,
@@ -185,9 +201,10 @@ function buildContext(env: Env, url: URL): ServerContext {
     trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
     // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
     issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
+    keyRing: ring?.admin ?? null,
   };
   const secrets: SecretSource = {
-    signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),
+    signingKeys: ring === null ? operatorKeys : ring.signingKeys,
     secretBox: async () => loadSecretBox(await parts.secret("CLIENT_SECRET_KEY")),
     dpopNonces: async () => loadDpopNonces(await parts.secret("CLIENT_SECRET_KEY")),
     adminToken: () => parts.secret("ADMIN_TOKEN"),
@@ -203,4 +220,39 @@ function buildContext(env: Env, url: URL): ServerContext {
     stores,
     secrets,
   };
+}
+
+/**
+ * SIGNING_KEY_ROTATION = "auto": the signing keys come from the key ring (SPEC §12), cached in this
+ * isolate within the ring's horizon; SIGNING_KEYS, when set, stays published beside them.
+ */
+function keyRingParts(env: Env, parts: DeploymentParts, settings: Settings, operatorKeys: () => Promise<SigningKeys>) {
+  const schedule = settings.keyRing!;
+  const store = keyRingStore(env.SIGNING_KEY_RING, { schedule, sealing: parts.keyRingSealing });
+  const keys = ringSigningKeys({
+    ring: store,
+    schedule,
+    seal: async () => loadKeyRingSeal(await parts.secret("CLIENT_SECRET_KEY")),
+    operatorKeys: () =>
+      operatorKeys().catch((err: unknown) => {
+        // Not set is fine here; set but unusable still fails closed, naming SIGNING_KEYS.
+        if (err instanceof MissingSecretError) return undefined;
+        throw err;
+      }),
+    maxTokenLifetimeSeconds: schedule.retainSeconds - settings.clockSkewSeconds,
+    clock: systemClock,
+  });
+  const admin: KeyRingAdmin = {
+    async status() {
+      const snapshot = await store.snapshot();
+      keys.adopt(snapshot);
+      return snapshot;
+    },
+    async rotate(removePrevious) {
+      const rotation = await store.rotate(removePrevious);
+      keys.adopt(rotation.snapshot);
+      return rotation;
+    },
+  };
+  return { signingKeys: () => keys.current(), admin };
 }

@@ -94,7 +94,7 @@ export async function handleTokenRequest(
   if (authenticated.federated !== undefined) {
     // SPEC §9 audit: who the workload was (never the external token or the access token itself).
     const { issuer, subject, credential } = authenticated.federated;
-    console.log(JSON.stringify({ audit: "federated_token_issued", client_id: client.client_id, issuer, subject, credential, token_jti: minted.jti, exp: settings.now + lifetimeSeconds }));
+    console.log(JSON.stringify({ audit: "federated_token_issued", client_id: client.client_id, issuer, subject, credential, token_jti: minted.jti, exp: minted.exp }));
   }
   const response: TokenResponse = { access_token: minted.token, token_type: proof === null ? "Bearer" : "DPoP", expires_in: minted.expiresIn };
   if (decision.scopes.length > 0) response.scope = decision.scopes.join(" ");

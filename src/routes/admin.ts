@@ -15,6 +15,7 @@ import { createdClient, deletedClient, existing, patchedClient, withRotatedSecre
 import { parseClientPatch, parseNewClient, parseNewKey, parseSecretRotation } from "../oauth/registration/input.js";
 import { withKeyAdded, withKeyRemoved } from "../oauth/registration/key-mutations.js";
 import { federationAdminRoutes } from "./admin-federation.js";
+import { keyAdminRoutes } from "./admin-keys.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -24,6 +25,8 @@ const MAX_PAGE_SIZE = 100;
 adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES));
 // Trusted issuers, federated credentials and explain (SPEC §9), behind the same admin token.
 adminRoutes.route("/", federationAdminRoutes);
+// The signing-key ring (SPEC §12), behind the same admin token.
+adminRoutes.route("/", keyAdminRoutes);
 
 // Every change reads: parse (oauth/registration/input.ts) → mutate (a pure function of the current
 // record, rerun on a newer one after a concurrent change) → apply (through the writer of record)
