@@ -131,6 +131,16 @@ export function advanceRing(keys: readonly RingKey[], now: number, schedule: Key
 }
 
 /**
+ * `advanceRing` as often as it needs a key (twice for a new ring: its first key and a successor),
+ * with keys from `generate`.
+ */
+export async function ringAt(keys: readonly RingKey[], now: number, schedule: KeyRingSchedule, generate: () => Promise<RingKeyMaterial>): Promise<RingKey[]> {
+  let ring = advanceRing(keys, now, schedule, ringNeedsKey(keys, now) ? await generate() : undefined);
+  while (ringNeedsKey(ring, now)) ring = advanceRing(ring, now, schedule, await generate());
+  return ring;
+}
+
+/**
  * The emergency rotation (POST /admin/keys/rotate): `fresh` signs from `now + cacheSeconds` — the
  * first instant no isolate can still use a snapshot without it — and the key signing just before
  * stops then. It stays published for the retain time, or with `removePrevious` every earlier key

@@ -13,7 +13,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { requireSecret } from "../config.js";
-import { advanceRing, nextRingEventAt, ringNeedsKey, ringSnapshot, rotateRing, type KeyRingSchedule, type RingKey, type RingKeyMaterial, type RingSnapshot } from "../core/key-ring.js";
+import { nextRingEventAt, ringAt, ringSnapshot, rotateRing, type KeyRingSchedule, type RingKey, type RingKeyMaterial, type RingSnapshot } from "../core/key-ring.js";
 import { devMaterialFrom } from "./dev-secrets.js";
 import { loadKeyRingSeal } from "./key-ring-seal.js";
 import { callObject } from "./shards.js";
@@ -56,13 +56,13 @@ export class SigningKeyRing extends DurableObject<Env> {
   #queue: Promise<unknown> = Promise.resolve();
 
   /** RPC: the ring now (created on the first call), as a snapshot an isolate may cache. */
-  snapshot(config: RingConfig): Promise<RingSnapshot> {
-    return this.#serial(async () => (await this.#advance(config, true))!.snapshot);
+  async snapshot(config: RingConfig): Promise<RingSnapshot> {
+    return await this.#serial(async () => (await this.#advance(config, true))!.snapshot);
   }
 
   /** RPC: the emergency rotation (core/key-ring.ts rotateRing). */
-  rotate(config: RingConfig, removePrevious: boolean): Promise<RingRotation> {
-    return this.#serial(async () => {
+  async rotate(config: RingConfig, removePrevious: boolean): Promise<RingRotation> {
+    return await this.#serial(async () => {
       const { ring, now } = (await this.#advance(config, true))!;
       const fresh = await this.#generate(ring.sealing);
       const keys = rotateRing(ring.keys, now, ring.schedule, fresh, removePrevious);
@@ -72,8 +72,8 @@ export class SigningKeyRing extends DurableObject<Env> {
   }
 
   /** RPC (the Cron Trigger): advance an existing ring with `schedule` and re-arm its alarm. */
-  tick(schedule: KeyRingSchedule): Promise<void> {
-    return this.#serial(async () => {
+  async tick(schedule: KeyRingSchedule): Promise<void> {
+    await this.#serial(async () => {
       const stored = await this.ctx.storage.get<StoredRing>(STORAGE_KEY);
       if (stored !== undefined) await this.#advance({ schedule, sealing: stored.sealing }, false);
     });
@@ -99,8 +99,7 @@ export class SigningKeyRing extends DurableObject<Env> {
     if (stored !== undefined && stored.sealing !== config.sealing) throw new Error(`this key ring is sealed under ${stored.sealing}, not ${config.sealing}`);
     const ring: StoredRing = { version: STORAGE_VERSION, sealing: config.sealing, schedule: config.schedule, keys: stored?.keys ?? [] };
     const now = Math.floor(Date.now() / 1000);
-    const fresh = ringNeedsKey(ring.keys, now) ? await this.#generate(ring.sealing) : undefined;
-    const keys = advanceRing(ring.keys, now, ring.schedule, fresh);
+    const keys = await ringAt(ring.keys, now, ring.schedule, () => this.#generate(ring.sealing));
     const saved = await this.#save(ring, keys, now, stored);
     return { ring: saved, now, snapshot: ringSnapshot(keys, now, ring.schedule) };
   }

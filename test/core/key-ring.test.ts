@@ -25,6 +25,7 @@ import {
   nextRingEventAt,
   publishedKeysAt,
   RING_CACHE_MAX_SECONDS,
+  ringAt,
   ringNeedsKey,
   ringSnapshot,
   rotateRing,
@@ -83,7 +84,7 @@ describe("key ring rules", () => {
     expect(next[1]).toMatchObject({ published_at: t0 + 28 * DAY, signs_from: t0 + 30 * DAY, signs_until: t0 + 60 * DAY, unpublished_at: t0 + 62 * DAY });
     expect(ringNeedsKey(next, t0 + 30 * DAY - 1)).toBe(false);
     expect(nextRingEventAt(next, t0)).toBe(t0 + 30 * DAY);
-    expect(() => advanceRing(next, t0 + 30 * DAY)).toThrow(TypeError);
+    expect(() => advanceRing(next, t0 + 30 * DAY, s)).toThrow(TypeError);
     expect(keyStateAt(next[1]!, t0)).toBe("next");
     expect(keyStateAt(next[0]!, t0)).toBe("signing");
     expect(keyStateAt(next[0]!, t0 + 30 * DAY)).toBe("retired");
@@ -136,8 +137,7 @@ class SimulatedRing implements KeyRingStore {
 
   async advance(): Promise<void> {
     const now = this.now();
-    const fresh = ringNeedsKey(this.keys, now) ? await realMaterial() : undefined;
-    this.keys = advanceRing(this.keys, now, this.schedule, fresh);
+    this.keys = await ringAt(this.keys, now, this.schedule, realMaterial);
     this.alarmAt = nextRingEventAt(this.keys, now);
   }
 
