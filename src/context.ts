@@ -20,6 +20,7 @@ import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
 import type { RingSnapshot } from "./core/key-ring.js";
+import type { JWK } from "jose";
 import { keyRingStore, type RingRotation } from "./stores/key-ring.js";
 import { loadKeyRingSeal } from "./stores/key-ring-seal.js";
 import { ringSigningKeys } from "./stores/ring-signing-keys.js";
@@ -59,6 +60,8 @@ export interface KeyRingAdmin {
   /** The ring now, read from its Durable Object. */
   status(): Promise<RingSnapshot>;
   rotate(removePrevious: boolean): Promise<RingRotation>;
+  /** SIGNING_KEYS' public keys, published beside the ring's (none when it is not set). */
+  operatorKeys(): Promise<readonly JWK[]>;
 }
 
 /**
@@ -229,16 +232,17 @@ function buildContext(env: Env, url: URL): ServerContext {
 function keyRingParts(env: Env, parts: DeploymentParts, settings: Settings, operatorKeys: () => Promise<SigningKeys>) {
   const schedule = settings.keyRing!;
   const store = keyRingStore(env.SIGNING_KEY_RING, { schedule, sealing: parts.keyRingSealing });
+  const publishedOperatorKeys = () =>
+    operatorKeys().catch((err: unknown) => {
+      // Not set is fine here; set but unusable still fails closed, naming SIGNING_KEYS.
+      if (err instanceof MissingSecretError) return undefined;
+      throw err;
+    });
   const keys = ringSigningKeys({
     ring: store,
     schedule,
     seal: async () => loadKeyRingSeal(await parts.secret("CLIENT_SECRET_KEY")),
-    operatorKeys: () =>
-      operatorKeys().catch((err: unknown) => {
-        // Not set is fine here; set but unusable still fails closed, naming SIGNING_KEYS.
-        if (err instanceof MissingSecretError) return undefined;
-        throw err;
-      }),
+    operatorKeys: publishedOperatorKeys,
     maxTokenLifetimeSeconds: schedule.retainSeconds - settings.clockSkewSeconds,
     clock: systemClock,
   });
@@ -253,6 +257,7 @@ function keyRingParts(env: Env, parts: DeploymentParts, settings: Settings, oper
       keys.adopt(rotation.snapshot);
       return rotation;
     },
+    operatorKeys: async () => (await publishedOperatorKeys())?.publicJwks.keys ?? [],
   };
   return { signingKeys: () => keys.current(), admin };
 }

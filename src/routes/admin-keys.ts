@@ -8,7 +8,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../http/app-types.js";
 import type { ServerContext } from "../context.js";
 import { OAuthError } from "../core/errors.js";
-import { keyStateAt, type RingKey, type RingKeyState } from "../core/key-ring.js";
+import { keyStateAt, type RingKey, type RingKeyState, type RingSnapshot } from "../core/key-ring.js";
 import * as z from "../zod.js";
 
 export const keyAdminRoutes = new Hono<AppEnv>();
@@ -42,13 +42,12 @@ keyAdminRoutes.post("/admin/keys/rotate", async (c) => {
   const server = c.get("server");
   const { remove_previous: removePrevious = false } = await readRotation(c);
   if (server.stores.keyRing === null) throw new OAuthError("key_rotation_manual");
-  const before = await server.stores.keyRing.status();
   const rotation = await server.stores.keyRing.rotate(removePrevious);
-  const now = server.clock();
-  // The keys that had signed before (the previous key, and with remove_previous every earlier one).
-  const previous = before.keys.filter((key) => key.signs_from <= now && key.signs_from < key.signs_until).map((key) => key.kid);
+  // The keys that signed before: the previous key, which stops at `signs_from` (and is removed then with remove_previous).
+  const previous = rotation.snapshot.keys.filter((key) => key.kid !== rotation.kid && key.signs_from < key.signs_until && key.signs_from < rotation.signs_from).map((key) => key.kid);
   audit("signing_keys_rotated", { kid: rotation.kid, signs_from: rotation.signs_from, remove_previous: removePrevious, previous });
-  return c.json({ kid: rotation.kid, signs_from: rotation.signs_from, remove_previous: removePrevious, ...(await keyListing(server)) }, 200, NO_STORE);
+  const listing = await keyListing(server, rotation.snapshot);
+  return c.json({ kid: rotation.kid, signs_from: rotation.signs_from, remove_previous: removePrevious, ...listing }, 200, NO_STORE);
 });
 
 async function readRotation(c: Context<AppEnv>): Promise<z.infer<typeof RotationSchema>> {
@@ -67,22 +66,25 @@ async function readRotation(c: Context<AppEnv>): Promise<z.infer<typeof Rotation
   return parsed.data;
 }
 
-/** The keys now: the ring's (with SIGNING_KEYS' beside them, published, not signing), or SIGNING_KEYS' alone. */
-async function keyListing(server: ServerContext) {
+/**
+ * The keys now: the ring's (with SIGNING_KEYS' beside them, published, not signing), or SIGNING_KEYS'
+ * alone. Reads no private key, so it answers even when the signing key cannot be opened.
+ */
+async function keyListing(server: ServerContext, known?: RingSnapshot) {
   const { settings, stores, secrets } = server;
-  const published = await secrets.signingKeys();
   if (stores.keyRing === null || settings.keyRing === null) {
+    const published = await secrets.signingKeys();
     const keys = published.publicJwks.keys.map((jwk): ListedKey => ({
       ...operatorKey(jwk.kid!, jwk.alg ?? published.verificationKeys.get(jwk.kid!)?.alg ?? ""),
       state: jwk.kid === published.active.kid ? "signing" : "published",
     }));
     return { rotation: "manual" as const, schedule: null, jwks_max_age: settings.jwksMaxAgeSeconds, keys };
   }
-  const snapshot = await stores.keyRing.status();
+  const snapshot = known ?? (await stores.keyRing.status());
   const now = server.clock();
   const ringKids = new Set(snapshot.keys.map((key) => key.kid));
   const ring = [...snapshot.keys].sort((a, b) => a.signs_from - b.signs_from || a.published_at - b.published_at).map((key) => ringKey(key, now));
-  const operator = published.publicJwks.keys.filter((jwk) => !ringKids.has(jwk.kid!)).map((jwk): ListedKey => ({ ...operatorKey(jwk.kid!, jwk.alg ?? ""), state: "retired" }));
+  const operator = (await stores.keyRing.operatorKeys()).filter((jwk) => !ringKids.has(jwk.kid!)).map((jwk): ListedKey => ({ ...operatorKey(jwk.kid!, jwk.alg ?? ""), state: "retired" }));
   const { lifetimeSeconds, publishAheadSeconds, retainSeconds } = settings.keyRing;
   return {
     rotation: "auto" as const,
