@@ -1,19 +1,23 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import testSecrets from "./test/fixtures/server-secrets.json" with { type: "json" };
 import { quietKnownRuntimeNoise } from "./test/node/support/quiet-output.js";
+import { workerTestConfig } from "./test/node/support/worker-test-config.js";
 
 // A green run prints nothing but results: these exact lines come from the pool and Vite, not from
 // our code (test/node/support/quiet-output.ts says which and why).
 quietKnownRuntimeNoise();
 
 // Every test file runs inside workerd with the real KV namespace and Durable Objects declared in
-// wrangler.toml (storage is isolated per test file). Test-only secrets come from
-// test/fixtures/server-secrets.json, never from wrangler.toml, so a deployment never sees them.
+// wrangler.toml (storage is isolated per test file), read from a copy beside which there is no
+// .dev.vars (test/node/support/worker-test-config.ts): the developer's local secrets never reach
+// the Worker under test. Test-only secrets come from test/fixtures/server-secrets.json, never from
+// wrangler.toml, so a deployment never sees them.
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
+      wrangler: { configPath: workerTestConfig(fileURLToPath(new URL(".", import.meta.url))) },
       miniflare: {
         bindings: {
           ISSUER: "https://issuer.test",

@@ -14,7 +14,6 @@
  *   floor         bench/variants/floor.ts: workerd HTTP + the JOSE pair + one Durable Object call
  *   floor-jose    the floor without the Durable Object call; floor-http: workerd's HTTP alone
  *   shards=N      the bench client registered with replay_guard_shards N
- *   legacy=N|off  REPLAY_GUARD_LEGACY_SHARDS (default off: the steady state after a migration)
  * Prints a Markdown table with per-round ratios to the first setup; raw results go to bench/.out/.
  */
 import { execFileSync } from "node:child_process";
@@ -40,7 +39,7 @@ if (pinning) pin(process.pid, LOAD_CPU);
 
 /** What a setup name asks for: source, entry module, vars, client registration fields. */
 function parseSetup(name, secrets) {
-  const setup = { ref: undefined, entry: undefined, vars: { REPLAY_GUARD_LEGACY_SHARDS: "off" }, clientFields: {} };
+  const setup = { ref: undefined, entry: undefined, vars: {}, clientFields: {} };
   for (const part of name.split("+")) {
     const [flag, value] = part.split("=");
     if (part === "tree") continue;
@@ -51,7 +50,6 @@ function parseSetup(name, secrets) {
       setup.vars.BENCH_FLOOR = { floor: "jose+do", "floor-jose": "jose", "floor-http": "http" }[flag];
       setup.vars.BENCH_CLIENT_JWK = JSON.stringify(secrets.clientPublicJwk);
     } else if (flag === "shards") setup.clientFields.replay_guard_shards = Number(value);
-    else if (flag === "legacy") setup.vars.REPLAY_GUARD_LEGACY_SHARDS = value;
     else throw new Error(`unknown setup part "${part}" (see the header of bench/experiment.mjs)`);
   }
   return setup;

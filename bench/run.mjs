@@ -160,17 +160,12 @@ function pinTree(pids) {
   for (const pid of pids) pin(pid, SERVER_CPU);
 }
 
-/**
- * This service, in its steady state (REPLAY_GUARD_LEGACY_SHARDS=off: no legacy pool left to keep
- * recording in), or with `kind` "floor" the design floor (bench/variants/floor.ts).
- */
+/** This service as wrangler.toml ships it, or with `kind` "floor" the design floor (bench/variants/floor.ts). */
 async function measureOurs(secrets, bundle, kind = "ours") {
   const floor = kind === "floor";
   const label = floor ? "design floor: workerd HTTP + jose verify + sign + one Durable Object call" : "this service";
   log(`${label}: registering the client, then cold start (Miniflare, KV/DO in ${STORAGE_ROOT}) …`);
-  const extraBindings = floor
-    ? { BENCH_FLOOR: "jose+do", BENCH_CLIENT_JWK: JSON.stringify(secrets.clientPublicJwk) }
-    : { REPLAY_GUARD_LEGACY_SHARDS: "off" };
+  const extraBindings = floor ? { BENCH_FLOOR: "jose+do", BENCH_CLIENT_JWK: JSON.stringify(secrets.clientPublicJwk) } : {};
   const server = await startOurs({ bundle, secrets, pinning, extraBindings });
   cleanups.push(() => server.stop());
   const { hostPid, workerdPids } = server;
@@ -182,7 +177,7 @@ async function measureOurs(secrets, bundle, kind = "ours") {
     label,
     setup: floor
       ? "bench/variants/floor.ts under the same Miniflare setup: POST /oauth2/token verifies the assertion and signs the token with jose and calls ReplayGuard.consume once; no Hono, no OAuth rules"
-      : `Miniflare ${results.system.miniflare} from Node (options from wrangler.toml), workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects in ${STORAGE_ROOT}${STORAGE_ROOT === "/dev/shm" ? " (tmpfs)" : " (**not tmpfs**: /dev/shm missing)"}, generated ISSUER/SIGNING_KEYS (ES256)/CLIENT_SECRET_KEY/ADMIN_TOKEN, client registered through the admin API (default replay-guard topology), REPLAY_GUARD_LEGACY_SHARDS=off (steady state), requests with Host ${HOST}`,
+      : `Miniflare ${results.system.miniflare} from Node (options from wrangler.toml), workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects in ${STORAGE_ROOT}${STORAGE_ROOT === "/dev/shm" ? " (tmpfs)" : " (**not tmpfs**: /dev/shm missing)"}, generated ISSUER/SIGNING_KEYS (ES256)/CLIENT_SECRET_KEY/ADMIN_TOKEN, client registered through the admin API (default replay-guard topology), requests with Host ${HOST}`,
     run,
     coldStart: server.coldStart,
     // Server CPU = the workerd process(es); Miniflare's Node host is listed apart (idle: no proxy in the path).

@@ -10,8 +10,6 @@ import { RING_CACHE_MAX_SECONDS, type KeyRingSchedule } from "./core/key-ring.js
 
 /** Default of REPLAY_GUARD_TIMEOUT_MS: the wait for the replay guard before failing closed. */
 const REPLAY_GUARD_TIMEOUT_MS = 3_000;
-/** Size of the legacy global replay-guard pool when neither of its settings says otherwise. */
-const LEGACY_POOL_DEFAULT_SHARDS = 64;
 
 /** JWKS `Cache-Control: max-age` with operator-managed keys (SIGNING_KEYS), and its ceiling with automatic keys. */
 export const JWKS_MAX_AGE_SECONDS = 300;
@@ -53,12 +51,6 @@ export interface Settings {
   defaultAudience: string | undefined;
   /** `/jwts` availability; `undefined` means "on for loopback, off otherwise". */
   sampleJwtRoute: SampleRouteMode | undefined;
-  /**
-   * `REPLAY_GUARD_LEGACY_SHARDS`: size of the global replay-guard pool of releases before
-   * per-client objects (SPEC §10), still recorded in so they and a rollback to them stay safe; null
-   * once `off`. Default: `REPLAY_GUARD_SHARDS` if set (its old name), else 64, that pool's default.
-   */
-  replayGuardLegacyShards: number | null;
   /** `DPOP_NONCE`: `required` makes every DPoP proof carry a fresh server nonce. Default `off`. */
   dpopNonce: DpopNonceMode;
   /** How long the token endpoint waits for the replay guard before failing closed (503). Default 3000. */
@@ -139,20 +131,6 @@ const SettingsSchema = z.object({
   AUDIENCE_MODE: z._default(z.optional(z.enum(["compat", "strict"])), "compat"),
   DEFAULT_AUDIENCE: absoluteUrl("DEFAULT_AUDIENCE"),
   SAMPLE_JWT_ROUTE: z.optional(z.enum(["on", "off", "admin"])),
-  REPLAY_GUARD_SHARDS: wholeNumber("REPLAY_GUARD_SHARDS", LEGACY_POOL_DEFAULT_SHARDS, 1024),
-  REPLAY_GUARD_LEGACY_SHARDS: z.pipe(
-    z.optional(z.string()),
-    z.transform((v: string | undefined, ctx) => {
-      if (v === undefined || v.trim() === "") return undefined;
-      if (v.trim() === "off") return null;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 1024) {
-        ctx.issues.push({ code: "custom", message: "REPLAY_GUARD_LEGACY_SHARDS must be off or a whole number from 1 to 1024", input: v });
-        return z.NEVER;
-      }
-      return n;
-    }),
-  ),
   DPOP_NONCE: z._default(z.optional(z.enum(["off", "required"])), "off"),
   REPLAY_GUARD_TIMEOUT_MS: wholeNumber("REPLAY_GUARD_TIMEOUT_MS", REPLAY_GUARD_TIMEOUT_MS, 60_000),
   SIGNING_KEY_ROTATION: z._default(z.optional(z.enum(["manual", "auto"])), "manual"),
@@ -186,7 +164,6 @@ export function loadSettings(env: Env): Settings {
     audienceMode: v.AUDIENCE_MODE,
     defaultAudience: v.DEFAULT_AUDIENCE,
     sampleJwtRoute: v.SAMPLE_JWT_ROUTE,
-    replayGuardLegacyShards: v.REPLAY_GUARD_LEGACY_SHARDS === undefined ? v.REPLAY_GUARD_SHARDS : v.REPLAY_GUARD_LEGACY_SHARDS,
     dpopNonce: v.DPOP_NONCE,
     replayGuardTimeoutMs: v.REPLAY_GUARD_TIMEOUT_MS,
     keyRing,

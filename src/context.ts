@@ -196,7 +196,7 @@ function buildContext(env: Env, url: URL): ServerContext {
   const stores: Stores = {
     clients: parts.clients,
     clientWriter: parts.clientWriter,
-    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardLegacyShards, settings.replayGuardTimeoutMs),
+    jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
     keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
     trustedIssuers,

@@ -9,8 +9,6 @@ declare namespace Cloudflare {
     SAMPLE_JWT_ROUTE?: string;
     /** Milliseconds the token endpoint waits for the replay guard before a 503. Default 3000. */
     REPLAY_GUARD_TIMEOUT_MS?: string;
-    /** Old name of REPLAY_GUARD_LEGACY_SHARDS, read when that one is unset. */
-    REPLAY_GUARD_SHARDS?: string;
     /** Secret: bearer token for /admin. */
     ADMIN_TOKEN?: string;
     /** Secret: JWK Set of private signing keys; the first signs. */

@@ -29,6 +29,7 @@ import type { ClientLookup } from "./stores/clients.js";
 import type { ClientRecord } from "./core/client-record.js";
 import { devMaterialFrom, type DevMaterial } from "./stores/dev-secrets.js";
 import type { RingSealing } from "./stores/key-ring.js";
+import { DEFAULT_REPLAY_GUARD_SHARDS } from "./stores/replay-topology.js";
 import type { SecretBox } from "./stores/secret-box.js";
 import { toPublicJwk } from "./stores/signing-keys.js";
 import type { JWK } from "jose";
@@ -156,6 +157,7 @@ async function seedDemoClients(env: Env, clients: ClientWrites, secretBox: () =>
     disabled: false,
     created_at: now,
     updated_at: now,
+    replay_guard_shards: DEFAULT_REPLAY_GUARD_SHARDS,
   } satisfies Partial<ClientRecord>;
   await createIfMissing(clients, DEMO_SECRET_JWT_CLIENT_ID, async () => ({
     ...base,

@@ -32,15 +32,8 @@ describe("loadSettings defaults", () => {
       assertionMaxLifetimeSeconds: 300,
       clockSkewSeconds: 15,
       audienceMode: "compat",
-      replayGuardLegacyShards: 64,
       replayGuardTimeoutMs: 3000,
       dpopNonce: "off",
     });
-  });
-
-  it("REPLAY_GUARD_LEGACY_SHARDS: its own value, else its old name REPLAY_GUARD_SHARDS, and off", () => {
-    expect(loadSettings({ REPLAY_GUARD_SHARDS: "16" } as Env).replayGuardLegacyShards).toBe(16);
-    expect(loadSettings({ REPLAY_GUARD_SHARDS: "16", REPLAY_GUARD_LEGACY_SHARDS: "32" } as Env).replayGuardLegacyShards).toBe(32);
-    expect(loadSettings({ REPLAY_GUARD_SHARDS: "16", REPLAY_GUARD_LEGACY_SHARDS: "off" } as Env).replayGuardLegacyShards).toBeNull();
   });
 });

@@ -8,6 +8,7 @@ import { env } from "cloudflare:test";
 import { base64url } from "jose";
 import { clientKey } from "../src/stores/kv-keys.js";
 import { loadSecretBox } from "../src/stores/secret-box.js";
+import { DEFAULT_REPLAY_GUARD_SHARDS } from "../src/stores/replay-topology.js";
 import type { ClientRecord } from "../src/core/client-record.js";
 import testSecrets from "./fixtures/server-secrets.json" with { type: "json" };
 import { nowSeconds } from "./helpers.js";
@@ -50,6 +51,7 @@ export async function putClientRecord(record: Partial<ClientRecord> & Pick<Clien
     disabled: false,
     created_at: now,
     updated_at: now,
+    replay_guard_shards: DEFAULT_REPLAY_GUARD_SHARDS,
     ...record,
   };
   await env.CLIENTS.put(clientKey(record.client_id), JSON.stringify(full));

@@ -55,7 +55,7 @@ export interface ClientRecord {
   /** Workload identities that may authenticate as this client (SPEC §9). */
   federated_credentials?: FederatedCredential[];
   /** SPEC §10: how many replay-guard objects this client's jtis are spread over (set at creation). */
-  replay_guard_shards?: number;
+  replay_guard_shards: number;
   /** SPEC §10: the location hint its replay-guard objects are created with. */
   replay_guard_location?: ReplayGuardLocation;
   /** Replay-guard topologies this client left, still recorded in until each one's `until`. */

@@ -4,8 +4,8 @@
  * requests that read-modify-write one `client:<id>` record could silently lose a change; here every
  * change is a versioned compare-and-set against the object's own copy, applied one at a time.
  *
- * - `read()` answers the object's copy (read-your-writes for operators), or, for a client that has
- *   never been written through the object, the KV record at version 0.
+ * - `read()` answers the object's copy (read-your-writes for operators); a record never written is
+ *   absent at version 0 (every record is written through its object, never straight into KV).
  * - `commit(expected, next)` applies `next` only if the version is still `expected`: it writes KV
  *   first (the fast global read path of the token endpoint), then its own copy with version + 1.
  *   A KV failure leaves both unchanged. A deletion keeps a tombstone, so a stale KV read can never
@@ -51,7 +51,6 @@ const recordName = (kind: RecordKind, id: string) => (kind === "client" ? id : `
 
 /** The KV side of one record kind. */
 interface RecordTable<T> {
-  getFresh(id: string): Promise<T | null>;
   put(id: string, record: T): Promise<void>;
   delete(id: string): Promise<void>;
   owns(id: string, record: T): boolean;
@@ -85,10 +84,7 @@ export class ClientWriter extends DurableObject<Env> {
 
   /** The current record of `kind` named `id`, and its version. */
   async readRecord<K extends RecordKind>(kind: K, id: string): Promise<Versioned<WrittenRecords[K]>> {
-    const row = this.#row<WrittenRecords[K]>(recordName(kind, id));
-    if (row) return row;
-    // Never written through this object (created before it existed): KV is the record.
-    return { version: 0, record: await this.#table(kind).getFresh(id) };
+    return this.#row<WrittenRecords[K]>(recordName(kind, id)) ?? { version: 0, record: null };
   }
 
   /** `commit` for a record of any kind. */
@@ -102,7 +98,7 @@ export class ClientWriter extends DurableObject<Env> {
     const name = recordName(kind, id);
     const row = this.#row<WrittenRecords[K]>(name);
     const version = row?.version ?? 0;
-    if (version !== expectedVersion) return { ok: false, current: row ?? (await this.readRecord(kind, id)) };
+    if (version !== expectedVersion) return { ok: false, current: row ?? { version: 0, record: null } };
     const table = this.#table(kind);
     if (next !== null && !table.owns(id, next)) throw new Error(`record does not belong to this ${kind}`);
     if (next === null) await table.delete(id);
@@ -165,8 +161,8 @@ function kvTables(kv: KVNamespace): { readonly [K in RecordKind]: RecordTable<Wr
   const clients = new ClientRegistry(kv);
   const issuers = new TrustedIssuerRegistry(kv);
   return {
-    client: { getFresh: (id) => clients.getFresh(id), put: (_id, r) => clients.put(r), delete: (id) => clients.delete(id), owns: (id, r) => r.client_id === id },
-    trusted_issuer: { getFresh: (id) => issuers.getFresh(id), put: (_id, r) => issuers.put(r), delete: (id) => issuers.delete(id), owns: (id, r) => r.issuer === id },
+    client: { put: (_id, r) => clients.put(r), delete: (id) => clients.delete(id), owns: (id, r) => r.client_id === id },
+    trusted_issuer: { put: (_id, r) => issuers.put(r), delete: (id) => issuers.delete(id), owns: (id, r) => r.issuer === id },
   };
 }
 

@@ -113,7 +113,7 @@ export class ClientRegistry {
 
   async #read(clientId: string): Promise<ClientRecord | null> {
     const key = clientKey(clientId);
-    // A key KV cannot hold names no client: unknown, not an outage (a 256-character non-ASCII
+    // A key too long for KV names no client: unknown, not an outage (a 256-character non-ASCII
     // client_id used to be a 503; found by test/fuzz/token-form.test.ts).
     if (!fitsKv(key)) return null;
     const text = await unavailableOnFailure("get", () => this.#kv.get(key, "text"));

@@ -51,18 +51,17 @@ const UNAVAILABLE = "replay_guard_unavailable";
 
 /**
  * A JtiRegistry over the `REPLAY_GUARD` namespace.
- * @param legacyShards size of the legacy global pool still recorded in (setting
- *   REPLAY_GUARD_LEGACY_SHARDS), or null once it is off.
  * @param timeoutMs how long to wait for each object before failing closed (setting REPLAY_GUARD_TIMEOUT_MS).
  */
-export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, legacyShards: number | null, timeoutMs: number): JtiRegistry {
+export function replayGuardRegistry(namespace: DurableObjectNamespace<ReplayGuard>, timeoutMs: number): JtiRegistry {
   return {
     async consumeOnce(scope, subject, jti, expiresAt) {
       // Length-prefixed so ("a", "bc") and ("ab", "c") never collide; the same key in every object.
       const key = `${subject.length}:${subject}${jti}`;
-      // SPEC §10: one after another, oldest topology first, so an older version of the code, which
-      // records in the old object only, and this one serialize on it; a replay in any is a replay.
-      for (const object of replayObjects(scope, key, legacyShards)) {
+      // SPEC §10: one after another, oldest topology first, so an isolate that still holds the old
+      // record, which records in the old object only, and this one serialize on it; a replay in
+      // any is a replay.
+      for (const object of replayObjects(scope, key)) {
         const firstUse = await callObject({ namespace, ...object, timeoutMs, unavailable: UNAVAILABLE }, (stub) => stub.consume(key, expiresAt));
         if (!firstUse) return false;
       }

@@ -7,19 +7,16 @@
  * Topology changes never let one jti be used twice: while an older topology may still be in use
  * or hold a live jti, a first use is recorded under every topology in force, oldest first, so an
  * old and a new version of the code meet, and serialize, on the old object (replay-guard.ts
- * calls the objects in the order given here). Older topologies are:
- * - the legacy global pool of releases before per-client objects
- *   (`replay-guard-<fnv1a(key) % REPLAY_GUARD_LEGACY_SHARDS>`), until the operator turns it off;
- * - a client's previous shard counts and locations (`replay_guard_previous`, each until the time
- *   registration computed: oauth/replay-topology-change.ts).
+ * calls the objects in the order given here). Older topologies are a client's previous shard
+ * counts and locations (`replay_guard_previous`, each until the time registration computed:
+ * oauth/replay-topology-change.ts), also those of a deleted client with the same client_id.
  *
  * Replay scopes: a client's assertion jtis, and the jtis of the DPoP proofs that accompany that
  * client's token requests (keyed by the proof key's thumbprint inside the client's objects), use
  * the client's scope. Federated assertions (SPEC §9) are single use per issuer across every client
  * that trusts it: their scope is the issuer's, objects named from the issuer
  * (`rg-iss:<length>:<issuer>:<shards>:<shard>`), created near that issuer's workloads' first
- * traffic. Their topology is fixed (ISSUER_REPLAY_GUARD_SHARDS, no location hint) and no release
- * before them recorded federated jtis, so the legacy pool is not consulted for them.
+ * traffic. Their topology is fixed (ISSUER_REPLAY_GUARD_SHARDS, no location hint).
  */
 import { fnv1a } from "./shards.js";
 import type { PreviousReplayTopology, ReplayGuardLocation, ReplayTopology } from "../core/client-record.js";
@@ -33,12 +30,6 @@ export const MAX_REPLAY_GUARD_SHARDS = 256;
  * shards for one busy client").
  */
 export const DEFAULT_REPLAY_GUARD_SHARDS = 64;
-
-/**
- * Shard count of records created before per-client topology (no `replay_guard_shards`). Object
- * names hold the state: changing this value would move those clients' jtis. Never change it.
- */
-export const UNSET_RECORD_REPLAY_GUARD_SHARDS = 64;
 
 /** Where the single-use jtis of one scope go: the topologies in force, oldest first. */
 export type ReplayScope =
@@ -65,14 +56,14 @@ export interface ReplayObject {
 /** The replay-guard fields of a client record (stores/clients.ts). */
 export interface TopologyFields {
   readonly client_id: string;
-  readonly replay_guard_shards?: number;
+  readonly replay_guard_shards: number;
   readonly replay_guard_location?: ReplayGuardLocation;
   readonly replay_guard_previous?: readonly PreviousReplayTopology[];
 }
 
-/** A client's current topology (records from before per-client topology get the fixed fallback). */
+/** A client's current topology. */
 export function currentTopology(client: TopologyFields): ReplayTopology {
-  const shards = client.replay_guard_shards ?? UNSET_RECORD_REPLAY_GUARD_SHARDS;
+  const shards = client.replay_guard_shards;
   return client.replay_guard_location === undefined ? { shards } : { shards, location: client.replay_guard_location };
 }
 
@@ -83,14 +74,12 @@ export function clientReplayScope(client: TopologyFields, now: number): ReplaySc
 }
 
 /**
- * The objects that record `key` of `scope`, in the order they must be called: the legacy pool
- * (when `legacyShards` is not null), then each topology oldest first; an object named twice is
- * called once.
+ * The objects that record `key` of `scope`, in the order they must be called: each topology oldest
+ * first; an object named twice is called once.
  */
-export function replayObjects(scope: ReplayScope, key: string, legacyShards: number | null): ReplayObject[] {
+export function replayObjects(scope: ReplayScope, key: string): ReplayObject[] {
   const hash = fnv1a(key);
-  const legacy = legacyShards !== null && scope.kind === "client";
-  const objects: ReplayObject[] = legacy ? [{ name: `replay-guard-${hash % legacyShards}` }] : [];
+  const objects: ReplayObject[] = [];
   for (const topology of scope.topologies) {
     const shard = hash % topology.shards;
     const name = scope.kind === "client" ? clientObjectName(scope.clientId, topology, shard) : issuerObjectName(scope.issuer, topology, shard);

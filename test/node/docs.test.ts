@@ -6,8 +6,8 @@
  *   ```sh docs-test fails      a documented refusal: must exit non-zero
  *   ```sh docs-test restart    restart the local server first (the text tells the reader to)
  *
- * Per file: a fresh clone (test/node/support/scratch-repo.ts), `npm start` in it on a port of
- * 8810-8819 (`127.0.0.1:8787` and `localhost:8787` in a block are rewritten to that port), one
+ * Per file: a fresh clone (test/node/support/scratch-repo.ts), `npm start` in it on a port of the
+ * suite's block (support/ports.ts; the ports the docs name, 8787 and the examples', are rewritten), one
  * shell session whose variables and functions carry over from block to block, and at the end a
  * check that no file was left where `git add .` would take it. `curl` fails on an HTTP error
  * status here (`--fail-with-body`), so a documented request that gets an error fails the block.
@@ -17,10 +17,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PORTS, rewritePorts, type DocsSlot } from "./support/ports.js";
 import { scratchRepo, type DevServer, type ScratchRepo } from "./support/scratch-repo.js";
 
-const PORTS = [8811, 8812];
-const DOCUMENTED_PORT = 8787;
 
 export interface DocBlock {
   file: string;
@@ -54,7 +53,8 @@ const documents = ["README.md", ...readdirSync("docs").filter((f) => f.endsWith(
   .map((file) => ({ file, blocks: runnableBlocks(file, readFileSync(file, "utf8")) }))
   .filter((d) => d.blocks.length > 0);
 
-describe.each(documents.map((d, index) => ({ ...d, port: PORTS[index % PORTS.length]! })))("$file", ({ blocks, port }) => {
+describe.each(documents.map((d, index) => ({ ...d, slot: PORTS.docsPerFile[index % PORTS.docsPerFile.length]! as DocsSlot })))("$file", ({ blocks, slot }) => {
+  const port = slot[0]!;
   let repo: ScratchRepo;
   let server: DevServer | undefined;
   let shell: string;
@@ -82,7 +82,7 @@ describe.each(documents.map((d, index) => ({ ...d, port: PORTS[index % PORTS.len
         await server?.stop();
         server = await repo.startDevServer(port);
       }
-      const { status, output } = runInSession(shell, repo.dir, block.code.replaceAll(`127.0.0.1:${DOCUMENTED_PORT}`, `127.0.0.1:${port}`).replaceAll(`localhost:${DOCUMENTED_PORT}`, `localhost:${port}`));
+      const { status, output } = runInSession(shell, repo.dir, rewritePorts(block.code, slot));
       const where = `${block.file}:${block.line} exited ${status}\n${output}\n--- server output ---\n${server?.output().slice(-3000)}`;
       if (block.fails) expect(status, where).not.toBe(0);
       else expect(status, where).toBe(0);

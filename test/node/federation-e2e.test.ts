@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT, decodeJwt } from "jose";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startLocalWorker, type LocalWorker } from "./support/local-worker.js";
+import { PORTS } from "./support/ports.js";
 
 const run = promisify(execFile);
-const ISSUER_PORT = 8851;
-const ISSUER = `http://127.0.0.1:${ISSUER_PORT}`;
+const ISSUER = `http://127.0.0.1:${PORTS.federationIssuer}`;
 const ADMIN_TOKEN = "e2e-federation-admin-token-0123456789abcdef";
 const SUB = "repo:acme/api:ref:refs/heads/main";
 
@@ -33,8 +33,8 @@ beforeAll(async () => {
     const body = req.url === "/.well-known/openid-configuration" ? { issuer: ISSUER, jwks_uri: `${ISSUER}/jwks` } : req.url === "/jwks" ? { keys: [jwk] } : undefined;
     res.writeHead(body ? 200 : 404, { "Content-Type": "application/json" }).end(JSON.stringify(body ?? {}));
   });
-  await new Promise<void>((resolve) => issuerServer.listen(ISSUER_PORT, "127.0.0.1", resolve));
-  worker = await startLocalWorker({ port: 8850, vars: { ADMIN_TOKEN } });
+  await new Promise<void>((resolve) => issuerServer.listen(PORTS.federationIssuer, "127.0.0.1", resolve));
+  worker = await startLocalWorker({ port: PORTS.federationWorker, vars: { ADMIN_TOKEN } });
 });
 afterAll(async () => {
   await worker?.stop();

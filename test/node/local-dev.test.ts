@@ -8,9 +8,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PORTS } from "./support/ports.js";
 import { scratchRepo, type DevServer, type ScratchRepo } from "./support/scratch-repo.js";
 
-const PORT = 8813;
+const PORT = PORTS.localDev;
 let repo: ScratchRepo;
 let server: DevServer | undefined;
 

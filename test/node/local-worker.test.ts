@@ -1,10 +1,11 @@
 // The Node-side harness itself: the Worker started as `wrangler dev` answers as in local dev.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startLocalWorker, type LocalWorker } from "./support/local-worker.js";
+import { PORTS } from "./support/ports.js";
 
 let worker: LocalWorker;
 beforeAll(async () => {
-  worker = await startLocalWorker({ port: 8779 });
+  worker = await startLocalWorker({ port: PORTS.localWorker });
 });
 afterAll(() => worker?.stop());
 

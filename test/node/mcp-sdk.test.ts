@@ -12,9 +12,8 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWK 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker, type LocalWorker } from "./support/local-worker.js";
 import { startMcpServer, type RunningMcpServer } from "./support/mcp-server.js";
+import { PORTS } from "./support/ports.js";
 
-const WORKER_PORT = 8800;
-const MCP_PORT = 8801;
 const ADMIN_TOKEN = "mcp-e2e-admin-token-0123456789abcdef";
 
 let worker: LocalWorker;
@@ -22,8 +21,8 @@ let mcp: RunningMcpServer;
 const toolCalls: string[] = [];
 
 beforeAll(async () => {
-  worker = await startLocalWorker({ port: WORKER_PORT, vars: { ADMIN_TOKEN } });
-  mcp = await startMcpServer({ port: MCP_PORT, issuer: worker.url, onToolCall: (clientId) => toolCalls.push(clientId) });
+  worker = await startLocalWorker({ port: PORTS.mcpWorker, vars: { ADMIN_TOKEN } });
+  mcp = await startMcpServer({ port: PORTS.mcpServer, issuer: worker.url, onToolCall: (clientId) => toolCalls.push(clientId) });
 });
 afterAll(async () => {
   await mcp?.close();
@@ -65,7 +64,7 @@ describe("MCP TypeScript SDK 1.32.2 against edge-token-service", () => {
     expect(res.status).toBe(401);
     const challenge = res.headers.get("WWW-Authenticate")!;
     const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)![1]!;
-    expect(metadataUrl).toBe(`http://127.0.0.1:${MCP_PORT}/.well-known/oauth-protected-resource/mcp`);
+    expect(metadataUrl).toBe(`http://127.0.0.1:${PORTS.mcpServer}/.well-known/oauth-protected-resource/mcp`);
     expect(await (await fetch(metadataUrl)).json()).toMatchObject({ resource: mcp.url, authorization_servers: [worker.url] });
   });
 

@@ -40,21 +40,21 @@ describe("replayTopologyChange", () => {
 });
 
 describe("replayObjects", () => {
-  it("legacy pool first, then each topology oldest first, each object once", () => {
+  it("each topology oldest first, each object once", () => {
     // A → B → A within the transition: the current topology is also a previous one.
     const record = { client_id: "ab", replay_guard_shards: 1, replay_guard_previous: [{ shards: 1, until: NOW + 9 }, { shards: 2, location: "me" as const, until: NOW + 9 }] };
-    const objects = replayObjects(clientReplayScope(record, NOW), "2:abjti", 64);
-    expect(objects.map((o) => o.name)).toEqual([expect.stringMatching(/^replay-guard-\d+$/), "rg:2:ab:1:-:0", expect.stringMatching(/^rg:2:ab:2:me:[01]$/)]);
-    expect(objects.map((o) => o.locationHint)).toEqual([undefined, undefined, "me"]);
+    const objects = replayObjects(clientReplayScope(record, NOW), "2:abjti");
+    expect(objects.map((o) => o.name)).toEqual(["rg:2:ab:1:-:0", expect.stringMatching(/^rg:2:ab:2:me:[01]$/)]);
+    expect(objects.map((o) => o.locationHint)).toEqual([undefined, "me"]);
   });
   it("names stay unambiguous whatever the client_id holds", () => {
-    const a = replayObjects(clientReplayScope({ client_id: "a:1", replay_guard_shards: 1 }, NOW), "k", null);
-    const b = replayObjects(clientReplayScope({ client_id: "a", replay_guard_shards: 1 }, NOW), "k", null);
+    const a = replayObjects(clientReplayScope({ client_id: "a:1", replay_guard_shards: 1 }, NOW), "k");
+    const b = replayObjects(clientReplayScope({ client_id: "a", replay_guard_shards: 1 }, NOW), "k");
     expect(a[0]!.name).not.toBe(b[0]!.name);
     expect(a[0]!.name.startsWith("rg:3:a:1:")).toBe(true);
   });
   it("a previous topology whose time is over is no longer asked", () => {
     const record = { client_id: "c", replay_guard_shards: 2, replay_guard_previous: [{ shards: 1, until: NOW }] };
-    expect(replayObjects(clientReplayScope(record, NOW), "k", null).map((o) => o.name)).toEqual([expect.stringMatching(/^rg:1:c:2:-:[01]$/)]);
+    expect(replayObjects(clientReplayScope(record, NOW), "k").map((o) => o.name)).toEqual([expect.stringMatching(/^rg:1:c:2:-:[01]$/)]);
   });
 });

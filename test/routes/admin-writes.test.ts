@@ -111,16 +111,6 @@ describe("admin API: no lost writes", () => {
     const again = await admin("POST", "/admin/clients", { client_id: clientId, token_endpoint_auth_method: "client_secret_post" });
     expect(again.status).toBe(201);
   });
-
-  it("adopts a record that exists only in KV (written before the writer existed)", async () => {
-    const clientId = uniqueId("legacy");
-    const now = Math.floor(Date.now() / 1000);
-    const legacy = { client_id: clientId, token_endpoint_auth_method: "client_secret_basic", scope: "read", grant_types: ["client_credentials"], resources: [], dpop_bound_access_tokens: false, disabled: false, created_at: now, updated_at: now };
-    await env.CLIENTS.put(clientKey(clientId), JSON.stringify(legacy));
-    const res = await admin("PATCH", `/admin/clients/${clientId}`, { scope: "read write" });
-    expect(res.status).toBe(200);
-    expect(await res.json<any>()).toMatchObject({ client_id: clientId, scope: "read write", created_at: now });
-  });
 });
 
 describe("admin API: audit fields and audit log", () => {

@@ -107,7 +107,7 @@ describe("invalid settings answer 503 naming the setting, never 500", () => {
     ["ISSUER", "not a url"],
     ["ISSUER", "https://issuer.test/"],
     ["DEFAULT_AUDIENCE", "https://aud.example/#frag"],
-    ["REPLAY_GUARD_SHARDS", "0"],
+    ["REPLAY_GUARD_TIMEOUT_MS", "0"],
   ];
   for (const [setting, value] of cases) {
     it(`${setting}=${JSON.stringify(value)}`, async () => {

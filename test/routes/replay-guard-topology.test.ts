@@ -1,8 +1,7 @@
 /**
  * SPEC §10: a client's replay-guard objects are its own (named from its client_id, spread over its
  * shard count, created with its location hint), and no change of topology lets one assertion be
- * used twice: the legacy global pool of the previous release, a new shard count or location for a
- * client, two versions side by side. Real Durable Objects throughout; the namespace wrapper only
+ * used twice: a new shard count or location for a client, two versions side by side. Real Durable Objects throughout; the namespace wrapper only
  * records which objects are asked for (and can make one of them fail).
  */
 import { env, runInDurableObject } from "cloudflare:test";
@@ -40,16 +39,6 @@ function recordingNamespace(failing?: RegExp): { namespace: DurableObjectNamespa
   return { namespace: namespace as unknown as DurableObjectNamespace, requests };
 }
 
-/**
- * What the release before per-client objects does with an assertion (client_id, jti): record it
- * in one object of a global pool of 64, `replay-guard-<fnv1a(key) % 64>`. Written out here on
- * purpose: it is the stored layout of code already deployed, which this release must honour.
- */
-function previousReleaseConsume(clientId: string, jti: string, exp: number): Promise<boolean> {
-  const key = `${clientId.length}:${clientId}${jti}`;
-  return env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName(`replay-guard-${fnv1a(key) % 64}`)).consume(key, exp + 15);
-}
-
 /** A KV namespace over the test's own that keeps the first answer for each key: an isolate holding a record from before a change. */
 function staleKv(): KVNamespace {
   const seen = new Map<string, Promise<unknown>>();
@@ -77,14 +66,12 @@ function bound(target: KVNamespace, prop: string | symbol): unknown {
 
 const tokenForm = (assertion: string) => formInit({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion });
 const token = (assertion: string, overrides: Record<string, unknown> = {}) => callWorker(TOKEN_URL, tokenForm(assertion), overrides);
-const LEGACY_OFF = { REPLAY_GUARD_LEGACY_SHARDS: "off" };
-const jtiAssertion = (client: KeyClient, jti: string, exp = nowSeconds() + 60) => keyAssertion(client, { jti, exp });
 
 describe("a client's own objects (SPEC §10)", () => {
   it("records in the client's objects, named from its client_id and shard count, created with its location hint", async () => {
     const client = await registerKeyClient("ES256", { replay_guard_shards: 4, replay_guard_location: "oc" });
     const { namespace, requests } = recordingNamespace();
-    expect((await token(await keyAssertion(client), { ...LEGACY_OFF, REPLAY_GUARD: namespace })).status).toBe(200);
+    expect((await token(await keyAssertion(client), { REPLAY_GUARD: namespace })).status).toBe(200);
     expect(requests).toHaveLength(1);
     expect(requests[0]!.name).toMatch(new RegExp(`^rg:${client.clientId.length}:${client.clientId}:4:oc:[0-3]$`));
     expect(requests[0]!.options).toEqual({ locationHint: "oc" });
@@ -93,7 +80,7 @@ describe("a client's own objects (SPEC §10)", () => {
   it("spreads one client's jtis over its shard count, and no further", async () => {
     const client = await registerKeyClient("ES256", { replay_guard_shards: 3 });
     const { namespace, requests } = recordingNamespace();
-    for (let i = 0; i < 24; i++) expect((await token(await keyAssertion(client), { ...LEGACY_OFF, REPLAY_GUARD: namespace })).status).toBe(200);
+    for (let i = 0; i < 24; i++) expect((await token(await keyAssertion(client), { REPLAY_GUARD: namespace })).status).toBe(200);
     const shards = new Set(requests.map((r) => r.name.split(":").at(-1)));
     expect([...shards].sort()).toEqual(["0", "1", "2"]);
     expect(requests.every((r) => r.options === undefined)).toBe(true);
@@ -106,7 +93,7 @@ describe("a client's own objects (SPEC §10)", () => {
     expect(info.replay_guard_location).toBeUndefined();
   });
 
-  it("a DPoP proof's jti is recorded in the objects of the client it accompanies, after the legacy pool", async () => {
+  it("a DPoP proof's jti is recorded in the objects of the client it accompanies", async () => {
     const client = await registerKeyClient("ES256", { replay_guard_shards: 2 });
     const key = await dpopKey();
     const { namespace, requests } = recordingNamespace();
@@ -115,47 +102,14 @@ describe("a client's own objects (SPEC §10)", () => {
     expect(res.status).toBe(200);
     const own = new RegExp(`^rg:${client.clientId.length}:${client.clientId}:2:-:[01]$`);
     expect(requests.filter((r) => own.test(r.name))).toHaveLength(2); // the assertion's and the proof's
-    expect(requests.filter((r) => /^replay-guard-\d+$/.test(r.name))).toHaveLength(2);
-  });
-});
-
-describe("from the legacy global pool to per-client objects, two versions side by side", () => {
-  it("records in the legacy pool first, then in the client's object", async () => {
-    const client = await registerKeyClient();
-    const { namespace, requests } = recordingNamespace();
-    expect((await token(await keyAssertion(client), { REPLAY_GUARD: namespace })).status).toBe(200);
-    expect(requests.map((r) => r.name.split(":")[0])).toEqual([expect.stringMatching(/^replay-guard-\d+$/), "rg"]);
+    expect(requests).toHaveLength(2);
   });
 
-  it("a jti used by the previous release is refused here, and one used here is refused by the previous release", async () => {
+  it("a fault in the client's object fails closed: 503, no token", async () => {
     const client = await registerKeyClient();
-    const exp = nowSeconds() + 60;
-    const [before, after] = [crypto.randomUUID(), crypto.randomUUID()];
-    expect(await previousReleaseConsume(client.clientId, before, exp)).toBe(true);
-    expect((await token(await jtiAssertion(client, before, exp))).status).toBe(401);
-    expect((await token(await jtiAssertion(client, after, exp))).status).toBe(200);
-    expect(await previousReleaseConsume(client.clientId, after, exp)).toBe(false);
-  });
-
-  it("25 copies of one assertion split between the previous release and this one: exactly one token", async () => {
-    const client = await registerKeyClient();
-    const exp = nowSeconds() + 60;
-    const jti = crypto.randomUUID();
-    const assertion = await jtiAssertion(client, jti, exp);
-    const outcomes = await Promise.all(
-      Array.from({ length: 25 }, (_, i) => (i % 2 === 0 ? previousReleaseConsume(client.clientId, jti, exp) : token(assertion).then((r) => r.status === 200))),
-    );
-    expect(outcomes.filter(Boolean)).toHaveLength(1);
-  });
-
-  it.each([
-    ["the legacy object", /^replay-guard-/, 1],
-    ["the client's object", /^rg:/, 2],
-  ])("a fault in %s fails closed: 503, no token", async (_, failing, objectsAsked) => {
-    const client = await registerKeyClient();
-    const { namespace, requests } = recordingNamespace(failing);
+    const { namespace, requests } = recordingNamespace(/^rg:/);
     await expectUnavailable(await token(await keyAssertion(client), { REPLAY_GUARD: namespace }));
-    expect(requests).toHaveLength(objectsAsked);
+    expect(requests).toHaveLength(1);
   });
 });
 
@@ -163,7 +117,7 @@ describe("a new shard count or location for a client", () => {
   /** An isolate that still holds `client`'s current record (warmed by one token), and then the PATCH. */
   async function changeWithStaleIsolate(client: KeyClient, patch: Record<string, unknown>): Promise<KVNamespace> {
     const stale = staleKv();
-    expect((await token(await keyAssertion(client), { ...LEGACY_OFF, CLIENTS: stale })).status).toBe(200);
+    expect((await token(await keyAssertion(client), { CLIENTS: stale })).status).toBe(200);
     const res = await admin("PATCH", `/admin/clients/${client.clientId}`, patch);
     expect(res.status).toBe(200);
     return stale;
@@ -188,18 +142,18 @@ describe("a new shard count or location for a client", () => {
     const stale = await changeWithStaleIsolate(client, { replay_guard_shards: 16 });
     const fresh = freshKv();
     const [first, second] = [await keyAssertion(client), await keyAssertion(client)];
-    expect((await token(first, { ...LEGACY_OFF, CLIENTS: stale })).status).toBe(200);
-    expect((await token(first, { ...LEGACY_OFF, CLIENTS: fresh })).status).toBe(401);
-    expect((await token(second, { ...LEGACY_OFF, CLIENTS: fresh })).status).toBe(200);
-    expect((await token(second, { ...LEGACY_OFF, CLIENTS: stale })).status).toBe(401);
+    expect((await token(first, { CLIENTS: stale })).status).toBe(200);
+    expect((await token(first, { CLIENTS: fresh })).status).toBe(401);
+    expect((await token(second, { CLIENTS: fresh })).status).toBe(200);
+    expect((await token(second, { CLIENTS: stale })).status).toBe(401);
   });
 
   it("the same across a change of location alone", async () => {
     const client = await registerKeyClient("ES256", { replay_guard_shards: 2, replay_guard_location: "enam" });
     const stale = await changeWithStaleIsolate(client, { replay_guard_location: "apac" });
     const assertion = await keyAssertion(client);
-    expect((await token(assertion, { ...LEGACY_OFF, CLIENTS: stale })).status).toBe(200);
-    expect((await token(assertion, { ...LEGACY_OFF, CLIENTS: freshKv() })).status).toBe(401);
+    expect((await token(assertion, { CLIENTS: stale })).status).toBe(200);
+    expect((await token(assertion, { CLIENTS: freshKv() })).status).toBe(401);
   });
 
   it("25 copies split between an isolate with the old record and one with the new: exactly one token", async () => {
@@ -207,7 +161,7 @@ describe("a new shard count or location for a client", () => {
     const stale = await changeWithStaleIsolate(client, { replay_guard_shards: 8 });
     const fresh = freshKv();
     const assertion = await keyAssertion(client);
-    const statuses = await Promise.all(Array.from({ length: 25 }, (_, i) => token(assertion, { ...LEGACY_OFF, CLIENTS: i % 2 ? stale : fresh }).then((r) => r.status)));
+    const statuses = await Promise.all(Array.from({ length: 25 }, (_, i) => token(assertion, { CLIENTS: i % 2 ? stale : fresh }).then((r) => r.status)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s !== 200).every((s) => s === 401)).toBe(true);
   });
@@ -216,7 +170,7 @@ describe("a new shard count or location for a client", () => {
     const client = await registerKeyClient("ES256", { replay_guard_shards: 2 });
     await admin("PATCH", `/admin/clients/${client.clientId}`, { replay_guard_shards: 3 });
     const { namespace, requests } = recordingNamespace(/:2:-:\d$/);
-    await expectUnavailable(await token(await keyAssertion(client), { ...LEGACY_OFF, CLIENTS: freshKv(), REPLAY_GUARD: namespace }));
+    await expectUnavailable(await token(await keyAssertion(client), { CLIENTS: freshKv(), REPLAY_GUARD: namespace }));
     expect(requests).toHaveLength(1);
   });
 });

@@ -58,10 +58,9 @@ describe("single use", () => {
     const exp = nowSeconds() + 90;
     expect(await guardRowsFor(jti)).toEqual([]);
     expect((await tokenWithAssertion(await keyAssertion(client, { jti, exp }))).status).toBe(200);
-    // One row in the legacy pool (REPLAY_GUARD_LEGACY_SHARDS is on in the test config) and one in
-    // the client's own object (SPEC §10), both until exp + skew.
+    // One row, in the client's own object (SPEC §10), until exp + skew.
     const rows = await guardRowsFor(jti);
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(1);
     for (const row of rows) {
       expect(row.key).toContain(client.clientId);
       expect(row.expires_at).toBe(exp + 15);

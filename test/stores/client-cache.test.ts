@@ -18,6 +18,7 @@ const record = (scope: string): ClientRecord => ({
   disabled: false,
   created_at: 1,
   updated_at: 1,
+  replay_guard_shards: 1,
 });
 
 /** A KV namespace holding one record whose reads are counted and released by hand. */

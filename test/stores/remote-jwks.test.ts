@@ -23,6 +23,7 @@ function remoteClient(uri = `https://keys${++counter}.example/jwks.json`): Clien
     dpop_bound_access_tokens: false,
     disabled: false,
     created_at: 0,
+    replay_guard_shards: 1,
     updated_at: 0,
   };
 }

@@ -2,13 +2,14 @@
  * Runs the Worker as a user does, for tests that must run in Node (a real client library or
  * server on Node, the documented commands): `wrangler dev`, fully local, quiet and offline
  * (TOOLCHAIN.md), on a loopback port, with its own state directory, so each caller gets a fresh
- * KV namespace and fresh Durable Objects.
+ * KV namespace and fresh Durable Objects, and without the developer's .dev.vars.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { healthy, startServerProcess } from "./server-process.js";
+import { workerTestConfig } from "./worker-test-config.js";
 
 export interface LocalWorker {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
@@ -37,7 +38,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   return startServerProcess({
     args: [
-      wranglerBin, "dev", "--local", "--ip", "127.0.0.1", "--port", String(options.port),
+      // wrangler.toml through the suite's copy, so the developer's .dev.vars is not read.
+      wranglerBin, "dev", "--config", workerTestConfig(process.cwd()), "--local", "--ip", "127.0.0.1", "--port", String(options.port),
       "--inspector-port", "0", "--show-interactive-dev-session=false", "--persist-to", state,
       ...vars, ...(options.args ?? []),
     ],

@@ -10,6 +10,7 @@ const ISSUER = "https://issuer.test";
 const client = (overrides: Partial<ClientRecord> = {}): ClientRecord => ({
   client_id: "c",
   token_endpoint_auth_method: "private_key_jwt",
+  replay_guard_shards: 1,
   scope: "read write admin:metrics",
   grant_types: ["client_credentials"],
   resources: ["https://api.example/v1", "urn:example:ledger"],

@@ -39,6 +39,7 @@ function keyClient(fields: Partial<ClientRecord> = {}): ClientRecord {
   return {
     client_id: "c1",
     token_endpoint_auth_method: "private_key_jwt",
+    replay_guard_shards: 1,
     token_endpoint_auth_signing_alg: "ES256",
     jwks: { keys: [ecKey("a")] },
     scope: "read",
