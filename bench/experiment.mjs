@@ -14,6 +14,10 @@
  *   floor         bench/variants/floor.ts: workerd HTTP + the JOSE pair + one Durable Object call
  *   floor-jose    the floor without the Durable Object call; floor-http: workerd's HTTP alone
  *   shards=N      the bench client registered with replay_guard_shards N
+ *   keys=auto     SIGNING_KEY_ROTATION=auto without SIGNING_KEYS: tokens signed by the key ring
+ *                 (keys=manual, the default: SIGNING_KEYS)
+ *
+ *   node bench/experiment.mjs tree tree+keys=auto --rounds=5     # the token path with automatic keys
  * Prints a Markdown table with per-round ratios to the first setup; raw results go to bench/.out/.
  */
 import { execFileSync } from "node:child_process";
@@ -50,6 +54,8 @@ function parseSetup(name, secrets) {
       setup.vars.BENCH_FLOOR = { floor: "jose+do", "floor-jose": "jose", "floor-http": "http" }[flag];
       setup.vars.BENCH_CLIENT_JWK = JSON.stringify(secrets.clientPublicJwk);
     } else if (flag === "shards") setup.clientFields.replay_guard_shards = Number(value);
+    else if (flag === "keys" && value === "auto") Object.assign(setup.vars, { SIGNING_KEY_ROTATION: "auto", SIGNING_KEYS: undefined });
+    else if (flag === "keys" && value === "manual") setup.vars.SIGNING_KEY_ROTATION = "manual";
     else throw new Error(`unknown setup part "${part}" (see the header of bench/experiment.mjs)`);
   }
   return setup;
