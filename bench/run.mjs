@@ -7,13 +7,15 @@
  * 2. Crypto floor: jose ES256 verify + sign per token, in Node, on core 0.
  * 3. In interleaved rounds, each server started afresh per round, the load generator on core 1,
  *    the server pinned to core 0, its CPU from /proc/<pid>/stat:
- *    - this service: the bundle under Miniflare started from Node (options from wrangler.toml,
- *      direct socket, KV and Durable Objects on /dev/shm, test-style secrets generated here);
+ *    - this service: the bundle under Miniflare started from Node with wrangler.toml's
+ *      [env.production] as shipped (nothing overridden; the report prints it), direct socket, KV
+ *      and Durable Objects on /dev/shm, the three secrets generated here;
  *    - the design floor (bench/variants/floor.ts): workerd HTTP + the JOSE pair + one Durable
  *      Object call, no Hono and no OAuth rules;
  *    - node-oidc-provider with its in-memory adapter, and with a Redis adapter against a private
  *      redis-server (the one on PATH; without one that row is skipped with a note).
- * 4. Prints a Markdown table (and writes it to bench/results/latest.md; raw JSON to bench/.out/).
+ * 4. Prints a Markdown table, the configuration measured and the targets of issue 17 (and writes
+ *    it to bench/results/latest.md; raw JSON to bench/.out/).
  *
  * Options: --rounds=N (3) --duration=S (8) --warmup=S (3) --connections=N (32) --only=ours|peers
  *   --quick (one round of 3 s, for checking the harness). BENCH_PORTS=8820-8849 keeps every
@@ -36,6 +38,7 @@ import {
   ROOT,
   runLoad,
   SERVER_CPU,
+  shippedConfiguration,
   startOurs,
   STORAGE_ROOT,
   systemInfo,
@@ -80,6 +83,7 @@ const results = {
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
   date: new Date().toISOString(),
   system: systemInfo(),
+  configuration: shippedConfiguration(),
   settings: { rounds: ROUNDS, durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, pinning, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU },
   rows: [],
 };
@@ -92,6 +96,8 @@ try {
 
 async function main() {
   log(`load average at start: ${results.system.loadAverage.join(" ")} (${results.system.cpuCount} CPUs)`);
+  const { env, vars } = results.configuration;
+  log(`this service runs wrangler.toml [env.${env}] as shipped: ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   const outDir = mkdtempSync(join(tmpdir(), "ets-bench-bundle-"));
   cleanups.push(() => rmSync(outDir, { recursive: true, force: true }));
   log("building the bundle (wrangler deploy --dry-run) …");
@@ -177,7 +183,7 @@ async function measureOurs(secrets, bundle, kind = "ours") {
     label,
     setup: floor
       ? "bench/variants/floor.ts under the same Miniflare setup: POST /oauth2/token verifies the assertion and signs the token with jose and calls ReplayGuard.consume once; no Hono, no OAuth rules"
-      : `Miniflare ${results.system.miniflare} from Node (options from wrangler.toml), workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects in ${STORAGE_ROOT}${STORAGE_ROOT === "/dev/shm" ? " (tmpfs)" : " (**not tmpfs**: /dev/shm missing)"}, generated ISSUER/SIGNING_KEYS (ES256)/CLIENT_SECRET_KEY/ADMIN_TOKEN, client registered through the admin API (default replay-guard topology), requests with Host ${HOST}`,
+      : `Miniflare ${results.system.miniflare} from Node with wrangler.toml [env.${results.configuration.env}] as shipped (above), workerd ${results.system.workerd}, unsafeDirectSockets, KV + Durable Objects in ${STORAGE_ROOT}${STORAGE_ROOT === "/dev/shm" ? " (tmpfs)" : " (**not tmpfs**: /dev/shm missing)"}, client registered through the admin API (default replay-guard topology), requests with Host ${HOST}`,
     run,
     coldStart: server.coldStart,
     // Server CPU = the workerd process(es); Miniflare's Node host is listed apart (idle: no proxy in the path).

@@ -7,6 +7,7 @@ import { isLoopbackHostname } from "./core/addresses.js";
 import * as z from "./zod.js";
 import type { AudienceMode } from "./core/client-record.js";
 import { RING_CACHE_MAX_SECONDS, type KeyRingSchedule } from "./core/key-ring.js";
+import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, DEFAULT_ASSERTION_MAX_LIFETIME_SECONDS, DEFAULT_CLOCK_SKEW_SECONDS } from "./core/protocol.js";
 
 /** Default of REPLAY_GUARD_TIMEOUT_MS: the wait for the replay guard before failing closed. */
 const REPLAY_GUARD_TIMEOUT_MS = 3_000;
@@ -39,11 +40,11 @@ export type DpopNonceMode = "off" | "required";
 export interface Settings {
   /** Issuer identifier; `undefined` only when unset (allowed for loopback requests in local dev). */
   issuer: string | undefined;
-  /** Access token lifetime when the client sets none. Default 3600. */
+  /** Access token lifetime when the client sets none. Default DEFAULT_ACCESS_TOKEN_TTL_SECONDS. */
   accessTokenTtlSeconds: number;
-  /** Longest accepted client assertion lifetime (SPEC §3 rule 8). Default 300. */
+  /** Longest accepted client assertion lifetime (SPEC §3 rule 8). Default DEFAULT_ASSERTION_MAX_LIFETIME_SECONDS. */
   assertionMaxLifetimeSeconds: number;
-  /** Tolerated clock difference for exp/nbf/iat. Default 15. */
+  /** Tolerated clock difference for exp/nbf/iat. Default DEFAULT_CLOCK_SKEW_SECONDS. */
   clockSkewSeconds: number;
   /** Server-wide audience mode for client assertions (SPEC §3 rule 7). Default `compat`. */
   audienceMode: AudienceMode;
@@ -125,9 +126,9 @@ const issuerOrigin = z.pipe(
 
 const SettingsSchema = z.object({
   ISSUER: issuerOrigin,
-  ACCESS_TOKEN_TTL: wholeNumber("ACCESS_TOKEN_TTL", 3600, 86_400),
-  ASSERTION_MAX_LIFETIME: wholeNumber("ASSERTION_MAX_LIFETIME", 300, 3600),
-  CLOCK_SKEW: wholeNumber("CLOCK_SKEW", 15, 300),
+  ACCESS_TOKEN_TTL: wholeNumber("ACCESS_TOKEN_TTL", DEFAULT_ACCESS_TOKEN_TTL_SECONDS, 86_400),
+  ASSERTION_MAX_LIFETIME: wholeNumber("ASSERTION_MAX_LIFETIME", DEFAULT_ASSERTION_MAX_LIFETIME_SECONDS, 3600),
+  CLOCK_SKEW: wholeNumber("CLOCK_SKEW", DEFAULT_CLOCK_SKEW_SECONDS, 300),
   AUDIENCE_MODE: z._default(z.optional(z.enum(["compat", "strict"])), "compat"),
   DEFAULT_AUDIENCE: absoluteUrl("DEFAULT_AUDIENCE"),
   SAMPLE_JWT_ROUTE: z.optional(z.enum(["on", "off", "admin"])),

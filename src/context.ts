@@ -12,7 +12,7 @@ import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkt
 import type { ClientAuthDependencies, ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./core/key-sources.js";
 import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
-import { clientWriterStore, type ClientWrites } from "./stores/client-writer.js";
+import { registryWrites, type ClientWrites, type RecordWrites } from "./stores/registry-writer.js";
 import { ClientRegistry, type ClientLookup } from "./stores/clients.js";
 import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
 import { revocationList, type RevokedTokens } from "./stores/revocation-list.js";
@@ -25,7 +25,6 @@ import { keyRingStore, type RingRotation } from "./stores/key-ring.js";
 import { loadKeyRingSeal } from "./stores/key-ring-seal.js";
 import { ringSigningKeys } from "./stores/ring-signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
-import { recordWriterStore, type RecordWrites } from "./stores/client-writer.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
 import { issuerKeySource } from "./stores/issuer-keys.js";
 import type { IssuerKeySource } from "./core/key-sources.js";
@@ -175,7 +174,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     secret: async (name) => requireSecret(env, name),
     clients,
     // The writer updates the cache of the registry readers use (this one), after each commit.
-    clientWriter: clientWriterStore(env.CLIENT_WRITER, clients),
+    clientWriter: registryWrites(env.REGISTRY_WRITER, "client", clients),
     sampleRouteDefault: "off",
     sampleDemoClientId: undefined,
     loopbackUrlsAllowed: false,
@@ -201,7 +200,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
     trustedIssuers,
     // The writer updates the cache of the registry readers use (this one), after each commit.
-    trustedIssuerWriter: recordWriterStore(env.CLIENT_WRITER, "trusted_issuer", trustedIssuers),
+    trustedIssuerWriter: registryWrites(env.REGISTRY_WRITER, "trusted_issuer", trustedIssuers),
     // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
     issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
     keyRing: ring?.admin ?? null,

@@ -6,7 +6,7 @@ import { app } from "./app.js";
 import { ConfigError, loadSettings } from "./config.js";
 import { tickKeyRing } from "./stores/key-ring.js";
 
-export { ClientWriter } from "./stores/client-writer.js";
+export { RegistryWriter } from "./stores/registry-writer.js";
 export { DevSecrets } from "./stores/dev-secrets.js";
 export { ReplayGuard } from "./stores/replay-guard.js";
 export { RevocationList } from "./stores/revocation-list.js";

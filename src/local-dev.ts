@@ -24,7 +24,7 @@
 import { isLoopbackHostname } from "./core/addresses.js";
 import type { SampleRouteMode } from "./config.js";
 import { memoizeAsync } from "./memo.js";
-import type { ClientWrites } from "./stores/client-writer.js";
+import type { ClientWrites } from "./stores/registry-writer.js";
 import type { ClientLookup } from "./stores/clients.js";
 import type { ClientRecord } from "./core/client-record.js";
 import { devMaterialFrom, type DevMaterial } from "./stores/dev-secrets.js";

@@ -18,9 +18,32 @@ import { freePort, pin, runNodeJson, spawnNodeReady, stopChild } from "./proc.mj
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const LIB = join(ROOT, "bench", "lib");
-export const ISSUER = "https://auth.bench.test";
-/** Requests carry this Host (not a loopback name), so the Worker takes its production path, not local dev. */
-export const HOST = "auth.bench.test";
+/** The deployment the bench runs: wrangler.toml's `[env.production]`, as shipped. */
+export const BENCH_ENV = "production";
+
+/**
+ * The Miniflare options of `wranglerToml`'s BENCH_ENV, exactly as shipped: its vars and bindings,
+ * and no `.dev.vars` (a deployment has none; the path given instead does not exist).
+ */
+export function shippedWorkerOptions(wranglerToml = join(ROOT, "wrangler.toml")) {
+  return unstable_getMiniflareWorkerOptions(wranglerToml, BENCH_ENV, { envFiles: [join(ROOT, "bench", "no.dev.vars")] }).workerOptions;
+}
+
+const SHIPPED = shippedWorkerOptions();
+/** The shipped ISSUER; the bench client's assertions name it as `aud`. */
+export const ISSUER = SHIPPED.bindings.ISSUER;
+/** Requests carry the issuer's host (not a loopback name), so the Worker takes its production path. */
+export const HOST = new URL(ISSUER).host;
+
+/** The configuration the bench runs, as the report prints it (vars are not secret; secrets are generated per run). */
+export function shippedConfiguration() {
+  return {
+    env: BENCH_ENV,
+    vars: SHIPPED.bindings,
+    durableObjects: Object.fromEntries(Object.entries(SHIPPED.durableObjects ?? {}).map(([binding, o]) => [binding, o.className])),
+    kvNamespaces: Object.keys(SHIPPED.kvNamespaces ?? {}),
+  };
+}
 export const CLIENT_ID = "bench-client";
 export const SERVER_CPU = 0;
 export const LOAD_CPU = 1;
@@ -55,7 +78,7 @@ export function buildBundle(outDir, cwd = ROOT, entry = undefined) {
   };
 }
 
-/** Test-style secrets (ES256 SIGNING_KEYS, CLIENT_SECRET_KEY, ADMIN_TOKEN) and a client key, fresh per run. */
+/** The three secrets (ES256 SIGNING_KEYS, CLIENT_SECRET_KEY, ADMIN_TOKEN) and a client key, fresh per run. */
 export async function benchSecrets() {
   const server = await generateKeyPair("ES256", { extractable: true });
   const client = await generateKeyPair("ES256", { extractable: true });
@@ -64,7 +87,6 @@ export async function benchSecrets() {
   const { d: _d, ...clientPublicJwk } = clientPrivateJwk;
   return {
     bindings: {
-      ISSUER,
       SIGNING_KEYS: JSON.stringify({ keys: [serverJwk] }),
       CLIENT_SECRET_KEY: randomBytes(32).toString("base64url"),
       ADMIN_TOKEN: randomBytes(24).toString("base64url"),
@@ -111,13 +133,14 @@ export async function coldStart(start, origin, path, host, body) {
 }
 
 /**
- * Start this service's bundle under Miniflare (bench/lib/miniflare-host.mjs) with KV and Durable
- * Objects in a fresh /dev/shm directory: a first instance registers the client through the admin
+ * Start this service's bundle under Miniflare (bench/lib/miniflare-host.mjs) with the shipped
+ * configuration plus the generated secrets (and `extraBindings`, for bench/variants/ only), KV and
+ * Durable Objects in a fresh /dev/shm directory: a first instance registers the client through the admin
  * API, then a fresh process is timed from start to its first token and kept running.
  * @returns { origin, hostPid, workerdPids, coldStart, stop() }
  */
 export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, clientFields = {}, wranglerToml = join(ROOT, "wrangler.toml") }) {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(wranglerToml);
+  const workerOptions = shippedWorkerOptions(wranglerToml);
   const persistDir = mkdtempSync(join(STORAGE_ROOT, "ets-bench-"));
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;

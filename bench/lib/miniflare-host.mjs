@@ -14,7 +14,7 @@ import { Miniflare } from "miniflare";
 import { descendants, commOf } from "./proc.mjs";
 
 const config = JSON.parse(process.argv[2]);
-// Computed by the caller with wrangler's unstable_getMiniflareWorkerOptions("wrangler.toml") and
+// Computed by the caller (harness.mjs shippedWorkerOptions: wrangler.toml's [env.production]) and
 // passed in, so this process loads only Miniflare (its start-up is part of the cold start).
 const { workerOptions } = config;
 

@@ -14,12 +14,11 @@
  */
 import { importJWK, importPKCS8, SignJWT } from "jose";
 import { isHmacAlg } from "../core/algorithms.js";
+import { CLIENT_AUTH_JWT_TYP } from "../core/protocol.js";
 
-/** RFC 7523 §2.2 `client_assertion_type`. */
-export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-/** The explicit `typ` of RFC 7523bis client assertions: accepted in compat mode, required in strict mode. */
-export const CLIENT_AUTH_JWT_TYP = "client-authentication+jwt";
+// RFC 7523 §2.2 `client_assertion_type`, and the explicit `typ` of RFC 7523bis client assertions
+// (accepted in compat mode, required in strict mode): part of this module's API.
+export { CLIENT_AUTH_JWT_TYP, JWT_BEARER_ASSERTION_TYPE } from "../core/protocol.js";
 
 /** Default assertion lifetime: short, well under the server's ASSERTION_MAX_LIFETIME (300 s). */
 export const DEFAULT_ASSERTION_LIFETIME_SECONDS = 60;

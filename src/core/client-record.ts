@@ -24,6 +24,17 @@ export interface PreviousReplayTopology extends ReplayTopology {
   readonly until: number;
 }
 
+/**
+ * What the writer of record keeps of a deleted client (SPEC §10): its replay-guard topologies and
+ * when it was deleted (seconds), so a client created under the same client_id inherits them.
+ */
+export interface DeletedClient {
+  readonly replay_guard_shards: number;
+  readonly replay_guard_location?: ReplayGuardLocation;
+  readonly replay_guard_previous?: readonly PreviousReplayTopology[];
+  readonly deleted_at: number;
+}
+
 /** The stored client record: RFC 7591 metadata names plus this service's own fields. */
 export interface ClientRecord {
   client_id: string;

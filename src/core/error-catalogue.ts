@@ -5,6 +5,8 @@
  * text is fixed. Texts name the rule, never a secret, an assertion or a token. README
  * "Troubleshooting" has a row for each reason (test/core/error-catalogue.test.ts checks it).
  */
+import { DPOP_PROBLEM_TEXT } from "./dpop.js";
+
 /** RFC 6749 §5.2 codes, plus RFC 8707 `invalid_target`, RFC 9449 DPoP codes and 503/413 cases. */
 export type OAuthErrorCode =
   | "invalid_request"
@@ -148,38 +150,38 @@ export const CLIENT_AUTH_FAILURES = withCode("invalid_client", {
   federated_credential_other_issuer: "the credential names another issuer than the client_assertion's",
 });
 
-/** RFC 9449 §4.3 proof checks at the token endpoint: 400 `invalid_dpop_proof`. */
+/** RFC 9449 §4.3 proof checks at the token endpoint: 400 `invalid_dpop_proof` (texts shared with ./resource, core/dpop.js). */
 export const INVALID_DPOP_PROOF = withCode("invalid_dpop_proof", {
   dpop_proof_required: "this client is registered with dpop_bound_access_tokens: send a DPoP proof header",
-  dpop_multiple_headers: "more than one DPoP header was sent; send exactly one",
-  dpop_too_large: "DPoP proof is larger than 8 KiB",
-  dpop_not_jws: "DPoP proof is not a compact JWS (three base64url segments with a JSON header and a signature)",
-  dpop_typ_invalid: "DPoP proof typ header must be dpop+jwt",
-  dpop_alg_not_allowed: "DPoP proof alg must be an asymmetric signature algorithm (RS*, PS*, ES*, EdDSA, Ed25519)",
-  dpop_crit_unsupported: "DPoP proof has a crit header parameter this server does not understand",
-  dpop_jwk_missing: "DPoP proof header has no jwk (the client's public key)",
-  dpop_jwk_private: "DPoP proof jwk contains private key material",
-  dpop_jwk_alg_mismatch: "DPoP proof jwk key type does not match its alg",
-  dpop_jwk_too_weak: "DPoP proof jwk is an RSA key shorter than 2048 bits",
-  dpop_jwk_invalid: "DPoP proof jwk cannot be imported as a public key",
-  dpop_signature_invalid: "DPoP proof signature does not verify with its jwk",
-  dpop_payload_invalid: "DPoP proof payload is not a JSON object",
-  dpop_jti_missing: "DPoP proof jti is missing",
-  dpop_jti_too_long: "DPoP proof jti is longer than 256 characters",
-  dpop_htm_missing: "DPoP proof htm is missing",
-  dpop_htm_mismatch: "DPoP proof htm does not match the HTTP method of the request",
-  dpop_htu_missing: "DPoP proof htu is missing or not an absolute http(s) URL",
-  dpop_htu_mismatch: "DPoP proof htu does not match the URL of the request",
-  dpop_iat_missing: "DPoP proof iat is missing or not a number",
-  dpop_iat_too_old: "DPoP proof iat is too far in the past: create a fresh proof for each request",
-  dpop_iat_future: "DPoP proof iat is too far in the future",
-  dpop_replayed: "DPoP proof jti has already been used (proofs are single use)",
+  dpop_multiple_headers: DPOP_PROBLEM_TEXT.multiple_headers,
+  dpop_too_large: DPOP_PROBLEM_TEXT.too_large,
+  dpop_not_jws: DPOP_PROBLEM_TEXT.not_jws,
+  dpop_typ_invalid: DPOP_PROBLEM_TEXT.typ_invalid,
+  dpop_alg_not_allowed: DPOP_PROBLEM_TEXT.alg_not_allowed,
+  dpop_crit_unsupported: DPOP_PROBLEM_TEXT.crit_unsupported,
+  dpop_jwk_missing: DPOP_PROBLEM_TEXT.jwk_missing,
+  dpop_jwk_private: DPOP_PROBLEM_TEXT.jwk_private,
+  dpop_jwk_alg_mismatch: DPOP_PROBLEM_TEXT.jwk_alg_mismatch,
+  dpop_jwk_too_weak: DPOP_PROBLEM_TEXT.jwk_too_weak,
+  dpop_jwk_invalid: DPOP_PROBLEM_TEXT.jwk_invalid,
+  dpop_signature_invalid: DPOP_PROBLEM_TEXT.signature_invalid,
+  dpop_payload_invalid: DPOP_PROBLEM_TEXT.payload_invalid,
+  dpop_jti_missing: DPOP_PROBLEM_TEXT.jti_missing,
+  dpop_jti_too_long: DPOP_PROBLEM_TEXT.jti_too_long,
+  dpop_htm_missing: DPOP_PROBLEM_TEXT.htm_missing,
+  dpop_htm_mismatch: DPOP_PROBLEM_TEXT.htm_mismatch,
+  dpop_htu_missing: DPOP_PROBLEM_TEXT.htu_missing,
+  dpop_htu_mismatch: DPOP_PROBLEM_TEXT.htu_mismatch,
+  dpop_iat_missing: DPOP_PROBLEM_TEXT.iat_missing,
+  dpop_iat_too_old: DPOP_PROBLEM_TEXT.iat_too_old,
+  dpop_iat_future: DPOP_PROBLEM_TEXT.iat_future,
+  dpop_replayed: DPOP_PROBLEM_TEXT.replayed,
 });
 
 /** RFC 9449 §8: a server nonce is needed (the response carries a fresh one in `DPoP-Nonce`). */
 export const DPOP_NONCE_NEEDED = withCode("use_dpop_nonce", {
-  dpop_nonce_missing: "this server requires a DPoP nonce: retry with the nonce from the DPoP-Nonce header",
-  dpop_nonce_stale: "the DPoP nonce is invalid or expired: retry with the nonce from the DPoP-Nonce header",
+  dpop_nonce_missing: DPOP_PROBLEM_TEXT.nonce_missing,
+  dpop_nonce_stale: DPOP_PROBLEM_TEXT.nonce_stale,
 });
 
 /** Request shape, grant, scope and resource decisions at the token, introspection and revocation endpoints. */

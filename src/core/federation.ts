@@ -23,7 +23,7 @@ export interface TrustedIssuerRecord {
   spiffe_bundle_endpoint?: string;
   /** Algorithms its tokens may use (asymmetric only). */
   allowed_algs: AsymmetricAlg[];
-  /** Longest accepted token lifetime in seconds: `exp − iat`, and `exp − now`. Default 3600. */
+  /** Longest accepted token lifetime in seconds: `exp − iat`, and `exp − now`. Default DEFAULT_MAX_TOKEN_LIFETIME_SECONDS (core/protocol.js). */
   max_token_lifetime: number;
   /** A multi-tenant issuer (GitHub, GitLab.com): its credentials must pin an immutable claim. */
   shared: boolean;
@@ -51,9 +51,6 @@ export interface FederatedCredential {
   /** Kubernetes only: admit a `system:serviceaccount:<ns>:default` subject. */
   allow_default_service_account?: boolean;
 }
-
-/** RFC 7523 client assertion type for JWT-SVIDs (draft-ietf-oauth-spiffe-client-auth). */
-export const JWT_SPIFFE_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe";
 
 /** The replay-guard scope of a federated `jti`: single use per issuer, across clients (SPEC §9, §10). */
 export const federatedJtiScope = (issuer: string) => `federated:${issuer}`;

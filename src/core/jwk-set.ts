@@ -1,6 +1,8 @@
 /**
- * Which keys of a JWK Set fetched from a client's `jwks_uri` may verify its assertions (SPEC §3
- * rule 4, §6; RFC 7517 §5). Pure rules; the fetching and caching live in stores/remote-jwks.ts.
+ * The schema of a public signing JWK (registration, SPEC §6), and which keys of a JWK Set fetched
+ * from a client's `jwks_uri` or a trusted issuer may verify its assertions (SPEC §3 rule 4, §6;
+ * RFC 7517 §5). Both judge a key by core/algorithms.js (publicJwkProblem). Pure rules; the fetching
+ * and caching live in stores/remote-jwks.ts.
  *
  * - The document must be a JSON object with a `keys` array of objects, at most MAX_REMOTE_JWKS_KEYS.
  * - Any private or symmetric key material (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) rejects the
@@ -13,31 +15,47 @@
  */
 import type { JWK } from "jose";
 import * as z from "../zod.js";
-import { PRIVATE_JWK_MEMBERS, PRIVATE_KEY_JWT_ALGS, RSA_MIN_MODULUS_BITS, rsaModulusBits } from "./algorithms.js";
+import { JWK_CURVES, PRIVATE_JWK_MEMBERS, PRIVATE_KEY_JWT_ALGS, PUBLIC_JWK_TYPES, publicJwkProblem, RSA_MIN_MODULUS_BITS, type PublicJwkProblem } from "./algorithms.js";
 
 /** Most keys accepted in one remote set. */
 export const MAX_REMOTE_JWKS_KEYS = 100;
 
 const B64URL = z.string().check(z.regex(/^[A-Za-z0-9_-]+$/));
 
-const UsableJwkSchema = z
+/** What each problem of publicJwkProblem says, at registration (`jwks.keys.<i>: …`). */
+const PUBLIC_JWK_PROBLEM_TEXT: Record<PublicJwkProblem, (member: string | undefined) => string> = {
+  private_key_material: (member) => `contains private key material ("${member}"); register the public key only`,
+  kty_unsupported: () => "kty must be RSA, EC or OKP",
+  rsa_incomplete: () => "an RSA key needs n and e",
+  rsa_too_weak: () => `RSA key is shorter than ${RSA_MIN_MODULUS_BITS} bits`,
+  ec_incomplete: () => "an EC key needs crv (P-256, P-384 or P-521), x and y",
+  okp_incomplete: () => "an OKP key needs crv Ed25519 and x",
+};
+
+/** A public signing JWK: members well formed, and a usable key by publicJwkProblem. */
+export const PublicJwkSchema = z
   .looseObject({
-    kid: z.string().check(z.minLength(1), z.maxLength(256)),
-    kty: z.enum(["RSA", "EC", "OKP"]),
+    kty: z.enum(PUBLIC_JWK_TYPES),
+    kid: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
     alg: z.optional(z.enum(PRIVATE_KEY_JWT_ALGS)),
     use: z.optional(z.literal("sig")),
-    key_ops: z.optional(z.array(z.string()).check(z.refine((ops) => ops.includes("verify")))),
+    key_ops: z.optional(z.array(z.string())),
     n: z.optional(B64URL),
     e: z.optional(B64URL),
-    crv: z.optional(z.enum(["P-256", "P-384", "P-521", "Ed25519"])),
+    crv: z.optional(z.enum(JWK_CURVES)),
     x: z.optional(B64URL),
     y: z.optional(B64URL),
   })
-  .check(z.refine((jwk) => {
-    if (jwk.kty === "RSA") return jwk.n !== undefined && jwk.e !== undefined && rsaModulusBits(jwk.n) >= RSA_MIN_MODULUS_BITS;
-    if (jwk.kty === "EC") return jwk.crv !== undefined && jwk.crv !== "Ed25519" && jwk.x !== undefined && jwk.y !== undefined;
-    return jwk.crv === "Ed25519" && jwk.x !== undefined;
+  .check(z.superRefine((jwk, ctx) => {
+    const found = publicJwkProblem(jwk);
+    if (found === undefined) return;
+    ctx.addIssue({ code: "custom", message: PUBLIC_JWK_PROBLEM_TEXT[found.problem](found.member), ...(found.member !== undefined ? { path: [found.member] } : {}) });
   }));
+
+/** A fetched key that can serve here: named by `kid` (an unknown `kid` triggers a refetch), for `verify`. */
+const UsableJwkSchema = PublicJwkSchema.check(
+  z.refine((jwk) => jwk.kid !== undefined && (jwk.key_ops === undefined || jwk.key_ops.includes("verify"))),
+);
 
 export type RemoteJwksProblem = "invalid_json" | "not_a_jwk_set" | "too_many_keys" | "private_key_material" | "no_usable_keys";
 

@@ -4,6 +4,7 @@
  */
 import { CompactSign, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { SigningKeys } from "../stores/signing-keys.js";
+import { ACCESS_TOKEN_TYP } from "../core/protocol.js";
 
 export interface AccessTokenRequest {
   readonly issuer: string;
@@ -25,9 +26,6 @@ export interface MintedAccessToken {
 }
 
 const claimsEncoder = new TextEncoder();
-
-/** RFC 9068 §2.1 media type of the JWT header `typ`. */
-export const ACCESS_TOKEN_TYP = "at+jwt";
 
 /**
  * Sign an access token with the active key. Its lifetime is the one asked for, capped by the keys

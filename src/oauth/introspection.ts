@@ -9,6 +9,7 @@
  */
 import type { ClientRecord } from "../core/client-record.js";
 import type { FormParams } from "../core/form-params.js";
+import type { TokenType } from "../core/protocol.js";
 import type { AccessTokenClaims } from "./access-token.js";
 import type { ClientAuthSettings } from "./client-auth/index.js";
 import { authenticateAndReadToken, type TokenLifecycleDependencies } from "./presented-token.js";
@@ -27,7 +28,7 @@ export type IntrospectionResponse =
       iat: number;
       jti: string;
       /** RFC 9449 §7.1 scheme the token must be presented with. */
-      token_type: "Bearer" | "DPoP";
+      token_type: TokenType;
       /** RFC 9449 §6.2: the DPoP key binding. */
       cnf?: { jkt: string };
     };

@@ -1,9 +1,9 @@
 /**
  * The one JOSE helper of the OAuth rules: import a public JWK (or take an HMAC secret) and verify a
  * compact JWS against a list of candidate keys, yielding its payload as a JSON object. Client
- * assertions (client-auth/), federated assertions (federation/) and DPoP proofs (dpop.ts) all
- * verify through it; each maps the outcome to its own failure reasons, so this module throws none.
- * The signature is checked with jose, for the one `alg` the caller already vetted (RFC 8725 §3.1).
+ * assertions (client-auth/) and federated assertions (federation/) verify through it (a DPoP
+ * proof, with its embedded key, in core/dpop.js); each maps the outcome to its own failure
+ * reasons, so this module throws none. The signature is checked with jose, for the one `alg` the caller already vetted (RFC 8725 §3.1).
  */
 import { base64url, compactVerify, importJWK, type CryptoKey, type JWK } from "jose";
 import { memoizeAsync } from "../memo.js";

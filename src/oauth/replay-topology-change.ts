@@ -3,12 +3,13 @@
  * or location), the topology it leaves stays in force for as long as an isolate may still record
  * under it alone, plus as long as a jti recorded then can be presented again. Until then every first
  * use is recorded under both (stores/replay-topology.ts), so no assertion is used twice across
- * the change. A pure function of the current record, the next one and `now`.
+ * the change. Deleting a client and creating one with the same client_id is such a change too.
+ * Pure functions of the records and `now`.
  */
 import type { TopologyFields } from "../stores/replay-topology.js";
-import type { PreviousReplayTopology } from "../core/client-record.js";
+import type { DeletedClient, PreviousReplayTopology } from "../core/client-record.js";
 import { currentTopology, sameTopology } from "../stores/replay-topology.js";
-import { DPOP_IAT_WINDOW_SECONDS } from "./dpop.js";
+import { DPOP_IAT_WINDOW_SECONDS } from "../core/dpop.js";
 
 /**
  * How long after a change an isolate may still hold the old record: KV's "about 60 s" to reach
@@ -51,4 +52,17 @@ export function replayTopologyChange(current: TopologyFields, next: TopologyFiel
   if (sameTopology(from, currentTopology(next))) return { ok: true, previous: live.length > 0 ? live : undefined };
   if (live.length >= MAX_TOPOLOGIES_IN_TRANSITION) return { ok: false, busyUntil: Math.min(...live.map((p) => p.until)) };
   return { ok: true, previous: [...live, { ...from, until: now + transitionSeconds }] };
+}
+
+/**
+ * The `replay_guard_previous` of a client created where `deleted` was: the deleted client's
+ * topologies still in force at `now`, its last one until `deleted_at` + transitionSeconds (an
+ * isolate may still hold the deleted record until then, and a jti it recorded stays live), minus
+ * the new record's own topology.
+ */
+export function inheritedTopologies(deleted: DeletedClient, next: TopologyFields, now: number, transitionSeconds: number): PreviousReplayTopology[] | undefined {
+  const left = [...(deleted.replay_guard_previous ?? []), { ...currentTopology(deleted), until: deleted.deleted_at + transitionSeconds }];
+  const own = currentTopology(next);
+  const live = left.filter((p) => p.until > now && !sameTopology(p, own));
+  return live.length > 0 ? live : undefined;
 }

@@ -6,7 +6,7 @@ import { SignJWT } from "jose";
 import type { AudienceMode } from "../core/client-record.js";
 import type { ClientRecord } from "../core/client-record.js";
 import { isHmacAlg, type AssertionAlg } from "../core/algorithms.js";
-import { CLIENT_AUTH_JWT_TYP } from "./client-auth/assertion.js";
+import { CLIENT_AUTH_JWT_TYP } from "../core/protocol.js";
 
 /** Lifetime of the sample assertion (SPEC §7: now + 2 min). */
 export const SAMPLE_ASSERTION_LIFETIME_SECONDS = 120;

@@ -6,6 +6,7 @@
 import type { DpopNonceMode } from "../config.js";
 import type { FormParams } from "../core/form-params.js";
 import { OAuthError } from "../core/errors.js";
+import { CLIENT_CREDENTIALS_GRANT, type TokenType } from "../core/protocol.js";
 import { clientReplayScope } from "../stores/replay-topology.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
 import { mintAccessToken } from "./access-token.js";
@@ -33,7 +34,7 @@ const NO_DPOP: DpopHttpRequest = { proof: null, method: "POST", url: "" };
 /** RFC 6749 §5.1 successful response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: "Bearer" | "DPoP";
+  token_type: TokenType;
   expires_in: number;
   scope?: string;
 }
@@ -51,7 +52,7 @@ export async function handleTokenRequest(
 ): Promise<TokenResponse> {
   const grantType = form.get("grant_type");
   if (grantType === undefined) throw new OAuthError("grant_type_missing");
-  if (grantType !== "client_credentials") {
+  if (grantType !== CLIENT_CREDENTIALS_GRANT) {
     throw new OAuthError("grant_type_unsupported");
   }
 
@@ -73,7 +74,7 @@ export async function handleTokenRequest(
   } else {
     const [assertionUse, proofUse] = await Promise.allSettled([
       authenticated.commit(),
-      consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry, settings.clockSkewSeconds),
+      consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry),
     ]);
     if (assertionUse.status === "rejected") throw assertionUse.reason;
     if (proofUse.status === "rejected") throw proofUse.reason;

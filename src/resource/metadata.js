@@ -3,7 +3,7 @@
  * RFC 9728 protected resource metadata: the document that names this service as the resource's
  * authorization server (what an MCP client reads first), and where to serve it.
  */
-import { DPOP_ALGS } from "./dpop.js";
+import { PRIVATE_KEY_JWT_ALGS } from "../core/algorithms.js";
 
 /**
  * @typedef {object} ProtectedResourceOptions
@@ -33,7 +33,7 @@ export function protectedResourceMetadata(options) {
     ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),
     ...(options.resourceDocumentation !== undefined ? { resource_documentation: options.resourceDocumentation } : {}),
     // The DPoP algorithms this verifier checks.
-    dpop_signing_alg_values_supported: [...DPOP_ALGS],
+    dpop_signing_alg_values_supported: [...PRIVATE_KEY_JWT_ALGS],
     ...(options.dpopBoundAccessTokensRequired === true ? { dpop_bound_access_tokens_required: true } : {}),
   };
 }

@@ -5,6 +5,7 @@
  * happens when the endpoint cannot be reached is the caller's explicit choice.
  */
 import { fetchJson } from "./discovery.js";
+import { JWT_BEARER_ASSERTION_TYPE } from "../core/protocol.js";
 import { Rejection } from "./errors.js";
 
 /** Default time an introspection answer is reused. */
@@ -90,7 +91,7 @@ async function introspect(token, endpoint, options, fetch) {
     headers.Authorization = `Basic ${btoa(`${encode(options.clientId)}:${encode(options.clientSecret)}`)}`;
   } else if (options.clientAssertion !== undefined) {
     form.set("client_id", options.clientId);
-    form.set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    form.set("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
     form.set("client_assertion", await options.clientAssertion());
   }
   const answer = await fetchJson(fetch, endpoint, { method: "POST", headers, body: form.toString(), redirect: "manual" }, "the issuer's introspection endpoint");

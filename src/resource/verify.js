@@ -7,17 +7,14 @@
  * §7.1 proof, `ath`, `cnf.jkt`) → revocation (optional) → scopes → the proof's jti, consumed last.
  */
 import { errors, jwtVerify } from "jose";
+import { ACCESS_TOKEN_TYP, DEFAULT_CLOCK_SKEW_SECONDS } from "../core/protocol.js";
 import { issuerKeys, issuerMetadata, parseIssuer } from "./discovery.js";
-import { checkDpopProof, consumeDpopProof, DEFAULT_DPOP_IAT_WINDOW_SECONDS, DPOP_ALGS, memoryReplayStore } from "./dpop.js";
+import { isAsymmetricAlg, PRIVATE_KEY_JWT_ALGS } from "../core/algorithms.js";
+import { DPOP_IAT_WINDOW_SECONDS } from "../core/dpop.js";
+import { checkDpopProof, consumeDpopProof, memoryReplayStore } from "./dpop.js";
 import { AccessTokenError, Rejection } from "./errors.js";
 import { checkNotRevoked, checkRevocationOptions } from "./revocation.js";
 
-/** RFC 9068 §4 `typ`. */
-export const ACCESS_TOKEN_TYP = "at+jwt";
-/** Default tolerated clock difference, seconds. */
-export const DEFAULT_CLOCK_SKEW_SECONDS = 15;
-/** RFC 9068 §4: never `none`, never a MAC with a key the resource would have to share. */
-const ASYMMETRIC_ALGS = new Set(DPOP_ALGS);
 const MAX_TOKEN_BYTES = 16 * 1024;
 
 /**
@@ -81,7 +78,7 @@ export async function verifyAccessToken(input, options) {
       ...(options.realm !== undefined ? { realm: options.realm } : {}),
       ...(err.code === "insufficient_scope" && options.scopes !== undefined ? { scopes: options.scopes } : {}),
       ...(options.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
-      dpopAlgs: DPOP_ALGS,
+      dpopAlgs: PRIVATE_KEY_JWT_ALGS,
       ...(err.dpopNonce !== undefined ? { dpopNonce: err.dpopNonce } : {}),
     });
   }
@@ -139,7 +136,7 @@ async function verifyPresented({ scheme, token }, input, audiences, options) {
       jkt,
       now,
       clockSkewSeconds: skew,
-      iatWindowSeconds: options.dpop?.iatWindowSeconds ?? DEFAULT_DPOP_IAT_WINDOW_SECONDS,
+      iatWindowSeconds: options.dpop?.iatWindowSeconds ?? DPOP_IAT_WINDOW_SECONDS,
       nonces: options.dpop?.nonces,
     });
   } else if (scheme === "DPoP") {
@@ -192,7 +189,8 @@ function header(request, name) {
  * @returns {string[]}
  */
 function allowedAlgorithms(fromMetadata) {
-  const listed = Array.isArray(fromMetadata) ? fromMetadata.filter((alg) => ASYMMETRIC_ALGS.has(alg)) : [];
+  // RFC 9068 §4: never `none`, never a MAC with a key the resource would have to share.
+  const listed = Array.isArray(fromMetadata) ? fromMetadata.filter(isAsymmetricAlg) : [];
   // RFC 9068 §4: RS256 is the default an issuer that lists nothing is assumed to use.
   return listed.length > 0 ? listed : ["RS256"];
 }

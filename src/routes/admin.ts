@@ -35,7 +35,7 @@ adminRoutes.post("/admin/clients", async (c) => {
   const { stores, secrets, clock } = c.get("server");
   const { input, secret } = await parseNewClient(await readJson(c), registrationChecks(c.get("server")), secrets.secretBox);
   const now = clock();
-  const change = await applyClientChange(stores.clientWriter, input.client_id, (current) => createdClient(current, input, now));
+  const change = await applyClientChange(stores.clientWriter, input.client_id, (current, deleted) => createdClient(current, input, now, c.get("server").settings, deleted));
   audit("client_created", input.client_id, change);
   return c.json(clientInformation(change.after!, secret), 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(input.client_id)}` });
 });

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../http/app-types.js";
 import { OAuthError } from "../core/errors.js";
 import { CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from "../core/algorithms.js";
+import { CLIENT_CREDENTIALS_GRANT } from "../core/protocol.js";
 import { INTROSPECTION_PATH } from "./introspect.js";
 import { REVOCATION_PATH } from "./revoke.js";
 import { TOKEN_PATH } from "./token.js";
@@ -36,7 +37,7 @@ discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
       authorization_endpoint: `${issuer}${AUTHORIZATION_PATH}`,
       token_endpoint: `${issuer}${TOKEN_PATH}`,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
-      grant_types_supported: ["client_credentials"],
+      grant_types_supported: [CLIENT_CREDENTIALS_GRANT],
       // RFC 8414 §2: required; empty because the authorization endpoint supports no response type.
       response_types_supported: [],
       token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,

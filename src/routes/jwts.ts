@@ -13,7 +13,8 @@ import { presentsAdminToken, requireAdminToken } from "../http/admin-auth.js";
 import { OAuthError } from "../core/errors.js";
 import { clientSecretMatches, triedBasicAuth } from "../oauth/client-auth/index.js";
 import { clientAuthFailed } from "../oauth/client-auth/failures.js";
-import { JWT_BEARER_ASSERTION_TYPE, parseBasicCredentials } from "../oauth/client-auth/presented.js";
+import { parseBasicCredentials } from "../oauth/client-auth/presented.js";
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE } from "../core/protocol.js";
 import { buildSampleAssertion } from "../oauth/sample-assertion.js";
 import type { SecretSource } from "../context.js";
 import type { ClientRecord } from "../core/client-record.js";
@@ -68,7 +69,7 @@ jwtsRoutes.get(
     });
     const curl = [
       `curl -s -X POST ${shellQuote(tokenEndpointUrl)}`,
-      `--data-urlencode ${shellQuote("grant_type=client_credentials")}`,
+      `--data-urlencode ${shellQuote(`grant_type=${CLIENT_CREDENTIALS_GRANT}`)}`,
       `--data-urlencode ${shellQuote(`client_id=${client.client_id}`)}`,
       `--data-urlencode ${shellQuote(`client_assertion_type=${JWT_BEARER_ASSERTION_TYPE}`)}`,
       sample.client_assertion ? `--data-urlencode ${shellQuote(`client_assertion=${sample.client_assertion}`)}` : `--data-urlencode "client_assertion=$CLIENT_ASSERTION"`,

@@ -62,7 +62,7 @@ export interface TopologyFields {
 }
 
 /** A client's current topology. */
-export function currentTopology(client: TopologyFields): ReplayTopology {
+export function currentTopology(client: Pick<TopologyFields, "replay_guard_shards" | "replay_guard_location">): ReplayTopology {
   const shards = client.replay_guard_shards;
   return client.replay_guard_location === undefined ? { shards } : { shards, location: client.replay_guard_location };
 }

@@ -7,7 +7,7 @@
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { ConfigError } from "../config.js";
-import { isAsymmetricAlg, PRIVATE_JWK_MEMBERS, RSA_MIN_MODULUS_BITS, rsaModulusBits, type AsymmetricAlg } from "../core/algorithms.js";
+import { isAsymmetricAlg, PRIVATE_JWK_MEMBERS, publicJwkProblem, RSA_MIN_MODULUS_BITS, type AsymmetricAlg } from "../core/algorithms.js";
 import { memoizeAsync } from "../memo.js";
 
 export interface SigningKeys {
@@ -59,7 +59,7 @@ async function importSigningKeys(secretValue: string): Promise<SigningKeys> {
     if (!isAsymmetricAlg(jwk.alg)) throw fail(`${where} ("${jwk.kid}") needs an asymmetric "alg" such as ES256`);
     if (typeof jwk.d !== "string") throw fail(`${where} ("${jwk.kid}") is not a private key`);
     if (verificationKeys.has(jwk.kid)) throw fail(`kid "${jwk.kid}" appears twice`);
-    if (jwk.kty === "RSA" && rsaModulusBits(jwk.n ?? "") < RSA_MIN_MODULUS_BITS) {
+    if (publicJwkProblem(toPublicJwk(jwk))?.problem === "rsa_too_weak") {
       throw fail(`${where} ("${jwk.kid}") is an RSA key under ${RSA_MIN_MODULUS_BITS} bits`);
     }
     const publicJwk = toPublicJwk(jwk);

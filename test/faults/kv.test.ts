@@ -76,10 +76,10 @@ describe("faults: KV get throws on the token endpoint", () => {
 });
 
 describe("faults: KV and the client writer fail under the admin API and /jwts", () => {
-  // Admin changes go through the ClientWriter Durable Object (the writer of record), which writes
+  // Admin changes go through the RegistryWriter Durable Object (the writer of record), which writes
   // KV from inside the object: the fault a Worker sees is the writer being unreachable.
   const unreachableWriter = () => ({
-    idFromName: (name: string) => env.CLIENT_WRITER.idFromName(name),
+    idFromName: (name: string) => env.REGISTRY_WRITER.idFromName(name),
     get: () => ({
       read: () => Promise.reject(new Error("writer unreachable (injected fault)")),
       commit: () => Promise.reject(new Error("writer unreachable (injected fault)")),
@@ -88,17 +88,17 @@ describe("faults: KV and the client writer fail under the admin API and /jwts", 
 
   it("create: the writer cannot be reached → 503, not 500, and no client appears", async () => {
     const clientId = `faulty-create-${crypto.randomUUID().slice(0, 8)}`;
-    await expectUnavailable(await adminCall({ CLIENT_WRITER: unreachableWriter() }, "POST", "/admin/clients", { client_id: clientId, token_endpoint_auth_method: "client_secret_post" }));
+    await expectUnavailable(await adminCall({ REGISTRY_WRITER: unreachableWriter() }, "POST", "/admin/clients", { client_id: clientId, token_endpoint_auth_method: "client_secret_post" }));
     expect((await adminCall({}, "GET", `/admin/clients/${clientId}`)).status).toBe(404);
   });
 
   it("read, update, rotate and delete: 503, not 404 and not 500, and nothing changed", async () => {
     const { clientId } = await registerSecretClient("client_secret_basic");
     const writer = unreachableWriter();
-    await expectUnavailable(await adminCall({ CLIENT_WRITER: writer }, "GET", `/admin/clients/${clientId}`));
-    await expectUnavailable(await adminCall({ CLIENT_WRITER: writer }, "PATCH", `/admin/clients/${clientId}`, { disabled: true }));
-    await expectUnavailable(await adminCall({ CLIENT_WRITER: writer }, "POST", `/admin/clients/${clientId}/secret`));
-    await expectUnavailable(await adminCall({ CLIENT_WRITER: writer }, "DELETE", `/admin/clients/${clientId}`));
+    await expectUnavailable(await adminCall({ REGISTRY_WRITER: writer }, "GET", `/admin/clients/${clientId}`));
+    await expectUnavailable(await adminCall({ REGISTRY_WRITER: writer }, "PATCH", `/admin/clients/${clientId}`, { disabled: true }));
+    await expectUnavailable(await adminCall({ REGISTRY_WRITER: writer }, "POST", `/admin/clients/${clientId}/secret`));
+    await expectUnavailable(await adminCall({ REGISTRY_WRITER: writer }, "DELETE", `/admin/clients/${clientId}`));
     const res = await adminCall({}, "GET", `/admin/clients/${clientId}`);
     expect(res.status).toBe(200);
     expect((await res.json<{ disabled: boolean }>()).disabled).toBe(false);

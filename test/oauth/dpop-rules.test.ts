@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadDpopNonces, NONCE_WINDOW_SECONDS } from "../../src/oauth/dpop-nonce.js";
-import { normalizeHtu } from "../../src/oauth/dpop.js";
+import { DPOP_NONCE_WINDOW_SECONDS as NONCE_WINDOW_SECONDS, normalizeHtu } from "../../src/core/dpop.js";
+import { loadDpopNonces } from "../../src/oauth/dpop-nonce.js";
 
 describe("normalizeHtu (RFC 9449 §4.3 item 9, RFC 3986 §6.2.2-6.2.3)", () => {
   const same: [string, string][] = [

@@ -114,7 +114,7 @@ describe("verifyAccessToken: the request's credentials and the challenge", () =>
     );
     expect(err.wwwAuthenticate).toBe(
       'Bearer realm="orders", resource_metadata="https://api.example/.well-known/oauth-protected-resource/orders", ' +
-        'DPoP realm="orders", resource_metadata="https://api.example/.well-known/oauth-protected-resource/orders", algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519"',
+        'DPoP realm="orders", resource_metadata="https://api.example/.well-known/oauth-protected-resource/orders", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519"',
     );
     const res = err.toResponse();
     expect(res.status).toBe(401);

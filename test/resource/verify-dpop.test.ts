@@ -77,16 +77,16 @@ describe("verifyAccessToken: DPoP-bound tokens", () => {
   it("iat must be within the window (60 s plus skew) either way", async () => {
     const { token, key } = await boundToken();
     const now = nowSeconds();
-    await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, { iat: now - 120 })), options()), 401, "invalid_dpop_proof", /iat is too old/);
+    await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, { iat: now - 120 })), options()), 401, "invalid_dpop_proof", /iat is too far in the past/);
     await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, { iat: now + 120 })), options()), 401, "invalid_dpop_proof", /too far in the future/);
     await expect(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, { iat: now - 50 })), options())).resolves.toBeTruthy();
-    await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, { iat: now - 50 })), options({ dpop: { iatWindowSeconds: 10 } })), 401, "invalid_dpop_proof", /iat is too old/);
+    await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, { iat: now - 50 })), options({ dpop: { iatWindowSeconds: 10 } })), 401, "invalid_dpop_proof", /iat is too far in the past/);
   });
 
   it("typ, alg and the embedded public key are checked, and one DPoP header only", async () => {
     const { token, key } = await boundToken();
     await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, {}, { typ: "JWT" })), options()), 401, "invalid_dpop_proof", /typ header must be dpop\+jwt/);
-    await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, {}, { jwk: undefined })), options()), 401, "invalid_dpop_proof", /public jwk/);
+    await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, {}, { jwk: undefined })), options()), 401, "invalid_dpop_proof", /has no jwk/);
     const proof = await resourceProof(key, token);
     await expectRejected(verifyAccessToken(await dpopRequest(token, `${proof}, ${proof}`), options()), 401, "invalid_dpop_proof", /more than one/);
     const [h, p] = proof.split(".");
@@ -118,7 +118,7 @@ describe("verifyAccessToken: DPoP-bound tokens", () => {
     const nonces = createDpopNonces({ secret: "0123456789abcdef0123456789abcdef" });
     const err = await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token)), options({ dpop: { nonces } })), 401, "use_dpop_nonce");
     const nonce = err.headers["DPoP-Nonce"]!;
-    expect(nonce).toMatch(/^\d+\.[A-Za-z0-9_-]{43}$/);
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{48}$/);
     expect(err.wwwAuthenticate).toMatch(/DPoP error="use_dpop_nonce"/);
     expect(err.toResponse().headers.get("DPoP-Nonce")).toBe(nonce);
     await expect(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, { nonce })), options({ dpop: { nonces } }))).resolves.toBeTruthy();

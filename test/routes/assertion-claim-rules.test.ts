@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_AUTH_JWT_TYP } from "../../src/client/assertion.js";
-import { MAX_JTI_LENGTH } from "../../src/oauth/client-auth/assertion.js";
+import { MAX_JTI_LENGTH } from "../../src/core/protocol.js";
 import {
   callWorker,
   expectOAuthError,

@@ -175,6 +175,51 @@ describe("a new shard count or location for a client", () => {
   });
 });
 
+describe("deleting a client and creating one with the same client_id (SPEC §10)", () => {
+  /** Delete `client`, then create it again with the same client_id and key, `fields` added. */
+  async function recreate(client: KeyClient, fields: Record<string, unknown>): Promise<any> {
+    expect((await admin("DELETE", `/admin/clients/${client.clientId}`)).status).toBe(204);
+    const res = await admin("POST", "/admin/clients", {
+      client_id: client.clientId,
+      token_endpoint_auth_method: "private_key_jwt",
+      jwks: { keys: [client.publicJwk] },
+      scope: "read write",
+      ...fields,
+    });
+    expect(res.status).toBe(201);
+    return res.json<any>();
+  }
+
+  it("the new record inherits the deleted one's topology as a previous one", async () => {
+    const client = await registerKeyClient("ES256", { replay_guard_shards: 4, replay_guard_location: "oc" });
+    const before = nowSeconds();
+    const info = await recreate(client, { replay_guard_shards: 16 });
+    expect(info.replay_guard_shards).toBe(16);
+    expect(info.replay_guard_previous).toHaveLength(1);
+    expect(info.replay_guard_previous[0]).toMatchObject({ shards: 4, location: "oc" });
+    expect(info.replay_guard_previous[0].until).toBeGreaterThanOrEqual(before + 450);
+    expect(info.replay_guard_previous[0].until).toBeLessThanOrEqual(nowSeconds() + 450);
+  });
+
+  it("an assertion used by an isolate that still holds the deleted record is refused under the new one, and vice versa", async () => {
+    const client = await registerKeyClient("ES256", { replay_guard_shards: 4 });
+    const stale = staleKv();
+    expect((await token(await keyAssertion(client), { CLIENTS: stale })).status).toBe(200);
+    await recreate(client, { replay_guard_shards: 16 });
+    const fresh = freshKv();
+    const [first, second] = [await keyAssertion(client), await keyAssertion(client)];
+    expect((await token(first, { CLIENTS: stale })).status).toBe(200);
+    expect((await token(first, { CLIENTS: fresh })).status).toBe(401);
+    expect((await token(second, { CLIENTS: fresh })).status).toBe(200);
+    expect((await token(second, { CLIENTS: stale })).status).toBe(401);
+  });
+
+  it("the same topology again inherits nothing", async () => {
+    const client = await registerKeyClient("ES256", { replay_guard_shards: 4 });
+    expect((await recreate(client, { replay_guard_shards: 4 })).replay_guard_previous).toBeUndefined();
+  });
+});
+
 describe("replay_guard_shards and replay_guard_location are validated like every other field", () => {
   const base = { token_endpoint_auth_method: "client_secret_basic" };
   it.each([

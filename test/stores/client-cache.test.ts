@@ -1,11 +1,12 @@
 /**
  * The client registry's in-isolate cache (stores/clients.ts): records are served for
- * CLIENT_CACHE_SECONDS; when one expires, one request re-reads KV while the others keep the stale
- * record (never longer than CLIENT_REFRESH_GRACE_MS), and a failed re-read is retried by the next
+ * RECORD_CACHE_SECONDS; when one expires, one request re-reads KV while the others keep the stale
+ * record (never longer than RECORD_REFRESH_GRACE_MS), and a failed re-read is retried by the next
  * request. A counting KV namespace and an injected clock; no real time passes.
  */
 import { describe, expect, it } from "vitest";
-import { CLIENT_CACHE_SECONDS, CLIENT_REFRESH_GRACE_MS, ClientRegistry } from "../../src/stores/clients.js";
+import { ClientRegistry } from "../../src/stores/clients.js";
+import { RECORD_CACHE_SECONDS, RECORD_REFRESH_GRACE_MS } from "../../src/stores/kv-records.js";
 import { type ClientRecord } from "../../src/core/client-record.js";
 
 const record = (scope: string): ClientRecord => ({
@@ -59,7 +60,7 @@ async function primed() {
 describe("client cache", () => {
   it("serves a record from the cache until it expires", async () => {
     const { store, registry, advance } = await primed();
-    advance(CLIENT_CACHE_SECONDS * 1000 - 1);
+    advance(RECORD_CACHE_SECONDS * 1000 - 1);
     expect((await registry.get("c1"))?.scope).toBe("v1");
     expect(store.reads()).toBe(1);
   });
@@ -67,7 +68,7 @@ describe("client cache", () => {
   it("after expiry, one request re-reads KV; the others meanwhile get the stale record at once", async () => {
     const { store, registry, advance } = await primed();
     store.store(record("v2"));
-    advance(CLIENT_CACHE_SECONDS * 1000);
+    advance(RECORD_CACHE_SECONDS * 1000);
     const refreshing = registry.get("c1");
     const others = await Promise.all(Array.from({ length: 10 }, () => registry.get("c1")));
     expect(others.map((r) => r?.scope)).toEqual(Array(10).fill("v1"));
@@ -78,11 +79,11 @@ describe("client cache", () => {
     expect(store.reads()).toBe(2);
   });
 
-  it("a re-read that never answers holds the others for CLIENT_REFRESH_GRACE_MS at most", async () => {
+  it("a re-read that never answers holds the others for RECORD_REFRESH_GRACE_MS at most", async () => {
     const { store, registry, advance } = await primed();
-    advance(CLIENT_CACHE_SECONDS * 1000);
+    advance(RECORD_CACHE_SECONDS * 1000);
     void registry.get("c1"); // never released: a cancelled request
-    advance(CLIENT_REFRESH_GRACE_MS - 1);
+    advance(RECORD_REFRESH_GRACE_MS - 1);
     expect((await registry.get("c1"))?.scope).toBe("v1");
     expect(store.reads()).toBe(2);
     advance(1);
@@ -94,7 +95,7 @@ describe("client cache", () => {
 
   it("a failed re-read is a 503 for that request, and the next request tries again", async () => {
     const { store, registry, advance } = await primed();
-    advance(CLIENT_CACHE_SECONDS * 1000);
+    advance(RECORD_CACHE_SECONDS * 1000);
     store.failReads(true);
     const failing = expect(registry.get("c1")).rejects.toMatchObject({ status: 503, error: "temporarily_unavailable" });
     await store.release();

@@ -6,7 +6,8 @@
  * the token endpoint from the server's RFC 8414 metadata, not from --url: a Worker reached on
  * another origin than its ISSUER (its workers.dev URL) still gets assertions it accepts.
  */
-import { createClientAssertion, JWT_BEARER_ASSERTION_TYPE } from "../../client/assertion.js";
+import { createClientAssertion } from "../../client/assertion.js";
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE } from "../../core/protocol.js";
 import { CliError, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
 import { isLoopbackUrl, readJson, readSecret, requireSafeTransport, send } from "../context.js";
 import { readPrivateKeyFile, writePrivateKeyFile } from "../keys.js";
@@ -38,7 +39,7 @@ async function assertion(ctx) {
 async function token(ctx) {
   const clientId = requiredFlag(ctx.args, "client-id");
   const key = await signingKey(ctx, clientId);
-  const form = new URLSearchParams({ grant_type: "client_credentials" });
+  const form = new URLSearchParams({ grant_type: CLIENT_CREDENTIALS_GRANT });
   const scope = flag(ctx.args, "scope");
   if (scope !== undefined) form.set("scope", scope);
   const resources = listFlag(ctx.args, "resource");

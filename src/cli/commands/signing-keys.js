@@ -20,6 +20,7 @@
  * value (no --current, no --local, nothing on stdin) is the emergency rotation (POST
  * /admin/keys/rotate, `--remove-previous` after a compromise).
  */
+import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from "../../core/protocol.js";
 import { CliError, flag, UsageError } from "../args.js";
 import { DEV_VARS_FILE, readDevVar, setDevVar } from "../context.js";
 import { checkAlg, generateKeyPairJwk } from "../keys.js";
@@ -76,7 +77,7 @@ async function rotate(ctx) {
   ctx.note("  2. Wait until every resource server has refetched /.well-known/jwks.json: it is served with");
   ctx.note("     max-age=300, so at least 5 minutes plus your resource servers' own JWKS cache time.");
   ctx.note(`  3. npm run -s cli -- keys promote --kid ${kid} ${local ? "--local" : `--current ${file} --out ${promoted}`}, then ${put(ctx, promoted)}`);
-  ctx.note(`  4. After the longest access token lifetime (ACCESS_TOKEN_TTL, default 3600 s, or a larger client`);
+  ctx.note(`  4. After the longest access token lifetime (ACCESS_TOKEN_TTL, default ${DEFAULT_ACCESS_TOKEN_TTL_SECONDS} s, or a larger client`);
   ctx.note(`     access_token_ttl): npm run -s cli -- keys retire --kid ${active} ${local ? "--local" : `--current ${promoted} --out ${sibling(file, "final.json")}`}, then ${put(ctx, sibling(file, "final.json"))}`);
 }
 

@@ -10,14 +10,9 @@ import type { JWSHeaderParameters } from "jose";
 import type { AudienceMode } from "../../core/client-record.js";
 import type { ClientRecord } from "../../core/client-record.js";
 import { isAsymmetricAlg, isHmacAlg, sameAlgorithm, type AssertionAlg } from "../../core/algorithms.js";
+import { CLIENT_AUTH_JWT_TYP, MAX_JTI_LENGTH, MAX_JWT_BYTES } from "../../core/protocol.js";
 import { decodeJsonSegment, verifyCompactJws, type VerificationKey } from "../jws.js";
 import { clientAuthFailed } from "./failures.js";
-
-/** RFC 7523 §3 / SPEC §3 rule 2: assertions larger than this are refused before parsing. */
-export const MAX_ASSERTION_BYTES = 8 * 1024;
-
-/** The explicit `typ` of RFC 7523bis / FAPI 2.0 client assertions. */
-export const CLIENT_AUTH_JWT_TYP = "client-authentication+jwt";
 
 /** A compact JWS split and decoded, not yet verified. */
 export interface ParsedAssertion {
@@ -32,7 +27,7 @@ export interface ParsedAssertion {
  * @throws OAuthError invalid_client naming the rule.
  */
 export function parseClientAssertion(compact: string): ParsedAssertion {
-  if (compact.length > MAX_ASSERTION_BYTES) throw clientAuthFailed("assertion_too_large");
+  if (compact.length > MAX_JWT_BYTES) throw clientAuthFailed("assertion_too_large");
   const segments = compact.split(".");
   if (segments.length === 5) throw clientAuthFailed("assertion_is_jwe");
   if (segments.length !== 3 || segments[0] === "" || segments[1] === "") throw clientAuthFailed("assertion_not_jws");
@@ -150,9 +145,6 @@ export interface VerifiedAssertion {
   readonly jti: string;
   readonly exp: number;
 }
-
-/** Longest accepted `jti` (SPEC §3 rule 10). */
-export const MAX_JTI_LENGTH = 256;
 
 /**
  * Check the claims of an assertion whose signature has been verified.

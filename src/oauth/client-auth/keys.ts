@@ -9,16 +9,7 @@ import type { JWK } from "jose";
 import type { ClientRecord } from "../../core/client-record.js";
 import type { ClientKeySource } from "../../core/key-sources.js";
 import type { SecretBox } from "../../stores/secret-box.js";
-import {
-  HMAC_MIN_SECRET_BYTES,
-  isHmacAlg,
-  keyTypeForAlg,
-  sameAlgorithm,
-  RSA_MIN_MODULUS_BITS,
-  rsaModulusBits,
-  type AssertionAlg,
-  type AsymmetricAlg,
-} from "../../core/algorithms.js";
+import { HMAC_MIN_SECRET_BYTES, isHmacAlg, keyVerifies, publicJwkProblem, type AssertionAlg, type AsymmetricAlg } from "../../core/algorithms.js";
 import type { VerificationKey } from "../jws.js";
 import { clientAuthFailed } from "./failures.js";
 import { openSecrets } from "./secret.js";
@@ -59,19 +50,11 @@ export async function candidateKeys(
   if (matching.length === 0) throw clientAuthFailed("assertion_key_not_found");
   if (matching.length > 1) throw clientAuthFailed("assertion_key_ambiguous");
   const jwk = matching[0]!;
-  if (jwk.kty === "RSA" && rsaModulusBits(jwk.n ?? "") < RSA_MIN_MODULUS_BITS) throw clientAuthFailed("assertion_key_too_weak");
+  if (publicJwkProblem(jwk)?.problem === "rsa_too_weak") throw clientAuthFailed("assertion_key_too_weak");
   return [jwk];
 }
 
-/** Keys usable for `alg`: same kty/crv, compatible `alg`/`use`/`key_ops`, and `kid` when given. */
+/** Keys usable for `alg` (core/algorithms.js keyVerifies), and with `kid` when given. */
 export function matchingKeys(keys: readonly JWK[], alg: AsymmetricAlg, kid: string | undefined): JWK[] {
-  const { kty, crv } = keyTypeForAlg(alg);
-  return keys.filter((jwk) => {
-    if (kid !== undefined && jwk.kid !== kid) return false;
-    if (jwk.kty !== kty || (crv !== undefined && jwk.crv !== crv)) return false;
-    if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, alg)) return false;
-    if (jwk.use !== undefined && jwk.use !== "sig") return false;
-    if (jwk.key_ops !== undefined && !jwk.key_ops.includes("verify")) return false;
-    return true;
-  });
+  return keys.filter((jwk) => (kid === undefined || jwk.kid === kid) && keyVerifies(jwk, alg));
 }

@@ -3,11 +3,8 @@
  * before any client is looked up. Exactly one mechanism is allowed (SPEC §3).
  */
 import type { FormParams } from "../../core/form-params.js";
-import { JWT_SPIFFE_ASSERTION_TYPE } from "../../core/federation.js";
+import { JWT_BEARER_ASSERTION_TYPE, JWT_SPIFFE_ASSERTION_TYPE } from "../../core/protocol.js";
 import { clientAuthFailed, malformedClientAuth } from "./failures.js";
-
-/** RFC 7523 §2.2 client assertion type. */
-export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 export type PresentedCredentials =
   | { kind: "client_secret_basic"; clientId: string; secret: string }

@@ -5,7 +5,7 @@
  * subject_pattern, each pinned claim).
  */
 import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
-import { MAX_JTI_LENGTH } from "../client-auth/assertion.js";
+import { MAX_JTI_LENGTH } from "../../core/protocol.js";
 import { clientAuthFailed, pinnedClaimFailed } from "../client-auth/failures.js";
 import { subjectMatchesPattern } from "./subject-pattern.js";
 

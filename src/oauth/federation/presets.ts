@@ -20,8 +20,6 @@ export interface PresetDefaults {
 export const GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
 export const GITLAB_COM_ISSUER = "https://gitlab.com";
 
-/** Default longest token lifetime (`exp − iat`, `exp − now`) in seconds. */
-export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600;
 /** Algorithms of an issuer registered without a preset or `allowed_algs`. */
 export const DEFAULT_ALLOWED_ALGS: readonly AsymmetricAlg[] = ["RS256", "ES256"];
 

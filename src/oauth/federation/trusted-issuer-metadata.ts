@@ -9,7 +9,8 @@ import * as z from "../../zod.js";
 import { PRIVATE_KEY_JWT_ALGS } from "../../core/algorithms.js";
 import { ClientJwkSchema } from "../registration/schema.js";
 import { OAuthError } from "../../core/errors.js";
-import { DEFAULT_ALLOWED_ALGS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, PRESETS, WELL_KNOWN_SHARED_ISSUERS } from "./presets.js";
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from "../../core/protocol.js";
+import { DEFAULT_ALLOWED_ALGS, PRESETS, WELL_KNOWN_SHARED_ISSUERS } from "./presets.js";
 
 /** Longest issuer identifier: the KV key `trusted-issuer:<issuer>` must stay under 512 bytes. */
 export const MAX_ISSUER_LENGTH = 400;

@@ -5,6 +5,7 @@
 import type { FormParams } from "../../core/form-params.js";
 import { OAuthError } from "../../core/errors.js";
 import type { ClientRecord } from "../../core/client-record.js";
+import { CLIENT_CREDENTIALS_GRANT } from "../../core/protocol.js";
 
 export interface ClientCredentialsDecision {
   /** Granted scopes (possibly empty). */
@@ -23,7 +24,7 @@ const SCOPE_TOKEN = new RegExp(`^${SCOPE_TOKEN_CHARS}+$`);
  * @throws OAuthError unauthorized_client, invalid_scope or invalid_target.
  */
 export function decideClientCredentials(form: FormParams, client: ClientRecord, defaultAudience: string): ClientCredentialsDecision {
-  if (!client.grant_types.includes("client_credentials")) {
+  if (!client.grant_types.includes(CLIENT_CREDENTIALS_GRANT)) {
     throw new OAuthError("grant_not_registered");
   }
   return { scopes: decideScopes(form.get("scope"), client), audience: decideAudience(form.get("resource"), client, defaultAudience) };

@@ -1,14 +1,14 @@
 /**
  * The apply step of every registration change (SPEC §6): the one place a change reaches storage.
  * The change is a pure mutation of the current record (client-mutations.ts, key-mutations.ts, …);
- * it is committed through the record's writer of record (stores/client-writer.ts) as a
+ * it is committed through the record's writer of record (stores/registry-writer.ts) as a
  * compare-and-set and recomputed on the newer record whenever another change came first, so every
  * acknowledged change is in the final record.
  */
 import type { TrustedIssuerRecord } from "../../core/federation.js";
 import { OAuthError } from "../../core/errors.js";
-import type { ClientRecord } from "../../core/client-record.js";
-import type { ClientWrites, RecordWrites } from "../../stores/client-writer.js";
+import type { ClientRecord, DeletedClient } from "../../core/client-record.js";
+import type { ClientWrites, RecordWrites } from "../../stores/registry-writer.js";
 
 /** Compare-and-set rounds before giving up with 503 (each round another change won). */
 export const MAX_CHANGE_ATTEMPTS = 32;
@@ -17,10 +17,11 @@ export const MAX_CHANGE_ATTEMPTS = 32;
 const MAX_CLIENT_ID_LENGTH = 256;
 
 /**
- * The next record given the current one (null: absent), or null to delete.
+ * The next record given the current one (null: absent; `deleted`: what a deletion of a record
+ * with this id left, if any), or null to delete.
  * @throws OAuthError when the change does not apply (not found, conflict, invalid metadata).
  */
-export type ClientMutation = (current: ClientRecord | null) => ClientRecord | null;
+export type Mutation<T, Tombstone = never> = (current: T | null, deleted: Tombstone | undefined) => T | null;
 
 export interface AppliedChange<T = ClientRecord> {
   readonly before: T | null;
@@ -35,30 +36,35 @@ export interface AppliedChange<T = ClientRecord> {
  * Apply `mutate` to the client's current record, retrying on concurrent changes.
  * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
  */
-export async function applyClientChange(writer: ClientWrites, clientId: string, mutate: ClientMutation): Promise<AppliedChange> {
+export async function applyClientChange(writer: ClientWrites, clientId: string, mutate: Mutation<ClientRecord, DeletedClient>): Promise<AppliedChange> {
   if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new OAuthError("client_not_found");
-  return applyChange(writer, clientId, mutate, "client");
+  return applyChange(writer, clientId, mutate, "client_change_contended");
 }
 
 /** Apply `mutate` to the trusted issuer's current record (SPEC §9), retrying on concurrent changes. */
-export async function applyTrustedIssuerChange(writer: RecordWrites<TrustedIssuerRecord>, issuer: string, mutate: (current: TrustedIssuerRecord | null) => TrustedIssuerRecord | null): Promise<AppliedChange<TrustedIssuerRecord>> {
-  return applyChange(writer, issuer, mutate, "trusted issuer");
+export async function applyTrustedIssuerChange(writer: RecordWrites<TrustedIssuerRecord>, issuer: string, mutate: Mutation<TrustedIssuerRecord>): Promise<AppliedChange<TrustedIssuerRecord>> {
+  return applyChange(writer, issuer, mutate, "trusted_issuer_change_contended");
 }
 
 /**
- * Apply `mutate` to the current record `id` of any kind written through a writer of record
- * (clients, trusted issuers), retrying on concurrent changes.
- * @throws OAuthError from `mutate`, or 503 when the writer is unreachable or too contended.
+ * Apply `mutate` to the current record `id` of any kind written through the writer of record,
+ * retrying on concurrent changes.
+ * @throws OAuthError from `mutate`, or `contended` (503) when too many changes came first.
  */
-export async function applyChange<T extends object>(writer: RecordWrites<T>, id: string, mutate: (current: T | null) => T | null, what: string): Promise<AppliedChange<T>> {
+async function applyChange<T extends object, Tombstone>(
+  writer: RecordWrites<T, Tombstone>,
+  id: string,
+  mutate: Mutation<T, Tombstone>,
+  contended: "client_change_contended" | "trusted_issuer_change_contended",
+): Promise<AppliedChange<T>> {
   let current = await writer.read(id);
   for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
-    const next = mutate(current.record);
+    const next = mutate(current.record, current.tombstone);
     const outcome = await writer.commit(id, current.version, next);
     if (outcome.ok) return { before: current.record, after: next, version: outcome.version, changed: changedFields(current.record, next) };
     current = outcome.current;
   }
-  throw new OAuthError(what === "client" ? "client_change_contended" : "trusted_issuer_change_contended");
+  throw new OAuthError(contended);
 }
 
 /** The current record as the writer of record knows it (read-your-writes), or null. */

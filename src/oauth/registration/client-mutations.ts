@@ -6,18 +6,24 @@
  * a newer record when a concurrent change came first.
  */
 import { OAuthError } from "../../core/errors.js";
-import type { ClientRecord } from "../../core/client-record.js";
-import { MAX_TOPOLOGIES_IN_TRANSITION, replayTopologyChange, topologyTransitionSeconds, type TransitionRules } from "../replay-topology-change.js";
+import type { ClientRecord, DeletedClient } from "../../core/client-record.js";
+import { inheritedTopologies, MAX_TOPOLOGIES_IN_TRANSITION, replayTopologyChange, topologyTransitionSeconds, type TransitionRules } from "../replay-topology-change.js";
 import type { NewClientInput, SecretRotationInput } from "./input.js";
 import { invalidMetadata } from "./invalid-metadata.js";
 import { checkKeyMaterial, usesSecret, type UpdateClientInput } from "./schema.js";
 
-/** A new client's record. @throws OAuthError conflict when `current` exists. */
-export function createdClient(current: ClientRecord | null, input: NewClientInput, now: number): ClientRecord {
+/**
+ * A new client's record; where a client with this client_id was deleted, it inherits the deleted
+ * one's replay-guard topologies still in force (SPEC §10).
+ * @throws OAuthError conflict when `current` exists.
+ */
+export function createdClient(current: ClientRecord | null, input: NewClientInput, now: number, rules: TransitionRules, deleted?: DeletedClient): ClientRecord {
   if (current !== null) throw new OAuthError("client_exists", input.client_id);
   const { client_secret_sealed: sealed, ...fields } = input;
   const record = { ...withoutUndefined(fields), created_at: now, updated_at: now } as ClientRecord;
   if (sealed !== undefined) record.client_secret_sealed = sealed;
+  const inherited = deleted === undefined ? undefined : inheritedTopologies(deleted, record, now, topologyTransitionSeconds(rules));
+  if (inherited !== undefined) record.replay_guard_previous = inherited;
   return record;
 }
 

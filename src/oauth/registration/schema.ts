@@ -11,48 +11,20 @@ import * as z from "../../zod.js";
 import { FederatedCredentialsSchema } from "../federation/credential-schema.js";
 import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS } from "../../stores/replay-topology.js";
 import { REPLAY_GUARD_LOCATIONS } from "../../core/client-record.js";
+import { CLIENT_CREDENTIALS_GRANT } from "../../core/protocol.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
   isAsymmetricAlg,
   isHmacAlg,
-  PRIVATE_JWK_MEMBERS,
+  keyTypeFits,
   PRIVATE_KEY_JWT_ALGS,
-  RSA_MIN_MODULUS_BITS,
-  rsaModulusBits,
   sameAlgorithm,
-  keyTypeForAlg,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from "../../core/algorithms.js";
+import { PublicJwkSchema } from "../../core/jwk-set.js";
 
-const B64URL = /^[A-Za-z0-9_-]+$/;
-
-/** A public signing JWK of a client. */
-export const ClientJwkSchema = z
-  .looseObject({
-    kty: z.enum(["RSA", "EC", "OKP"]),
-    kid: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-    alg: z.optional(z.enum(PRIVATE_KEY_JWT_ALGS)),
-    use: z.optional(z.literal("sig")),
-    key_ops: z.optional(z.array(z.string())),
-    n: z.optional(z.string().check(z.regex(B64URL))),
-    e: z.optional(z.string().check(z.regex(B64URL))),
-    crv: z.optional(z.enum(["P-256", "P-384", "P-521", "Ed25519"])),
-    x: z.optional(z.string().check(z.regex(B64URL))),
-    y: z.optional(z.string().check(z.regex(B64URL))),
-  })
-  .check(z.superRefine((jwk, ctx) => {
-    for (const member of PRIVATE_JWK_MEMBERS) {
-      if (member in jwk) ctx.addIssue({ code: "custom", message: `contains private key material ("${member}"); register the public key only`, path: [member] });
-    }
-    if (jwk.kty === "RSA") {
-      if (!jwk.n || !jwk.e) ctx.addIssue({ code: "custom", message: "an RSA key needs n and e" });
-      else if (rsaModulusBits(jwk.n) < RSA_MIN_MODULUS_BITS) {
-        ctx.addIssue({ code: "custom", message: `RSA key is shorter than ${RSA_MIN_MODULUS_BITS} bits`, path: ["n"] });
-      }
-    }
-    if (jwk.kty === "EC" && (!jwk.crv || jwk.crv === "Ed25519" || !jwk.x || !jwk.y)) ctx.addIssue({ code: "custom", message: "an EC key needs crv (P-256, P-384 or P-521), x and y" });
-    if (jwk.kty === "OKP" && (jwk.crv !== "Ed25519" || !jwk.x)) ctx.addIssue({ code: "custom", message: "an OKP key needs crv Ed25519 and x" });
-  }));
+/** A public signing JWK of a client (core/jwk-set.ts, judged by core/algorithms.js). */
+export const ClientJwkSchema = PublicJwkSchema;
 
 /** An empty list or space-separated scope tokens (RFC 6749 §3.3). */
 const SCOPE_LIST = new RegExp(`^(${SCOPE_TOKEN_CHARS}+( ${SCOPE_TOKEN_CHARS}+)*)?$`);
@@ -73,7 +45,7 @@ const fields = {
   jwks: z.strictObject({ keys: z.array(ClientJwkSchema).check(z.minLength(1), z.maxLength(20)) }),
   jwks_uri: httpsUrl,
   scope: z.string().check(z.maxLength(2000), z.regex(SCOPE_LIST, "must be space-separated scope tokens (RFC 6749 §3.3)")),
-  grant_types: z.array(z.literal("client_credentials")).check(z.minLength(1)),
+  grant_types: z.array(z.literal(CLIENT_CREDENTIALS_GRANT)).check(z.minLength(1)),
   resources: z.array(resourceUri).check(z.maxLength(50)),
   access_token_ttl: z.number().check(z.int(), z.gte(60), z.lte(86_400)),
   audience_mode: z.enum(["compat", "strict"]),
@@ -93,7 +65,7 @@ export const CreateClientSchema = z.strictObject({
   jwks: z.optional(fields.jwks),
   jwks_uri: z.optional(fields.jwks_uri),
   scope: z._default(fields.scope, ""),
-  grant_types: z._default(fields.grant_types, ["client_credentials"]),
+  grant_types: z._default(fields.grant_types, [CLIENT_CREDENTIALS_GRANT]),
   resources: z._default(fields.resources, []),
   access_token_ttl: z.optional(fields.access_token_ttl),
   audience_mode: z.optional(fields.audience_mode),
@@ -212,8 +184,7 @@ function keySetProblem(keys: readonly KeyShape[], alg: string | undefined): [str
 /** Why `jwk` cannot verify the registered `alg` (its type, curve or own `alg` differ), or undefined. */
 export function keyFitProblem(jwk: KeyShape, registeredAlg: string | undefined): string | undefined {
   if (registeredAlg === undefined || !isAsymmetricAlg(registeredAlg)) return undefined;
-  const { kty, crv } = keyTypeForAlg(registeredAlg);
-  if (jwk.kty !== kty || (crv !== undefined && jwk.crv !== crv)) return `a ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ""} key cannot verify the client's token_endpoint_auth_signing_alg ${registeredAlg}`;
+  if (!keyTypeFits(jwk, registeredAlg)) return `a ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ""} key cannot verify the client's token_endpoint_auth_signing_alg ${registeredAlg}`;
   if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, registeredAlg)) {
     return `alg ${jwk.alg} differs from the client's token_endpoint_auth_signing_alg ${registeredAlg}`;
   }

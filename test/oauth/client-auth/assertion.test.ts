@@ -5,7 +5,8 @@
 import { base64url } from "jose";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { isCanonicalBase64url, MAX_ASSERTION_BYTES, nameAssertionClient, parseClientAssertion } from "../../../src/oauth/client-auth/assertion.js";
+import { isCanonicalBase64url, nameAssertionClient, parseClientAssertion } from "../../../src/oauth/client-auth/assertion.js";
+import { MAX_JWT_BYTES as MAX_ASSERTION_BYTES } from "../../../src/core/protocol.js";
 import { outcome } from "../reason.js";
 
 const seg = (value: unknown) => base64url.encode(typeof value === "string" ? value : JSON.stringify(value));

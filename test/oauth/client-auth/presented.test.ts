@@ -2,7 +2,8 @@
  * extractPresentedCredentials (SPEC §3, RFC 6749 §2.3): exactly one mechanism, well formed.
  */
 import { describe, expect, it } from "vitest";
-import { extractPresentedCredentials, JWT_BEARER_ASSERTION_TYPE } from "../../../src/oauth/client-auth/presented.js";
+import { extractPresentedCredentials } from "../../../src/oauth/client-auth/presented.js";
+import { JWT_BEARER_ASSERTION_TYPE } from "../../../src/core/protocol.js";
 import { outcome } from "../reason.js";
 
 const form = (params: Record<string, string>) => new Map(Object.entries(params));

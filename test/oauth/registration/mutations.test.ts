@@ -75,13 +75,23 @@ describe("createdClient", () => {
   };
 
   it("is the input with its times and sealed secret, without absent fields", () => {
-    const record = createdClient(null, input, NOW);
+    const record = createdClient(null, input, NOW, RULES);
     expect(record).toEqual({ ...input, client_name: undefined, created_at: NOW, updated_at: NOW });
     expect("client_name" in record).toBe(false);
   });
 
+  it("where a client with this client_id was deleted, inherits its topologies still in force (SPEC §10)", () => {
+    // 450 s: 120 s for a record to reach every isolate + 300 s assertion lifetime + 2 × 15 s skew.
+    const deleted = { replay_guard_shards: 4, replay_guard_location: "oc" as const, replay_guard_previous: [{ shards: 2, until: NOW + 5 }, { shards: 8, until: NOW }], deleted_at: NOW - 100 };
+    expect(createdClient(null, input, NOW, RULES, deleted).replay_guard_previous).toEqual([{ shards: 2, until: NOW + 5 }, { shards: 4, location: "oc", until: NOW + 350 }]);
+    // Deleted longer ago than the transition time: nothing left in force.
+    expect(createdClient(null, input, NOW, RULES, { ...deleted, deleted_at: NOW - 450, replay_guard_previous: [] }).replay_guard_previous).toBeUndefined();
+    // The new record's own topology is not a previous one.
+    expect(createdClient(null, { ...input, replay_guard_shards: 4, replay_guard_location: "oc" }, NOW, RULES, { ...deleted, replay_guard_previous: [] }).replay_guard_previous).toBeUndefined();
+  });
+
   it("refuses a client_id that exists", () => {
-    expect(refusal(() => createdClient(secretClient({ client_id: "new" }), input, NOW))).toBe("conflict: a client with client_id 'new' already exists");
+    expect(refusal(() => createdClient(secretClient({ client_id: "new" }), input, NOW, RULES))).toBe("conflict: a client with client_id 'new' already exists");
   });
 });
 
