@@ -39,10 +39,12 @@ export interface RingSigningKeys {
 }
 
 const MAX_IMPORTED = 16;
+/** Longer than a key-ring call may take (stores/shards.ts deadline): a read pending longer is abandoned. */
+const READ_STALLED_SECONDS = 5;
 
 export function ringSigningKeys(options: RingSigningKeysOptions): RingSigningKeys {
   let snapshot: { keys: readonly RingKey[]; validUntil: number } | undefined;
-  let reading: Promise<void> | undefined;
+  let reading: { promise: Promise<void>; since: number } | undefined;
   let view: { from: number; until: number; keys: Promise<SigningKeys> } | undefined;
   const privateKeys = new Map<string, Promise<CryptoKey>>();
   const publicKeys = new Map<string, Promise<CryptoKey>>();
@@ -57,11 +59,20 @@ export function ringSigningKeys(options: RingSigningKeysOptions): RingSigningKey
     if (snapshot === undefined || now >= snapshot.validUntil) {
       // A missing or broken CLIENT_SECRET_KEY is reported as such (503 naming it), before the ring is asked.
       await options.seal();
-      reading ??= options.ring
-        .snapshot()
-        .then((next) => adopt(next, now))
-        .finally(() => (reading = undefined));
-      await reading;
+      // One read at a time, shared; a read older than the ring call's own deadline is not waited for.
+      if (reading === undefined || now - reading.since > READ_STALLED_SECONDS) {
+        const started: { promise: Promise<void>; since: number } = {
+          since: now,
+          promise: options.ring
+            .snapshot()
+            .then((next) => adopt(next, now))
+            .finally(() => {
+              if (reading === started) reading = undefined;
+            }),
+        };
+        reading = started;
+      }
+      await reading.promise;
     }
     return snapshot!;
   }
