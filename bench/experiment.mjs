@@ -14,6 +14,11 @@
  *   floor         bench/variants/floor.ts: workerd HTTP + the JOSE pair + one Durable Object call
  *   floor-jose    the floor without the Durable Object call; floor-http: workerd's HTTP alone
  *   shards=N      the bench client registered with replay_guard_shards N
+ *   grant=jwt-bearer      the load is the JWT bearer grant (SPEC §13): a fresh workload token per
+ *                 request from a trusted issuer, no client authentication
+ *   grant=token-exchange  the load is token exchange (RFC 8693): the bench client authenticates
+ *                 as usual and exchanges one long-lived caller token per request
+ *   e.g. node bench/experiment.mjs tree tree+grant=jwt-bearer tree+grant=token-exchange --rounds=3
  *   keys=auto     SIGNING_KEY_ROTATION=auto without SIGNING_KEYS: tokens signed by the key ring
  *                 (keys=manual, the default: SIGNING_KEYS)
  *
@@ -56,6 +61,7 @@ function parseSetup(name, secrets) {
     } else if (flag === "shards") setup.clientFields.replay_guard_shards = Number(value);
     else if (flag === "keys" && value === "auto") Object.assign(setup.vars, { SIGNING_KEY_ROTATION: "auto", SIGNING_KEYS: undefined });
     else if (flag === "keys" && value === "manual") setup.vars.SIGNING_KEY_ROTATION = "manual";
+    else if (flag === "grant") setup.grant = value;
     else throw new Error(`unknown setup part "${part}" (see the header of bench/experiment.mjs)`);
   }
   return setup;
@@ -83,9 +89,9 @@ try {
   const runs = [];
   for (let round = 1; round <= rounds; round++) {
     for (const name of names) {
-      const { vars, clientFields } = setups[name];
+      const { vars, clientFields, grant } = setups[name];
       const { bundle, dir } = builds[name];
-      const server = await startOurs({ bundle: bundle.path, secrets, pinning, extraBindings: vars, clientFields, wranglerToml: join(dir, "wrangler.toml") });
+      const server = await startOurs({ bundle: bundle.path, secrets, pinning, extraBindings: vars, clientFields, grant, wranglerToml: join(dir, "wrangler.toml") });
       try {
         const run = await loadOurs(server, { label: `${name} (round ${round})`, secrets, connections, warmupSeconds: warmup, durationSeconds: duration, pinning });
         runs.push({ name, round, run });
@@ -118,7 +124,9 @@ function renderTable(runs) {
   for (const { name, round, run } of runs) {
     const l = run.latencyMs;
     const r = run.replay;
-    const single = r.recent.status === 401 && r.old.status === 401 && r.concurrent.accepted === 1 ? "yes" : "**no**";
+    // A replayed client assertion is 401 invalid_client; a replayed JWT bearer grant assertion 400 invalid_grant.
+    const refused = (x) => x.status === 401 || (x.status === 400 && x.error === "invalid_grant");
+    const single = refused(r.recent) && refused(r.old) && r.concurrent.accepted === 1 ? "yes" : "**no**";
     lines.push(`| ${name} | ${round} | ${f(run.tokensPerSecond, 0)} | ${f(l.p50)} | ${f(l.p99)} | ${f(l.max)} | ${f(run.serverMicrosPerToken, 0)} | ${f(run.serverCpuShare * 100, 0)}% | ${run.errors} | ${single} |`);
   }
   lines.push("", `Medians over the rounds, and the median of the per-round ratios to \`${first}\` (same round, back to back):`, "");

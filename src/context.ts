@@ -26,6 +26,7 @@ import { loadKeyRingSeal } from "./stores/key-ring-seal.js";
 import { ringSigningKeys } from "./stores/ring-signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
+import { JwtBearerIndex } from "./stores/jwt-bearer-index.js";
 import { issuerKeySource } from "./stores/issuer-keys.js";
 import type { IssuerKeySource } from "./core/key-sources.js";
 import type { TokenLifecycleDependencies } from "./oauth/presented-token.js";
@@ -50,6 +51,8 @@ export interface Stores {
   readonly issuerKeys: IssuerKeySource;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
+  /** SPEC §13: the clients with a jwt_bearer credential per issuer (kept by the client writer). */
+  readonly jwtBearerIndex: JwtBearerIndex;
   /** The key ring (SPEC §12), or null when the signing keys are SIGNING_KEYS alone. */
   readonly keyRing: KeyRingAdmin | null;
 }
@@ -136,9 +139,15 @@ export function clientAuthDependencies(server: ServerContext): ClientAuthDepende
   });
 }
 
-/** What the token endpoint reads: client authentication, the signing keys and DPoP nonces. */
+/** What the token endpoint reads: client authentication, the signing keys, DPoP nonces, and what the SPEC §13 grants read. */
 export function tokenRequestDependencies(server: ServerContext): TokenRequestDependencies {
-  return derivedOnce(tokenRequestBundles, server, () => ({ ...clientAuthDependencies(server), signingKeys: server.secrets.signingKeys, dpopNonces: server.secrets.dpopNonces }));
+  return derivedOnce(tokenRequestBundles, server, () => ({
+    ...clientAuthDependencies(server),
+    signingKeys: server.secrets.signingKeys,
+    dpopNonces: server.secrets.dpopNonces,
+    revocations: server.stores.revocations,
+    jwtBearerClients: server.stores.jwtBearerIndex,
+  }));
 }
 
 /** What introspection and revocation read: client authentication, the signing keys and the revocation list. */
@@ -169,12 +178,19 @@ export function serverContext(env: Env, url: URL): ServerContext {
 function buildContext(env: Env, url: URL): ServerContext {
   const settings = loadSettings(env);
   const clients = new ClientRegistry(env.CLIENTS);
+  const jwtBearerIndex = new JwtBearerIndex(env.CLIENTS);
   const deployed: DeploymentParts = {
     issuer: settings.issuer,
     secret: async (name) => requireSecret(env, name),
     clients,
-    // The writer updates the cache of the registry readers use (this one), after each commit.
-    clientWriter: registryWrites(env.REGISTRY_WRITER, "client", clients),
+    // The writer updates the cache of the registry readers use (this one), after each commit, and
+    // drops this isolate's JWT bearer index listings, which the commit may have changed.
+    clientWriter: registryWrites(env.REGISTRY_WRITER, "client", {
+      remember(id, record) {
+        clients.remember(id, record);
+        jwtBearerIndex.forget();
+      },
+    }),
     sampleRouteDefault: "off",
     sampleDemoClientId: undefined,
     loopbackUrlsAllowed: false,
@@ -203,6 +219,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     trustedIssuerWriter: registryWrites(env.REGISTRY_WRITER, "trusted_issuer", trustedIssuers),
     // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
     issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
+    jwtBearerIndex,
     keyRing: ring?.admin ?? null,
   };
   const secrets: SecretSource = {

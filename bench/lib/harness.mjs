@@ -139,7 +139,7 @@ export async function coldStart(start, origin, path, host, body) {
  * API, then a fresh process is timed from start to its first token and kept running.
  * @returns { origin, hostPid, workerdPids, coldStart, stop() }
  */
-export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, clientFields = {}, wranglerToml = join(ROOT, "wrangler.toml") }) {
+export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, clientFields = {}, grant, wranglerToml = join(ROOT, "wrangler.toml") }) {
   const workerOptions = shippedWorkerOptions(wranglerToml);
   const persistDir = mkdtempSync(join(STORAGE_ROOT, "ets-bench-"));
   const port = await freePort();
@@ -151,8 +151,11 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
     spawnNodeReady(join(LIB, "miniflare-host.mjs"), [config(extra)], { cpu: pinning ? SERVER_CPU : undefined });
   const cleanup = () => rmSync(persistDir, { recursive: true, force: true });
 
+  let loadGrant;
   try {
     const seed = await host();
+    const setup = grant ? await grantSetup(grant, origin, secrets) : { clientFields: {} };
+    loadGrant = setup.load;
     const reg = await request(`${origin}/admin/clients`, {
       method: "POST",
       headers: { host: HOST, authorization: `Bearer ${secrets.bindings.ADMIN_TOKEN}`, "content-type": "application/json" },
@@ -163,12 +166,14 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
         token_endpoint_auth_signing_alg: "ES256",
         jwks: { keys: [secrets.clientPublicJwk] },
         scope: "read write",
+        ...setup.clientFields,
         ...clientFields,
       }),
     });
     const regText = await reg.body.text();
-    await stopChild(seed.child);
     if (reg.statusCode !== 201) throw new Error(`client registration failed: ${reg.statusCode} ${regText}`);
+    if (setup.afterRegistration) loadGrant = await setup.afterRegistration();
+    await stopChild(seed.child);
   } catch (err) {
     cleanup();
     throw err;
@@ -188,6 +193,8 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
     hostPid,
     workerdPids,
     coldStart: cold,
+    /** What the load generator sends for a SPEC §13 grant (undefined: client_credentials). */
+    grant: loadGrant,
     child: server.child,
     /** The last part of the Worker's console output (workerd stdout/stderr). */
     serverLog: () => server.child.stderrText(),
@@ -207,12 +214,62 @@ export function loadOurs(server, options) {
     jwksPath: "/.well-known/jwks.json",
     aud: ISSUER,
     serverPids: server.workerdPids,
+    grant: server.grant,
     ...options,
   });
 }
 
+/** The workload issuer and resources of the SPEC §13 grant setups (bench/experiment.mjs `grant=`). */
+const WORKLOAD_ISSUER = "https://workload.bench.test";
+const WORKLOAD_SUBJECT = "system:serviceaccount:bench:workload";
+const MCP_RESOURCE = "https://mcp.bench.test/mcp";
+const UPSTREAM_RESOURCE = "https://upstream.bench.test/api";
+
+/**
+ * What a SPEC §13 grant needs before the bench client registers (through the admin API):
+ * `jwt-bearer`: the client key's public half trusted as a workload issuer, and a credential that
+ * allows the grant on the bench client; `token-exchange`: a caller client whose long-lived token for
+ * an MCP resource the bench client (allowed to exchange it) exchanges on every request.
+ */
+async function grantSetup(grant, origin, secrets) {
+  const admin = async (path, body) => {
+    const res = await request(`${origin}${path}`, {
+      method: "POST",
+      headers: { host: HOST, authorization: `Bearer ${secrets.bindings.ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 201) throw new Error(`${path}: ${res.statusCode} ${text}`);
+    return JSON.parse(text);
+  };
+  if (grant === "jwt-bearer") {
+    await admin("/admin/trusted-issuers", { issuer: WORKLOAD_ISSUER, jwks: { keys: [secrets.clientPublicJwk] }, allowed_algs: ["ES256"], shared: false, jti_policy: "single_use" });
+    return {
+      clientFields: { federated_credentials: [{ name: "workload", issuer: WORKLOAD_ISSUER, subject: WORKLOAD_SUBJECT, grants: ["jwt_bearer"] }] },
+      load: { type: "jwt-bearer", issuer: WORKLOAD_ISSUER, subject: WORKLOAD_SUBJECT },
+    };
+  }
+  if (grant === "token-exchange") {
+    const caller = await admin("/admin/clients", { client_id: "bench-caller", token_endpoint_auth_method: "client_secret_post", scope: "read write", resources: [MCP_RESOURCE], access_token_ttl: 86_400 });
+    return {
+      clientFields: { token_exchange: { subject_audiences: [MCP_RESOURCE], resources: [UPSTREAM_RESOURCE] } },
+      async afterRegistration() {
+        const res = await request(`${origin}/oauth2/token`, {
+          method: "POST",
+          headers: { host: HOST, "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ grant_type: "client_credentials", client_id: caller.client_id, client_secret: caller.client_secret, resource: MCP_RESOURCE }).toString(),
+        });
+        const body = JSON.parse(await res.body.text());
+        if (res.statusCode !== 200) throw new Error(`bench-caller token: ${res.statusCode} ${JSON.stringify(body)}`);
+        return { type: "token-exchange", subjectToken: body.access_token, resource: UPSTREAM_RESOURCE };
+      },
+    };
+  }
+  throw new Error(`unknown grant "${grant}" (jwt-bearer or token-exchange)`);
+}
+
 /** Run the load generator (bench/lib/loadgen.mjs) on the load core; resolves its JSON result. */
-export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, secrets, connections, warmupSeconds, durationSeconds, pinning }) {
+export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, secrets, connections, warmupSeconds, durationSeconds, pinning, grant }) {
   log(`${label}: ${warmupSeconds} s warm-up + ${durationSeconds} s at ${connections} connections …`);
   return runNodeJson(join(LIB, "loadgen.mjs"), [], {
     cpu: pinning ? LOAD_CPU : undefined,
@@ -228,6 +285,7 @@ export function runLoad({ label, origin, path, host, jwksPath, aud, serverPids, 
       scope: "read",
       clientId: CLIENT_ID,
       clientJwk: secrets.clientPrivateJwk,
+      grant,
       connections,
       warmupSeconds,
       durationSeconds,

@@ -11,7 +11,8 @@
  * after all the others), and how many of 8 concurrent copies of one assertion succeed.
  *
  * Input (stdin, JSON): { origin, path, host?, jwksPath, clientId, clientJwk (private, with kid),
- *   aud, scope?, connections, warmupSeconds, durationSeconds, serverPids, label }
+ *   aud, scope?, grant? (assertion.mjs: the SPEC §13 grants), connections, warmupSeconds,
+ *   durationSeconds, serverPids, label }
  * Output (stdout, one JSON line): see `result` at the end.
  */
 import { createPublicKey, verify as nodeVerify } from "node:crypto";
@@ -21,7 +22,7 @@ import { tokenRequestFactory } from "./assertion.mjs";
 import { cpuCoreTicks, cpuSnapshot } from "./proc.mjs";
 
 const cfg = JSON.parse(readFileSync(0, "utf8"));
-const freshBody = tokenRequestFactory({ clientJwk: cfg.clientJwk, clientId: cfg.clientId, aud: cfg.aud, scope: cfg.scope });
+const freshBody = tokenRequestFactory({ clientJwk: cfg.clientJwk, clientId: cfg.clientId, aud: cfg.aud, scope: cfg.scope, grant: cfg.grant });
 
 function generate(pool, count) {
   const t0 = performance.now();

@@ -21,7 +21,7 @@ const COMMAND_FLAGS = {
   boolean: ["local", "discovery", "shared", "allow-default-service-account", "remove-previous"],
   string: ["secret-file", "secret-out", "name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for", "shards", "location",
     "preset", "issuer", "jwks-file", "spiffe-bundle-endpoint", "max-token-lifetime", "jti-policy", "subject", "subject-pattern", "audience", "token-file", "credential-name"],
-  multiple: ["resource", "allowed-alg", "immutable-claim", "claim"],
+  multiple: ["resource", "allowed-alg", "immutable-claim", "claim", "grant"],
 };
 
 /** @type {Record<string, Record<string, Command>>} */

@@ -24,6 +24,12 @@ export interface PreviousReplayTopology extends ReplayTopology {
   readonly until: number;
 }
 
+/** What a client may exchange (SPEC §13). */
+export interface TokenExchangePolicy {
+  subject_audiences: string[];
+  resources: string[];
+}
+
 /**
  * What the writer of record keeps of a deleted client (SPEC §10): its replay-guard topologies and
  * when it was deleted (seconds), so a client created under the same client_id inherits them.
@@ -63,6 +69,12 @@ export interface ClientRecord {
   client_secret_previous_sealed?: string;
   /** Seconds since the epoch at which the previous secret stops authenticating. */
   client_secret_previous_expires_at?: number;
+  /**
+   * SPEC §13 token exchange (RFC 8693): this client may exchange an access token whose `aud` names
+   * one of `subject_audiences` (tokens issued to it as a resource) for a token whose audience is
+   * one of `resources`. Absent: no exchange.
+   */
+  token_exchange?: TokenExchangePolicy;
   /** Workload identities that may authenticate as this client (SPEC §9). */
   federated_credentials?: FederatedCredential[];
   /** SPEC §10: how many replay-guard objects this client's jtis are spread over (set at creation). */

@@ -190,7 +190,7 @@ const TOKEN_REQUESTS = {
   form_duplicate_parameter: { error: "invalid_request", description: "parameter '{detail}' appears more than once" },
   body_too_large: { error: "invalid_request", status: 413, description: "the request body is larger than {detail} bytes" },
   grant_type_missing: { error: "invalid_request", description: "grant_type is required" },
-  grant_type_unsupported: { error: "unsupported_grant_type", description: "only grant_type=client_credentials is supported" },
+  grant_type_unsupported: { error: "unsupported_grant_type", description: "grant_type must be client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer or urn:ietf:params:oauth:grant-type:token-exchange" },
   grant_not_registered: { error: "unauthorized_client", description: "this client is not registered for the client_credentials grant" },
   scope_malformed: { error: "invalid_scope", description: "scope is malformed (RFC 6749 section 3.3: space-separated tokens)" },
   scope_not_allowed: { error: "invalid_scope", description: "a requested scope is not among the client's registered scopes" },
@@ -198,6 +198,71 @@ const TOKEN_REQUESTS = {
   resource_not_allowed: { error: "invalid_target", description: "the requested resource is not one this client may use" },
   token_parameter_missing: { error: "invalid_request", description: "the token parameter is required" },
   unsupported_response_type: { error: "unsupported_response_type", description: "this server issues tokens through client_credentials only (no authorization endpoint flows)" },
+} as const;
+
+// SPEC §13: the JWT bearer grant (RFC 7523 §2.1, workload identity) and token exchange (RFC 8693).
+/**
+ * The JWT bearer grant: every SPEC §9 rule of the `assertion` (a trusted issuer's token), each
+ * 400 `invalid_grant` with its own text (RFC 7523 §3.1). oauth/grants/jwt-bearer.ts maps the
+ * federated rules' reasons onto these.
+ */
+export const JWT_BEARER_GRANT_FAILURES = withCode("invalid_grant", {
+  jwt_bearer_too_large: "assertion is larger than 8 KiB",
+  jwt_bearer_is_jwe: "assertion is encrypted (JWE); a signed JWT (JWS) is required",
+  jwt_bearer_not_jws: "assertion is not a compact JWS (three base64url segments with a JSON header)",
+  jwt_bearer_alg_none: "assertion is unsecured (alg none)",
+  jwt_bearer_issuer_unknown: "assertion: its issuer (iss) is not a trusted issuer",
+  jwt_bearer_no_credential: "assertion: no client has a federated credential for this issuer that allows the jwt-bearer grant (credential grants)",
+  jwt_bearer_alg_not_allowed: "assertion alg is not one of the trusted issuer's allowed_algs",
+  jwt_bearer_crit_unsupported: "assertion has a crit header parameter this server does not understand",
+  jwt_bearer_keys_unavailable: "assertion: the trusted issuer's keys could not be fetched",
+  jwt_bearer_keys_invalid: "assertion: the trusted issuer published no usable keys",
+  jwt_bearer_key_not_found: "no key of the trusted issuer matches the assertion kid and alg",
+  jwt_bearer_signature_invalid: "assertion signature verification failed",
+  jwt_bearer_payload_invalid: "assertion payload is not a JSON object",
+  jwt_bearer_iss_mismatch: "assertion iss differs from the trusted issuer",
+  jwt_bearer_exp_missing: "assertion exp is missing or not a number",
+  jwt_bearer_expired: "assertion has expired (exp is in the past)",
+  jwt_bearer_exp_too_far: "assertion exp is further in the future than the issuer's max_token_lifetime",
+  jwt_bearer_iat_invalid: "assertion iat is not a number",
+  jwt_bearer_iat_future: "assertion iat is in the future",
+  jwt_bearer_exp_before_iat: "assertion exp is not after iat",
+  jwt_bearer_lifetime_too_long: "assertion lifetime (exp - iat) exceeds the issuer's max_token_lifetime",
+  jwt_bearer_nbf_invalid: "assertion nbf is not a number",
+  jwt_bearer_nbf_future: "assertion is not yet valid (nbf is in the future)",
+  jwt_bearer_jti_missing: "assertion has no jti, and the trusted issuer's tokens are single use",
+  jwt_bearer_jti_too_long: "assertion jti is longer than 256 characters",
+  jwt_bearer_aud_mismatch: "assertion aud names neither this server's token endpoint URL nor its issuer identifier (nor the credential's audience)",
+  jwt_bearer_sub_mismatch: "assertion sub differs from the credential's subject",
+  jwt_bearer_sub_pattern_mismatch: "assertion sub does not match the credential's subject_pattern",
+  jwt_bearer_claim_mismatch: "assertion claim differs from the credential's pinned value: {detail}",
+  jwt_bearer_no_credential_matched: "no federated credential that allows the jwt-bearer grant matches the assertion (POST /admin/clients/:id/federation/explain shows which rule failed for each)",
+  jwt_bearer_several_matched: "the assertion matches federated credentials of several clients; exactly one may match (pin the credentials apart)",
+  jwt_bearer_client_mismatch: "the federated credential the assertion matches belongs to another client than the one this request names or authenticates",
+  jwt_bearer_jti_replayed: "assertion jti has already been used (this issuer's tokens are single use)",
+  jwt_bearer_expiring: "assertion expires now: no access token can be shorter-lived than it",
+});
+
+/** The two grants' request shape and permissions, and the token-exchange refusals (RFC 8693 §2.2.2), each with its own text. */
+const MORE_GRANTS = {
+  jwt_bearer_assertion_missing: { error: "invalid_request", description: "assertion is required with grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer" },
+  federated_credential_grant_not_allowed: { error: "invalid_client", description: "federated client_assertion: the matching credential allows only the jwt-bearer grant (its grants omit client_assertion)" },
+  token_exchange_not_allowed: { error: "unauthorized_client", description: "this client may not exchange tokens (its record has no token_exchange)" },
+  token_exchange_actor_token: { error: "invalid_request", description: "actor_token is not supported: the authenticated client is the actor" },
+  token_exchange_subject_token_missing: { error: "invalid_request", description: "subject_token and subject_token_type are required with grant_type=urn:ietf:params:oauth:grant-type:token-exchange" },
+  token_exchange_subject_token_type: { error: "invalid_request", description: "subject_token_type must be urn:ietf:params:oauth:token-type:access_token or urn:ietf:params:oauth:token-type:jwt" },
+  token_exchange_requested_token_type: { error: "invalid_request", description: "requested_token_type: only urn:ietf:params:oauth:token-type:access_token is issued" },
+  token_exchange_target_missing: { error: "invalid_request", description: "token exchange needs a target: send resource (or audience)" },
+  token_exchange_targets_differ: { error: "invalid_target", description: "resource and audience name different targets; send one" },
+  token_exchange_target_not_allowed: { error: "invalid_target", description: "the requested resource/audience is not one of the client's token_exchange resources" },
+  token_exchange_scope_wider: { error: "invalid_scope", description: "a requested scope is not in the subject_token's scope: an exchanged token is never wider" },
+  token_exchange_subject_invalid: { error: "invalid_request", description: "subject_token is not an access token of this server (signature, typ, issuer or claims)" },
+  token_exchange_subject_expired: { error: "invalid_request", description: "subject_token has expired" },
+  token_exchange_subject_revoked: { error: "invalid_request", description: "subject_token has been revoked (or a token it was exchanged from has)" },
+  token_exchange_subject_foreign: { error: "invalid_request", description: "subject_token aud names none of the client's token_exchange subject_audiences" },
+  token_exchange_act_too_deep: { error: "invalid_request", description: "subject_token has been exchanged too often: an act chain deeper than 5 is refused" },
+  token_exchange_dpop_proof_required: { error: "invalid_dpop_proof", description: "subject_token is DPoP-bound: send a DPoP proof signed with its key" },
+  token_exchange_dpop_key_mismatch: { error: "invalid_dpop_proof", description: "the DPoP proof key differs from the subject_token's cnf.jkt" },
 } as const;
 
 /** The sample route `/jwts` (SAMPLE_JWT_ROUTE). */
@@ -269,6 +334,8 @@ export const REASONS = {
   ...INVALID_DPOP_PROOF,
   ...DPOP_NONCE_NEEDED,
   ...TOKEN_REQUESTS,
+  ...JWT_BEARER_GRANT_FAILURES,
+  ...MORE_GRANTS,
   ...SAMPLE_ROUTE,
   ...ADMIN,
   ...UNAVAILABLE,
@@ -281,6 +348,7 @@ export type MalformedClientAuthReason = keyof typeof MALFORMED_CLIENT_AUTH;
 export type ClientAuthFailureReason = keyof typeof CLIENT_AUTH_FAILURES;
 export type InvalidDpopProofReason = keyof typeof INVALID_DPOP_PROOF;
 export type DpopNonceReason = keyof typeof DPOP_NONCE_NEEDED;
+export type JwtBearerGrantReason = keyof typeof JWT_BEARER_GRANT_FAILURES;
 
 /** The placeholder a description with a dynamic detail holds. */
 export const DETAIL = "{detail}";

@@ -12,3 +12,7 @@ export const TRUSTED_ISSUER_PRESETS = /** @type {const} */ (["github-actions", "
 /** `single_use`: each `jti` is accepted once per issuer; `reuse`: a token may be presented until it expires. */
 export const JTI_POLICIES = /** @type {const} */ (["single_use", "reuse"]);
 /** @typedef {(typeof JTI_POLICIES)[number]} JtiPolicy */
+
+/** SPEC §13: how a federated credential may be used: as a client assertion (the default) and/or as the JWT bearer grant's assertion. */
+export const FEDERATED_GRANTS = /** @type {const} */ (["client_assertion", "jwt_bearer"]);
+/** @typedef {(typeof FEDERATED_GRANTS)[number]} FederatedGrant */

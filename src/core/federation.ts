@@ -5,10 +5,10 @@
  */
 import type { JWK } from "jose";
 import type { AsymmetricAlg } from "./algorithms.js";
-import type { JtiPolicy, TrustedIssuerPreset } from "./federation-names.js";
+import type { FederatedGrant, JtiPolicy, TrustedIssuerPreset } from "./federation-names.js";
 
-export { JTI_POLICIES, TRUSTED_ISSUER_PRESETS } from "./federation-names.js";
-export type { JtiPolicy, TrustedIssuerPreset } from "./federation-names.js";
+export { FEDERATED_GRANTS, JTI_POLICIES, TRUSTED_ISSUER_PRESETS } from "./federation-names.js";
+export type { FederatedGrant, JtiPolicy, TrustedIssuerPreset } from "./federation-names.js";
 
 /** A trusted external issuer, stored in KV under `trusted-issuer:<issuer>` (SPEC §9). */
 export interface TrustedIssuerRecord {
@@ -50,7 +50,15 @@ export interface FederatedCredential {
   claims?: Record<string, string>;
   /** Kubernetes only: admit a `system:serviceaccount:<ns>:default` subject. */
   allow_default_service_account?: boolean;
+  /**
+   * How the workload may use its token (SPEC §13): as a client assertion of this client, and/or as
+   * the JWT bearer grant's `assertion` (no client_id). Absent: `["client_assertion"]`.
+   */
+  grants?: FederatedGrant[];
 }
+
+/** Whether `credential` allows `grant` (absent `grants`: client assertions only). */
+export const credentialAllows = (credential: FederatedCredential, grant: FederatedGrant): boolean => (credential.grants ?? ["client_assertion"]).includes(grant);
 
 /** The replay-guard scope of a federated `jti`: single use per issuer, across clients (SPEC §9, §10). */
 export const federatedJtiScope = (issuer: string) => `federated:${issuer}`;

@@ -10,7 +10,7 @@
 import type { ClientRecord } from "../core/client-record.js";
 import type { FormParams } from "../core/form-params.js";
 import type { TokenType } from "../core/protocol.js";
-import type { AccessTokenClaims } from "./access-token.js";
+import { lineageRevoked, type AccessTokenClaims, type ActorClaim } from "./access-token.js";
 import type { ClientAuthSettings } from "./client-auth/index.js";
 import { authenticateAndReadToken, type TokenLifecycleDependencies } from "./presented-token.js";
 
@@ -31,6 +31,8 @@ export type IntrospectionResponse =
       token_type: TokenType;
       /** RFC 9449 §6.2: the DPoP key binding. */
       cnf?: { jkt: string };
+      /** RFC 8693 §4.1: who acted, for an exchanged token (SPEC §13). */
+      act?: ActorClaim;
     };
 
 const INACTIVE: IntrospectionResponse = { active: false };
@@ -49,8 +51,9 @@ export async function handleIntrospectionRequest(
   const { authenticated, claims } = await authenticateAndReadToken(form, authorization, deps, settings);
   const visible = claims !== null && (await mayIntrospect(authenticated.client, claims, deps));
   // Fail closed: a token that would be reported active is checked against the revocation list
-  // first, and an unreachable list is a 503, never `active: true`.
-  const active = visible && !(await deps.revocations.isRevoked(claims.jti));
+  // first, and an unreachable list is a 503, never `active: true`. An exchanged token is inactive
+  // once any token it derives from is revoked (SPEC §13).
+  const active = visible && !(await lineageRevoked(claims, deps.revocations));
   await authenticated.commit();
   return active ? activeResponse(claims) : INACTIVE;
 }
@@ -80,5 +83,6 @@ function activeResponse(claims: AccessTokenClaims): IntrospectionResponse {
     jti: claims.jti,
     token_type: claims.cnf === undefined ? "Bearer" : "DPoP",
     ...(claims.cnf !== undefined ? { cnf: { jkt: claims.cnf.jkt } } : {}),
+    ...(claims.act !== undefined ? { act: claims.act } : {}),
   };
 }

@@ -1,24 +1,34 @@
 /**
- * The token endpoint as a list of named steps (RFC 6749 §3.2, §4.4; SPEC §3, §4; RFC 9449 §5):
- * grant type → authenticate the client → check the DPoP proof → decide scope and audience →
- * consume the assertion's and the proof's jti → mint the access token (DPoP-bound with a proof).
+ * The token endpoint as a list of named steps (RFC 6749 §3.2, §4.4; SPEC §3, §4, §13; RFC 9449 §5):
+ * grant type → the grant's decision (client_credentials: authenticate the client, scope and
+ * audience; the JWT bearer grant; token exchange) → check the DPoP proof → the token's lifetime →
+ * consume the request's single-use jtis and the proof's → mint the access token (DPoP-bound with a
+ * proof). Every grant reaches the token through these same last steps.
  */
 import type { DpopNonceMode } from "../config.js";
 import type { FormParams } from "../core/form-params.js";
 import { OAuthError } from "../core/errors.js";
-import { CLIENT_CREDENTIALS_GRANT, type TokenType } from "../core/protocol.js";
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT, type TokenType } from "../core/protocol.js";
 import { clientReplayScope } from "../stores/replay-topology.js";
 import type { SigningKeys } from "../stores/signing-keys.js";
+import type { RevokedTokens } from "../stores/revocation-list.js";
+import type { JwtBearerClients } from "../stores/jwt-bearer-index.js";
 import { mintAccessToken } from "./access-token.js";
 import { authenticateClient, type ClientAuthDependencies, type ClientAuthSettings } from "./client-auth/index.js";
 import { checkTokenRequestDpop, consumeDpopProof, type DpopHttpRequest } from "./dpop.js";
 import type { DpopNonces } from "./dpop-nonce.js";
 import { decideClientCredentials } from "./grants/client-credentials.js";
-import { clientAuthFailed } from "./client-auth/failures.js";
+import type { GrantDecision } from "./grants/grant.js";
+import { decideJwtBearer } from "./grants/jwt-bearer.js";
+import { decideTokenExchange } from "./grants/token-exchange.js";
 
 export interface TokenRequestDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
   dpopNonces(): Promise<DpopNonces>;
+  /** Token exchange: whether a subject token (or one it derives from) was revoked. */
+  readonly revocations: RevokedTokens;
+  /** The JWT bearer grant: which clients may hold a matching credential. */
+  readonly jwtBearerClients: JwtBearerClients;
 }
 
 export interface TokenRequestSettings extends ClientAuthSettings {
@@ -28,12 +38,16 @@ export interface TokenRequestSettings extends ClientAuthSettings {
   readonly dpopNonce: DpopNonceMode;
 }
 
+/** The grant types of the token endpoint, as `grant_types_supported` lists them (RFC 8414 §2). */
+export const SUPPORTED_GRANT_TYPES = [CLIENT_CREDENTIALS_GRANT, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT] as const;
+
 /** A request without a DPoP header (callers that do not pass one). */
 const NO_DPOP: DpopHttpRequest = { proof: null, method: "POST", url: "" };
 
-/** RFC 6749 §5.1 successful response. */
+/** RFC 6749 §5.1 successful response (RFC 8693 §2.2.1 adds issued_token_type). */
 export interface TokenResponse {
   access_token: string;
+  issued_token_type?: string;
   token_type: TokenType;
   expires_in: number;
   scope?: string;
@@ -52,31 +66,32 @@ export async function handleTokenRequest(
 ): Promise<TokenResponse> {
   const grantType = form.get("grant_type");
   if (grantType === undefined) throw new OAuthError("grant_type_missing");
-  if (grantType !== CLIENT_CREDENTIALS_GRANT) {
-    throw new OAuthError("grant_type_unsupported");
-  }
+  const grant = await decideGrant(grantType, form, authorization, deps, settings);
+  const { client } = grant;
 
-  const authenticated = await authenticateClient(form, authorization, deps, settings);
-  const { client } = authenticated;
   const nonces = dpop.proof !== null && settings.dpopNonce === "required" ? await deps.dpopNonces() : null;
   const proof = await checkTokenRequestDpop(dpop, client, { now: settings.now, clockSkewSeconds: settings.clockSkewSeconds, nonces });
-  const decision = decideClientCredentials(form, client, settings.defaultAudience);
+  // SPEC §13: a DPoP-bound subject token is exchanged only with a proof of its key, and stays bound to it.
+  if (grant.requiredJkt !== undefined) {
+    if (proof === null) throw new OAuthError("token_exchange_dpop_proof_required");
+    if (proof.jkt !== grant.requiredJkt) throw new OAuthError("token_exchange_dpop_key_mismatch");
+  }
   const keys = await deps.signingKeys();
-  // SPEC §9: an access token never outlives the external token it was issued for.
+  // SPEC §9, §13: an access token never outlives the external or subject token it was issued for.
   const ttl = client.access_token_ttl ?? settings.accessTokenTtlSeconds;
-  const lifetimeSeconds = authenticated.notAfter === undefined ? ttl : Math.min(ttl, authenticated.notAfter - settings.now);
-  if (lifetimeSeconds < 1) throw clientAuthFailed("federated_token_expiring");
+  const lifetimeSeconds = grant.notAfter === undefined ? ttl : Math.min(ttl, grant.notAfter - settings.now);
+  if (lifetimeSeconds < 1) throw new OAuthError(grantType === JWT_BEARER_GRANT ? "jwt_bearer_expiring" : "federated_token_expiring");
 
-  // Both single-use jtis last, in parallel. Should both fail, the client's error is reported, so
+  // Every single-use jti last, in parallel. Should several fail, the grant's error is reported, so
   // the answer does not depend on which Durable Object replied first.
   if (proof === null) {
-    await authenticated.commit();
+    await grant.commit();
   } else {
-    const [assertionUse, proofUse] = await Promise.allSettled([
-      authenticated.commit(),
+    const [grantUse, proofUse] = await Promise.allSettled([
+      grant.commit(),
       consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry),
     ]);
-    if (assertionUse.status === "rejected") throw assertionUse.reason;
+    if (grantUse.status === "rejected") throw grantUse.reason;
     if (proofUse.status === "rejected") throw proofUse.reason;
   }
 
@@ -84,20 +99,56 @@ export async function handleTokenRequest(
     {
       issuer: settings.issuer,
       clientId: client.client_id,
-      audience: decision.audience,
-      scopes: decision.scopes,
+      ...(grant.subject !== undefined ? { subject: grant.subject } : {}),
+      audience: grant.audience,
+      scopes: grant.scopes,
       lifetimeSeconds,
       now: settings.now,
       dpopJkt: proof?.jkt,
+      ...(grant.act !== undefined ? { act: grant.act } : {}),
+      ...(grant.exchangedFrom !== undefined ? { exchangedFrom: grant.exchangedFrom } : {}),
     },
     keys,
   );
-  if (authenticated.federated !== undefined) {
+  if (grant.federated !== undefined) {
     // SPEC §9 audit: who the workload was (never the external token or the access token itself).
-    const { issuer, subject, credential } = authenticated.federated;
-    console.log(JSON.stringify({ audit: "federated_token_issued", client_id: client.client_id, issuer, subject, credential, token_jti: minted.jti, exp: minted.exp }));
+    const { issuer, subject, credential } = grant.federated;
+    console.log(JSON.stringify({ audit: "federated_token_issued", client_id: client.client_id, grant_type: grantType, issuer, subject, credential, token_jti: minted.jti, exp: minted.exp }));
+  }
+  if (grant.exchangedFrom !== undefined) {
+    // SPEC §13 audit: whose token was exchanged, by whom (jtis only, never a token).
+    console.log(JSON.stringify({ audit: "token_exchanged", client_id: client.client_id, subject: grant.subject, subject_token_jti: grant.exchangedFrom[0], token_jti: minted.jti, aud: grant.audience, exp: minted.exp }));
   }
   const response: TokenResponse = { access_token: minted.token, token_type: proof === null ? "Bearer" : "DPoP", expires_in: minted.expiresIn };
-  if (decision.scopes.length > 0) response.scope = decision.scopes.join(" ");
+  if (grant.issuedTokenType !== undefined) response.issued_token_type = grant.issuedTokenType;
+  if (grant.scopes.length > 0) response.scope = grant.scopes.join(" ");
   return response;
+}
+
+/**
+ * The grant's own rules (SPEC §4, §13), each consuming nothing.
+ * @throws OAuthError unsupported_grant_type for any other grant, and each grant's errors.
+ */
+async function decideGrant(grantType: string, form: FormParams, authorization: string | null, deps: TokenRequestDependencies, settings: TokenRequestSettings): Promise<GrantDecision> {
+  switch (grantType) {
+    case CLIENT_CREDENTIALS_GRANT: {
+      const authenticated = await authenticateClient(form, authorization, deps, settings);
+      const decision = decideClientCredentials(form, authenticated.client, settings.defaultAudience);
+      return {
+        client: authenticated.client,
+        authMethod: authenticated.method,
+        scopes: decision.scopes,
+        audience: decision.audience,
+        ...(authenticated.notAfter !== undefined ? { notAfter: authenticated.notAfter } : {}),
+        ...(authenticated.federated !== undefined ? { federated: authenticated.federated } : {}),
+        commit: () => authenticated.commit(),
+      };
+    }
+    case JWT_BEARER_GRANT:
+      return decideJwtBearer(form, authorization, deps, settings);
+    case TOKEN_EXCHANGE_GRANT:
+      return decideTokenExchange(form, authorization, deps, settings);
+    default:
+      throw new OAuthError("grant_type_unsupported");
+  }
 }

@@ -44,9 +44,20 @@ const MAX_TOKEN_BYTES = 16 * 1024;
 
 /**
  * The verified claims (RFC 9068 §2.2).
+ * `act` (RFC 8693 §4.1) is present on a token obtained by token exchange: `sub` is the party the
+ * token is about (the original caller), `client_id` / `act.sub` the service acting for it, and
+ * `act.act` the actor before that, nested.
  * @typedef {import("jose").JWTPayload & { iss: string, sub: string, aud: string | string[], exp: number, iat: number,
- *   jti: string, client_id: string, scope?: string, cnf?: { jkt: string } }} AccessTokenClaims
+ *   jti: string, client_id: string, scope?: string, cnf?: { jkt: string }, act?: Actor }} AccessTokenClaims
  */
+
+/**
+ * RFC 8693 §4.1 actor claim.
+ * @typedef {{ sub: string, act?: Actor }} Actor
+ */
+
+/** Deepest act chain accepted: the issuer never mints one deeper than 5. */
+const MAX_ACT_DEPTH = 5;
 
 /** @type {import("./dpop.js").ReplayStore | undefined} */
 let defaultReplayStore;
@@ -119,6 +130,7 @@ async function verifyPresented({ scheme, token }, input, audiences, options) {
   if (typeof claims.jti !== "string" || typeof claims.client_id !== "string" || typeof claims.sub !== "string") {
     throw new Rejection("invalid_token", "the access token lacks a string sub, client_id or jti");
   }
+  if (claims.act !== undefined && !isActorChain(claims.act)) throw new Rejection("invalid_token", "the access token act claim is not an actor chain (RFC 8693 section 4.1)");
 
   // RFC 9449 §7.1: a bound token only with its proof, an unbound one only as Bearer.
   const jkt = boundKey(claims);
@@ -182,6 +194,22 @@ function header(request, name) {
   if (typeof headers.get === "function") return /** @type {{ get(name: string): string | null }} */ (headers).get(name);
   const value = /** @type {Record<string, string | string[] | undefined>} */ (headers)[name];
   return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+}
+
+/**
+ * An RFC 8693 §4.1 `act`: an object with a string `sub`, its own `act` nested likewise, at most MAX_ACT_DEPTH deep.
+ * @param {unknown} act
+ * @returns {boolean}
+ */
+function isActorChain(act) {
+  let depth = 0;
+  for (let actor = act; actor !== undefined; depth++) {
+    if (depth >= MAX_ACT_DEPTH || typeof actor !== "object" || actor === null || Array.isArray(actor)) return false;
+    const { sub, act: inner } = /** @type {{ sub?: unknown, act?: unknown }} */ (actor);
+    if (typeof sub !== "string") return false;
+    actor = inner;
+  }
+  return true;
 }
 
 /**

@@ -9,6 +9,7 @@ import { registrationChecks } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { OAuthError } from "../core/errors.js";
 import { explainFederatedAssertion } from "../oauth/federation/explain.js";
+import { TOKEN_PATH } from "./token.js";
 import { CreateTrustedIssuerSchema, parseTrustedIssuerInput, trustedIssuerRecord, UpdateTrustedIssuerSchema } from "../oauth/federation/trusted-issuer-metadata.js";
 import { applyClientChange, applyTrustedIssuerChange, readClient } from "../oauth/registration/apply.js";
 import { clientInformation } from "../oauth/registration/client-information.js";
@@ -111,11 +112,13 @@ federationAdminRoutes.post("/admin/clients/:client_id/federation/explain", async
   const server = c.get("server");
   const clientId = c.req.param("client_id");
   const client = existing(await readClient(server.stores.clientWriter, clientId));
-  const { trustedIssuers, issuerKeys } = server.stores;
-  const answer = await explainFederatedAssertion(await readClientJson(c), client, { trustedIssuers, issuerKeys }, {
+  const { trustedIssuers, issuerKeys, clients, jwtBearerIndex } = server.stores;
+  const answer = await explainFederatedAssertion(await readClientJson(c), client, { trustedIssuers, issuerKeys, clients, jwtBearerClients: jwtBearerIndex }, {
     now: server.clock(),
     clockSkewSeconds: server.settings.clockSkewSeconds,
     issuer: server.issuer,
+    // SPEC §13: the JWT bearer grant's aud may be the token endpoint URL.
+    endpointUrl: `${server.issuer}${TOKEN_PATH}`,
   });
   // An admin action: logged with the outcome, never the token.
   audit("federation_explained", { client_id: clientId, issuer: answer.issuer?.slice(0, 400) ?? null, matched: answer.matched });

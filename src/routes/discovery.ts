@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../http/app-types.js";
 import { OAuthError } from "../core/errors.js";
 import { CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from "../core/algorithms.js";
-import { CLIENT_CREDENTIALS_GRANT } from "../core/protocol.js";
+import { SUPPORTED_GRANT_TYPES } from "../oauth/token-request.js";
 import { INTROSPECTION_PATH } from "./introspect.js";
 import { REVOCATION_PATH } from "./revoke.js";
 import { TOKEN_PATH } from "./token.js";
@@ -37,7 +37,8 @@ discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
       authorization_endpoint: `${issuer}${AUTHORIZATION_PATH}`,
       token_endpoint: `${issuer}${TOKEN_PATH}`,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
-      grant_types_supported: [CLIENT_CREDENTIALS_GRANT],
+      // SPEC §4, §13: client_credentials, the JWT bearer grant (RFC 7523 §2.1) and token exchange (RFC 8693).
+      grant_types_supported: SUPPORTED_GRANT_TYPES,
       // RFC 8414 §2: required; empty because the authorization endpoint supports no response type.
       response_types_supported: [],
       token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,

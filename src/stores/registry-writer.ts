@@ -13,6 +13,9 @@
  *   bring a deleted record back; a deleted client's tombstone keeps its replay-guard topology
  *   (SPEC §10), which a client created under the same client_id inherits.
  *
+ * A client change also keeps the JWT bearer grant's index (SPEC §13, jwt-bearer-index.ts): the
+ * index keys it adds are written before the record, the ones it drops deleted after it.
+ *
  * The change itself (validation, merging) is computed by the caller (oauth/registration/: parse →
  * mutate, then apply.ts) and retried on conflict, so this object holds no OAuth rules.
  */
@@ -22,6 +25,7 @@ import { OAuthError } from "../core/errors.js";
 import type { ClientRecord, DeletedClient } from "../core/client-record.js";
 import type { TrustedIssuerRecord } from "../core/federation.js";
 import { ClientRegistry } from "./clients.js";
+import { JwtBearerIndex } from "./jwt-bearer-index.js";
 import { TrustedIssuerRegistry } from "./trusted-issuers.js";
 
 const SCHEMA_VERSION = 1;
@@ -57,9 +61,11 @@ export class RegistryWriter extends DurableObject<Env> {
   /** Commits run one after another, across the awaits of their KV writes. */
   #queue: Promise<unknown> = Promise.resolve();
   readonly #kinds: { readonly [K in RegistryKind]: KindStore<RecordOf<K>, TombstoneOf<K>> };
+  readonly #jwtBearerIndex: JwtBearerIndex;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#jwtBearerIndex = new JwtBearerIndex(env.CLIENTS);
     // Straight to KV (the object never reads a cache); readers' caches learn a change from the
     // caller's RecordWrites after the commit.
     this.#kinds = {
@@ -90,8 +96,12 @@ export class RegistryWriter extends DurableObject<Env> {
     if (current.version !== expectedVersion) return { ok: false, current };
     const store = this.#kinds[kind] as KindStore<RecordOf<K>, TombstoneOf<K>>;
     if (next !== null && store.idOf(next) !== id) throw new Error(`record does not belong to this ${kind}`);
+    // SPEC §13: the JWT bearer grant's index of a client's jwt_bearer credentials, around the record.
+    const previousClient = kind === "client" ? (current.record as ClientRecord | null) : null;
+    if (kind === "client") await this.#jwtBearerIndex.addKeys(id, previousClient, next as ClientRecord | null);
     if (next === null) await store.kv.delete(id);
     else await store.kv.put(next);
+    if (kind === "client") await this.#jwtBearerIndex.removeKeys(id, previousClient, next as ClientRecord | null);
     const tombstone = next !== null ? undefined : current.record !== null ? store.tombstoneOf(current.record, systemClock()) : current.tombstone;
     this.ctx.storage.sql.exec(
       "INSERT INTO records (slot, name, version, record, tombstone) VALUES (1, ?, ?, ?, ?) ON CONFLICT (slot) DO UPDATE SET version = excluded.version, record = excluded.record, tombstone = excluded.tombstone",

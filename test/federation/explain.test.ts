@@ -33,6 +33,13 @@ describe("federation explain", () => {
         { name: "tags", result: "federated_sub_pattern_mismatch", description: expect.stringMatching(/subject_pattern/) },
         { name: "cluster", result: "federated_credential_other_issuer", description: expect.any(String) },
       ],
+      // SPEC §13: none of these credentials allows the JWT bearer grant.
+      jwt_bearer: {
+        matched: null,
+        failure: { rule: "jwt_bearer_no_credential", description: expect.any(String) },
+        credentials: ["main", "tags", "cluster"].map((name) => ({ name, result: "grant_not_allowed", description: "the credential's grants omit jwt_bearer" })),
+        other_clients: [],
+      },
     });
     expect(log.mock.calls.map((c) => String(c[0])).some((l) => l.includes('"audit":"federation_explained"') && !l.includes(token))).toBe(true);
     log.mockRestore();

@@ -44,7 +44,7 @@ describe("oauth4webapi 3: discovery", () => {
     expect(as.issuer).toBe(ISSUER);
     expect(as.token_endpoint).toBe(`${ISSUER}/oauth2/token`);
     expect(as.jwks_uri).toBe(`${ISSUER}/.well-known/jwks.json`);
-    expect(as.grant_types_supported).toEqual(["client_credentials"]);
+    expect(as.grant_types_supported).toEqual(["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange"]);
   });
 });
 

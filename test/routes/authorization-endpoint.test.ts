@@ -14,7 +14,7 @@ describe("authorization endpoint for clients that require one", () => {
     const meta = await (await callWorker("/.well-known/oauth-authorization-server")).json<Record<string, unknown>>();
     expect(meta.authorization_endpoint).toBe(AUTHORIZE_URL);
     expect(meta.response_types_supported).toEqual([]);
-    expect(meta.grant_types_supported).toEqual(["client_credentials"]);
+    expect(meta.grant_types_supported).toEqual(["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange"]);
     const parsed = OAuthMetadataSchema.safeParse(meta);
     expect(parsed.success ? "accepted" : parsed.error.message).toBe("accepted");
   });

@@ -40,7 +40,7 @@ describe("RFC 8414 metadata", () => {
     expect(meta.issuer).toBe(ISSUER);
     expect(meta.token_endpoint).toBe(TOKEN_URL);
     expect(meta.jwks_uri).toBe(`${ISSUER}/.well-known/jwks.json`);
-    expect(meta.grant_types_supported).toEqual(["client_credentials"]);
+    expect(meta.grant_types_supported).toEqual(["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange"]);
     expect(meta.token_endpoint_auth_methods_supported).toEqual(
       expect.arrayContaining(["private_key_jwt", "client_secret_jwt", "client_secret_basic", "client_secret_post"]),
     );

@@ -60,7 +60,7 @@ describe("request shape", () => {
 
   it("answers unsupported_grant_type for any other grant_type", async () => {
     const client = await registerKeyClient();
-    for (const grant_type of ["authorization_code", "password", "urn:ietf:params:oauth:grant-type:jwt-bearer"]) {
+    for (const grant_type of ["authorization_code", "password", "urn:ietf:params:oauth:grant-type:saml2-bearer", "urn:ietf:params:oauth:grant-type:device_code"]) {
       const res = await postForm({ grant_type, client_assertion_type: JWT_BEARER, client_assertion: await keyAssertion(client) });
       await expectOAuthError(res, 400, "unsupported_grant_type");
     }

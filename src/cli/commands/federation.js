@@ -5,7 +5,7 @@
  * `remove-federated-credential`, and `ets federation explain`, all on the admin API.
  */
 import { CliError, clientIdArg, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
-import { TRUSTED_ISSUER_PRESETS } from "../../core/federation-names.js";
+import { FEDERATED_GRANTS, TRUSTED_ISSUER_PRESETS } from "../../core/federation-names.js";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */
 /** @typedef {{ run: (ctx: CommandContext) => Promise<void>, usage: string }} Command */
@@ -29,11 +29,11 @@ export const trustedIssuerCommands = {
 export const federatedCredentialCommands = {
   "create-federated": {
     run: createFederated,
-    usage: "clients create-federated --name N [--client-id ID] [--scope 'a b'] --credential-name C --issuer URL (--subject S | --subject-pattern P) [--claim NAME=VALUE]… [--allow-default-service-account]",
+    usage: "clients create-federated --name N [--client-id ID] [--scope 'a b'] --credential-name C --issuer URL (--subject S | --subject-pattern P) [--claim NAME=VALUE]… [--grant client_assertion|jwt_bearer]… [--allow-default-service-account]",
   },
   "add-federated-credential": {
     run: addCredential,
-    usage: "clients add-federated-credential ID --name N --issuer URL (--subject S | --subject-pattern P) [--claim NAME=VALUE]… [--audience URL] [--allow-default-service-account]",
+    usage: "clients add-federated-credential ID --name N --issuer URL (--subject S | --subject-pattern P) [--claim NAME=VALUE]… [--audience URL] [--grant client_assertion|jwt_bearer]… [--allow-default-service-account]",
   },
   "remove-federated-credential": { run: removeCredential, usage: "clients remove-federated-credential ID --name N" },
 };
@@ -142,7 +142,7 @@ async function addCredential(ctx) {
 }
 
 /**
- * The credential described by --issuer, --subject / --subject-pattern, --claim, --audience.
+ * The credential described by --issuer, --subject / --subject-pattern, --claim, --audience, --grant.
  * @param {CommandContext} ctx
  * @param {string} name
  * @returns {Record<string, unknown>}
@@ -167,6 +167,13 @@ function credentialFromFlags(ctx, name) {
   }
   if (Object.keys(claims).length > 0) credential.claims = claims;
   if (args.flags["allow-default-service-account"] === true) credential.allow_default_service_account = true;
+  // SPEC §13: --grant jwt_bearer lets the workload use its token as the JWT bearer grant (no client_id).
+  const grants = listFlag(args, "grant");
+  /** @type {readonly string[]} */
+  const known = FEDERATED_GRANTS;
+  const unknown = grants.find((g) => !known.includes(g));
+  if (unknown !== undefined) throw new UsageError(`--grant must be one of ${FEDERATED_GRANTS.join(", ")}, got "${unknown}"`);
+  if (grants.length > 0) credential.grants = [...new Set(grants)];
   return credential;
 }
 
@@ -191,6 +198,12 @@ async function explain(ctx) {
   ctx.out(`matched: ${answer.matched ?? "none"}`);
   if (answer.failure) ctx.out(`failure: ${answer.failure.rule}: ${answer.failure.description}`);
   for (const c of answer.credentials) ctx.out(`  ${c.name}: ${c.result}${c.description ? ` (${c.description})` : ""}`);
+  // SPEC §13: the same token as the JWT bearer grant's assertion (no client_id).
+  const grant = answer.jwt_bearer;
+  if (grant === undefined) return;
+  ctx.out(`jwt-bearer grant: ${grant.matched ?? "none"}${grant.failure ? ` (${grant.failure.rule}: ${grant.failure.description})` : ""}`);
+  for (const c of grant.credentials) ctx.out(`  ${c.name}: ${c.result}${c.description ? ` (${c.description})` : ""}`);
+  if (grant.other_clients.length > 0) ctx.out(`  also matched by: ${grant.other_clients.join(" ")}`);
 }
 
 /**

@@ -134,8 +134,9 @@ export interface ClaimRules {
   readonly clockSkewSeconds: number;
   readonly maxLifetimeSeconds: number;
   /**
-   * Accepted `aud` values, compared as exact strings (no trailing-slash or case folding):
-   * the issuer, plus in compat mode the URL of the endpoint that was called.
+   * Accepted `aud` values, compared as exact strings (no case folding): the issuer identifier
+   * (also with its one trailing `/`, index.ts issuerAudiences), plus in compat mode the URL of the
+   * endpoint that was called.
    */
   readonly acceptedAudiences: readonly string[];
 }

@@ -117,7 +117,7 @@ async function authenticateWithAssertion(
     now: settings.now,
     clockSkewSeconds: settings.clockSkewSeconds,
     maxLifetimeSeconds: settings.maxLifetimeSeconds,
-    acceptedAudiences: audienceMode === "strict" ? [settings.issuer] : [settings.issuer, settings.endpointUrl, ...(settings.compatAudiences ?? [])],
+    acceptedAudiences: audienceMode === "strict" ? issuerAudiences(settings.issuer) : [...issuerAudiences(settings.issuer), settings.endpointUrl, ...(settings.compatAudiences ?? [])],
   });
 
   let committed = false;
@@ -174,6 +174,15 @@ async function authenticateFederated(
       if (!firstUse) throw clientAuthFailed("federated_jti_replayed");
     },
   };
+}
+
+/**
+ * SPEC §3 rule 7, both modes: the issuer identifier, also with one trailing `/`. ISSUER is an
+ * origin, and RFC 3986 §6.2.3 makes an empty path and "/" one resource: the same identifier, as
+ * Python MCP clients (pydantic URLs) send it. No other folding (README "Choices").
+ */
+export function issuerAudiences(issuer: string): string[] {
+  return [issuer, `${issuer}/`];
 }
 
 /** The client if it exists and is enabled; unknown and disabled fail identically (SPEC §3). */

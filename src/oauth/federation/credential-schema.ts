@@ -3,6 +3,7 @@
  * Shape only; the rules that need the trusted issuer and this server's issuer are in
  * credential-checks.ts.
  */
+import { FEDERATED_GRANTS } from "../../core/federation.js";
 import * as z from "../../zod.js";
 
 /** Most federated credentials on one client. */
@@ -25,11 +26,16 @@ export const FederatedCredentialSchema = z
       ),
     ),
     allow_default_service_account: z.optional(z.boolean()),
+    // SPEC §13: client_assertion (the default), jwt_bearer (the grant without client_id), or both.
+    grants: z.optional(z.array(z.enum(FEDERATED_GRANTS)).check(z.minLength(1), z.maxLength(FEDERATED_GRANTS.length))),
   })
   .check(
     z.superRefine((credential, ctx) => {
       if ((credential.subject === undefined) === (credential.subject_pattern === undefined)) {
         ctx.addIssue({ code: "custom", message: "give exactly one of subject or subject_pattern", path: ["subject"] });
+      }
+      if (credential.grants !== undefined && new Set(credential.grants).size !== credential.grants.length) {
+        ctx.addIssue({ code: "custom", message: "lists a grant twice", path: ["grants"] });
       }
       const claims = Object.keys(credential.claims ?? {});
       if (claims.length > 20) ctx.addIssue({ code: "custom", message: "at most 20 claims", path: ["claims"] });

@@ -10,8 +10,7 @@
  * `evaluateFederatedAssertion` answers for every credential (the explain endpoint uses it);
  * `verifyFederatedAssertion` turns that into a match or the rule that failed.
  */
-import type { JWK } from "jose";
-import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
+import { credentialAllows, type FederatedCredential, type TrustedIssuerRecord } from "../../core/federation.js";
 import { OAuthError } from "../../core/errors.js";
 import type { ClientRecord } from "../../core/client-record.js";
 import type { IssuerKeySource } from "../../core/key-sources.js";
@@ -65,6 +64,44 @@ export function issuerOf(claims: Record<string, unknown> | undefined): string | 
   return undefined;
 }
 
+/** A token whose issuer-level rules passed: its trusted issuer, its verified claims, and what they yield. */
+export interface VerifiedIssuerToken {
+  readonly issuer: TrustedIssuerRecord;
+  readonly claims: Record<string, unknown>;
+  readonly token: CheckedFederatedToken;
+}
+
+/**
+ * The half of SPEC §9 every credential shares: the trusted issuer found by `iss` → alg allowed, key,
+ * signature → the issuer's claim rules. Used by client authentication (below) and by the JWT
+ * bearer grant (grants/jwt-bearer.ts), which then tries the credentials of every client.
+ * @param issuer the trusted issuer when the caller already looked it up.
+ * @throws OAuthError invalid_client naming the rule that failed (federated_issuer_unknown when no
+ *   trusted issuer has the token's iss), 503 when a store is down.
+ */
+export async function verifyIssuerToken(parsed: ParsedAssertion, deps: FederationDependencies, rules: FederatedClaimRules, issuer?: TrustedIssuerRecord | null): Promise<VerifiedIssuerToken> {
+  const trusted = issuer === undefined ? await findTrustedIssuer(parsed, deps) : issuer;
+  if (trusted === null) throw clientAuthFailed("federated_issuer_unknown");
+  const claims = await verifySignature(parsed, trusted, deps.issuerKeys);
+  return { issuer: trusted, claims, token: checkIssuerClaims(claims, trusted, rules) };
+}
+
+/** The trusted issuer the token names (its `iss`, or a JWT-SVID's trust domain), or null. */
+export async function findTrustedIssuer(parsed: ParsedAssertion, deps: FederationDependencies): Promise<TrustedIssuerRecord | null> {
+  const iss = issuerOf(parsed.unverifiedClaims);
+  return iss === undefined || iss.length > 400 ? null : deps.trustedIssuers.get(iss);
+}
+
+/**
+ * The `aud` values a credential accepts: its audience, by default this server's issuer identifier,
+ * which also counts with one trailing `/` (RFC 3986 §6.2.3: an empty path and "/" are one
+ * resource; Python MCP clients send the issuer that way). README "Choices".
+ */
+export function credentialAudiences(credential: FederatedCredential, serverIssuer: string): string[] {
+  const audience = credential.audience ?? serverIssuer;
+  return audience === serverIssuer ? [serverIssuer, `${serverIssuer}/`] : [audience];
+}
+
 /** Evaluate `parsed` against every federated credential of `client`, consuming nothing. */
 export async function evaluateFederatedAssertion(
   parsed: ParsedAssertion,
@@ -83,16 +120,17 @@ export async function evaluateFederatedAssertion(
     credentials: [...mine.map((credential) => ({ credential, failure })), ...others],
   });
 
-  const issuer = iss === undefined || iss.length > 400 ? null : await deps.trustedIssuers.get(iss);
+  const issuer = await findTrustedIssuer(parsed, deps);
   if (issuer === null) return failAll(clientAuthFailed("federated_issuer_unknown"));
   if (mine.length === 0) return failAll(clientAuthFailed("federated_no_credential"), issuer);
   try {
     if (settings.spiffeAssertionType && !isSpiffeIssuer(issuer)) throw clientAuthFailed("federated_spiffe_type_mismatch");
-    const claims = await verifySignature(parsed, issuer, deps.issuerKeys);
-    const token = checkIssuerClaims(claims, issuer, settings);
+    const { claims, token } = await verifyIssuerToken(parsed, deps, settings, issuer);
     const credentials = mine.map((credential): CredentialOutcome => {
+      // SPEC §13: a credential whose grants omit client_assertion serves the JWT bearer grant only.
+      if (!credentialAllows(credential, "client_assertion")) return { credential, failure: new OAuthError("federated_credential_grant_not_allowed") };
       try {
-        checkCredentialClaims(claims, credential, settings.issuer);
+        checkCredentialClaims(claims, credential, credentialAudiences(credential, settings.issuer));
         return { credential };
       } catch (err) {
         if (err instanceof OAuthError) return { credential, failure: err };

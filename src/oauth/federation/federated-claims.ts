@@ -61,14 +61,14 @@ export function checkIssuerClaims(claims: Record<string, unknown>, issuer: Trust
 
 /**
  * The rules of one credential.
- * @param serverIssuer this server's issuer identifier, the audience when the credential names none.
+ * @param audiences the `aud` values that name this server for this credential (its audience, by
+ *   default the server's issuer identifier; for the JWT bearer grant also the token endpoint URL).
  * @throws OAuthError invalid_client naming the first rule that failed (a pinned claim by its name).
  */
-export function checkCredentialClaims(claims: Record<string, unknown>, credential: FederatedCredential, serverIssuer: string): void {
-  // aud contains the credential's audience (RFC 7519 §4.1.3: a string or an array of strings).
-  const audience = credential.audience ?? serverIssuer;
+export function checkCredentialClaims(claims: Record<string, unknown>, credential: FederatedCredential, audiences: readonly string[]): void {
+  // aud contains one of them (RFC 7519 §4.1.3: a string or an array of strings).
   const aud = claims.aud;
-  const audOk = typeof aud === "string" ? aud === audience : Array.isArray(aud) && aud.includes(audience);
+  const audOk = typeof aud === "string" ? audiences.includes(aud) : Array.isArray(aud) && aud.some((value) => typeof value === "string" && audiences.includes(value));
   if (!audOk) throw clientAuthFailed("federated_aud_mismatch");
 
   const sub = claims.sub;

@@ -30,14 +30,15 @@ export function decideClientCredentials(form: FormParams, client: ClientRecord, 
   return { scopes: decideScopes(form.get("scope"), client), audience: decideAudience(form.get("resource"), client, defaultAudience) };
 }
 
-function decideScopes(requested: string | undefined, client: ClientRecord): string[] {
+/**
+ * SPEC §4 scope: each requested scope among the client's (none requested: all of them).
+ * @throws OAuthError invalid_scope.
+ */
+export function decideScopes(requested: string | undefined, client: ClientRecord): string[] {
   const allowed = client.scope.split(" ").filter(Boolean);
   // SPEC §4: scope omitted → all of the client's registered scopes.
   if (requested === undefined) return allowed;
-  const scopes = requested.split(" ");
-  if (scopes.some((scope) => !SCOPE_TOKEN.test(scope))) {
-    throw new OAuthError("scope_malformed");
-  }
+  const scopes = parseScope(requested);
   const unknown = scopes.find((scope) => !allowed.includes(scope));
   if (unknown !== undefined) {
     throw new OAuthError("scope_not_allowed");
@@ -45,14 +46,30 @@ function decideScopes(requested: string | undefined, client: ClientRecord): stri
   return [...new Set(scopes)];
 }
 
-function decideAudience(resource: string | undefined, client: ClientRecord, defaultAudience: string): string {
+/**
+ * RFC 6749 §3.3: space-separated scope tokens.
+ * @throws OAuthError invalid_scope when malformed.
+ */
+export function parseScope(requested: string): string[] {
+  const scopes = requested.split(" ");
+  if (scopes.some((scope) => !SCOPE_TOKEN.test(scope))) throw new OAuthError("scope_malformed");
+  return scopes;
+}
+
+/**
+ * SPEC §4 audience: the requested RFC 8707 resource if the client may use it, else `defaultAudience`.
+ * @throws OAuthError invalid_target.
+ */
+export function decideAudience(resource: string | undefined, client: ClientRecord, defaultAudience: string): string {
   if (resource === undefined) return defaultAudience;
-  // RFC 8707 §2: an absolute URI without a fragment.
-  if (!URL.canParse(resource) || resource.includes("#")) {
-    throw new OAuthError("resource_malformed");
-  }
+  checkResourceUri(resource);
   if (!client.resources.includes(resource)) {
     throw new OAuthError("resource_not_allowed");
   }
   return resource;
+}
+
+/** RFC 8707 §2: an absolute URI without a fragment. @throws OAuthError invalid_target. */
+export function checkResourceUri(resource: string): void {
+  if (!URL.canParse(resource) || resource.includes("#")) throw new OAuthError("resource_malformed");
 }

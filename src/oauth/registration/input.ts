@@ -10,6 +10,8 @@ import type { FederatedCredential } from "../../core/federation.js";
 import { generateClientSecret, type SecretBox } from "../../stores/secret-box.js";
 import { checkFederatedCredentials, type CredentialCheckDependencies } from "../federation/credential-checks.js";
 import { FederatedCredentialSchema } from "../federation/credential-schema.js";
+import type { TokenExchangePolicy } from "../../core/client-record.js";
+import { tokenExchangePolicyProblem } from "../grants/token-exchange.js";
 import { invalidMetadata, parseOrThrow } from "./invalid-metadata.js";
 import {
   AddKeySchema,
@@ -52,6 +54,7 @@ export async function parseNewClient(body: unknown, checks: RegistrationChecks, 
   const keyProblem = checkKeyMaterial(data);
   if (keyProblem) throw invalidMetadata(...keyProblem);
   checkJwksUri(data.jwks_uri, checks);
+  checkTokenExchangePolicy(data.token_exchange, checks);
   await checkFederatedCredentials(data.federated_credentials, checks);
   const clientId = data.client_id ?? crypto.randomUUID();
   const input: NewClientInput = { ...data, client_id: clientId };
@@ -65,6 +68,7 @@ export async function parseClientPatch(body: unknown, checks: RegistrationChecks
   const patch = parseOrThrow(UpdateClientSchema, body);
   refuseBothKeySources(patch);
   checkJwksUri(patch.jwks_uri, checks);
+  checkTokenExchangePolicy(patch.token_exchange, checks);
   await checkFederatedCredentials(patch.federated_credentials ?? undefined, checks);
   return patch;
 }
@@ -91,6 +95,11 @@ export async function parseFederatedCredential(body: unknown, checks: Credential
 /** SPEC §6: one way to find a client's keys, in a create as in a PATCH (which then replaces the other). */
 function refuseBothKeySources(input: { jwks?: unknown; jwks_uri?: unknown }): void {
   if (input.jwks !== undefined && input.jwks_uri !== undefined) throw invalidMetadata("jwks_uri", "jwks and jwks_uri were both given; send one of them");
+}
+
+function checkTokenExchangePolicy(policy: TokenExchangePolicy | null | undefined, checks: Pick<RegistrationChecks, "issuer">): void {
+  const problem = tokenExchangePolicyProblem(policy, checks.issuer);
+  if (problem) throw invalidMetadata(...problem);
 }
 
 function checkJwksUri(uri: string | undefined, checks: Pick<RegistrationChecks, "loopbackUrlsAllowed">): void {

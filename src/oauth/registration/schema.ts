@@ -38,6 +38,12 @@ const httpsUrl = z.string().check(
   z.refine((v) => URL.canParse(v) && ["https:", "http:"].includes(new URL(v).protocol), "must be an https:// URL"),
 );
 
+/** SPEC §13 `token_exchange`: which tokens the client may exchange, for which targets. */
+const tokenExchange = z.strictObject({
+  subject_audiences: z.array(z.string().check(z.minLength(1), z.maxLength(2048))).check(z.minLength(1), z.maxLength(50)),
+  resources: z.array(resourceUri).check(z.minLength(1), z.maxLength(50)),
+});
+
 /** Fields an operator may set at creation. */
 const fields = {
   client_name: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -53,6 +59,7 @@ const fields = {
   introspection_allowed: z.boolean(),
   disabled: z.boolean(),
   federated_credentials: FederatedCredentialsSchema,
+  token_exchange: tokenExchange,
   replay_guard_shards: z.number().check(z.int(), z.gte(1), z.lte(MAX_REPLAY_GUARD_SHARDS)),
   replay_guard_location: z.enum(REPLAY_GUARD_LOCATIONS),
 };
@@ -73,6 +80,7 @@ export const CreateClientSchema = z.strictObject({
   introspection_allowed: z.optional(fields.introspection_allowed),
   disabled: z._default(fields.disabled, false),
   federated_credentials: z.optional(fields.federated_credentials),
+  token_exchange: z.optional(fields.token_exchange),
   // SPEC §10: written into the record, so a later default never moves this client's objects.
   replay_guard_shards: z._default(fields.replay_guard_shards, DEFAULT_REPLAY_GUARD_SHARDS),
   replay_guard_location: z.optional(fields.replay_guard_location),
@@ -93,6 +101,7 @@ export const UpdateClientSchema = z.strictObject({
   introspection_allowed: z.optional(fields.introspection_allowed),
   disabled: z.optional(fields.disabled),
   federated_credentials: z.optional(z.nullable(fields.federated_credentials)),
+  token_exchange: z.optional(z.nullable(fields.token_exchange)),
   replay_guard_shards: z.optional(fields.replay_guard_shards),
   replay_guard_location: z.optional(z.nullable(fields.replay_guard_location)),
 });

@@ -45,6 +45,10 @@ export const PORTS = {
   federationIssuer: base + 4,
   /** test/node/local-dev.test.ts */
   localDev: base + 5,
+  /** test/node/grants-e2e.test.ts: the Worker, the fake workload issuer and the MCP server. */
+  grantsWorker: base + 6,
+  grantsIssuer: base + 7,
+  grantsMcpServer: base + 8,
   /** test/node/docs.test.ts, one document at a time: two slots, used in turn. */
   docsPerFile: [slot(base + 10), slot(base + 20)] as const,
   /** test/node/docs-in-order.test.ts: every document on one server. */

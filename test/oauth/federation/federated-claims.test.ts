@@ -1,6 +1,7 @@
 /** The claim rules of federated assertions (SPEC §9) with an injected `now`: every edge at ±1. */
 import { describe, expect, it } from "vitest";
 import type { FederatedCredential, TrustedIssuerRecord } from "../../../src/core/federation.js";
+import { credentialAudiences } from "../../../src/oauth/federation/federated-assertion.js";
 import { checkCredentialClaims, checkIssuerClaims } from "../../../src/oauth/federation/federated-claims.js";
 import { outcome } from "../reason.js";
 
@@ -20,7 +21,7 @@ const claims = (overrides: Record<string, unknown> = {}) => {
 };
 const issuerRule = (overrides: Record<string, unknown>, record = issuer()) => outcome(() => checkIssuerClaims(claims(overrides), record, { now: NOW, clockSkewSeconds: SKEW }));
 const credential: FederatedCredential = { name: "c", issuer: ISS, subject: "repo:acme/api:ref:refs/heads/main", claims: { repository_id: "123" } };
-const credentialRule = (overrides: Record<string, unknown>, c: FederatedCredential = credential) => outcome(() => checkCredentialClaims(claims(overrides), c, SERVER));
+const credentialRule = (overrides: Record<string, unknown>, c: FederatedCredential = credential) => outcome(() => checkCredentialClaims(claims(overrides), c, credentialAudiences(c, SERVER)));
 
 describe("issuer rules", () => {
   it("valid claims yield exp, jti and subject", () => {
@@ -64,10 +65,13 @@ describe("issuer rules", () => {
 });
 
 describe("credential rules", () => {
-  it("aud contains the credential's audience, exactly", () => {
+  it("aud contains the credential's audience, exactly; the issuer identifier also with one trailing / (README Choices)", () => {
     expect(credentialRule({})).toBe("ok");
     expect(credentialRule({ aud: ["https://x.example", SERVER] })).toBe("ok");
-    expect(credentialRule({ aud: `${SERVER}/` })).toBe("invalid_client/federated_aud_mismatch");
+    expect(credentialRule({ aud: `${SERVER}/` })).toBe("ok");
+    expect(credentialRule({ aud: [`${SERVER}/`] })).toBe("ok");
+    expect(credentialRule({ aud: `${SERVER}//` })).toBe("invalid_client/federated_aud_mismatch");
+    expect(credentialRule({ aud: SERVER.toUpperCase() })).toBe("invalid_client/federated_aud_mismatch");
     expect(credentialRule({ aud: undefined })).toBe("invalid_client/federated_aud_mismatch");
     expect(credentialRule({ aud: { [SERVER]: true } })).toBe("invalid_client/federated_aud_mismatch");
   });
@@ -84,7 +88,7 @@ describe("credential rules", () => {
     expect(credentialRule({ repository_id: ["123"] })).toBe("invalid_client/federated_claim_mismatch");
     expect(credentialRule({ repository_id: undefined })).toBe("invalid_client/federated_claim_mismatch");
     try {
-      checkCredentialClaims(claims({ repository_id: "124" }), credential, SERVER);
+      checkCredentialClaims(claims({ repository_id: "124" }), credential, [SERVER]);
     } catch (err) {
       expect((err as Error).message).toMatch(/: repository_id$/);
       expect((err as Error).message).not.toContain("123");
