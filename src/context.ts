@@ -11,7 +11,8 @@ import { ConfigError, loadSettings, MissingSecretError, requireSecret, type Samp
 import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
 import type { ClientAuthDependencies, ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./core/key-sources.js";
-import { loadDpopNonces, type DpopNonces } from "./oauth/dpop-nonce.js";
+import { loadDpopNonces } from "./oauth/dpop-nonce.js";
+import type { DpopNonceSource } from "./core/dpop.js";
 import { registryWrites, type ClientWrites, type RecordWrites } from "./stores/registry-writer.js";
 import { ClientRegistry, type ClientLookup } from "./stores/clients.js";
 import { replayGuardRegistry, type JtiRegistry } from "./stores/replay-guard.js";
@@ -25,6 +26,7 @@ import { keyRingStore, type RingRotation } from "./stores/key-ring.js";
 import { loadKeyRingSeal } from "./stores/key-ring-seal.js";
 import { ringSigningKeys } from "./stores/ring-signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
+import { PUBLIC_ADDRESSES, type AddressPolicy } from "./core/addresses.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
 import { JwtBearerIndex } from "./stores/jwt-bearer-index.js";
 import { issuerKeySource } from "./stores/issuer-keys.js";
@@ -74,7 +76,7 @@ export interface SecretSource {
   signingKeys(): Promise<SigningKeys>;
   secretBox(): Promise<SecretBox>;
   /** RFC 9449 §8 nonces, keyed by HKDF from CLIENT_SECRET_KEY (oauth/dpop-nonce.ts). */
-  dpopNonces(): Promise<DpopNonces>;
+  dpopNonces(): Promise<DpopNonceSource>;
   adminToken(): Promise<string>;
 }
 
@@ -90,8 +92,8 @@ export interface ServerContext {
   readonly sampleRouteMode: SampleRouteMode;
   /** The client GET /jwts shows without client_id and signs for any caller: local dev's demo client, else none. */
   readonly sampleDemoClientId: string | undefined;
-  /** Loopback `jwks_uri`s may be registered and fetched (local dev only). */
-  readonly loopbackUrlsAllowed: boolean;
+  /** Which URLs may be registered and fetched: public https only, or loopback too in local dev. */
+  readonly addressPolicy: AddressPolicy;
   readonly clock: Clock;
   /** GET /admin/local-dev in local dev; undefined (404) everywhere else. */
   readonly localDevWalkthrough: (() => Promise<LocalDevWalkthrough>) | undefined;
@@ -157,7 +159,7 @@ export function tokenLifecycleDependencies(server: ServerContext): TokenLifecycl
 
 /** What registration checks read beyond the body (oauth/registration/input.ts). */
 export function registrationChecks(server: ServerContext): RegistrationChecks {
-  return { trustedIssuers: server.stores.trustedIssuers, issuer: server.issuer, loopbackUrlsAllowed: server.loopbackUrlsAllowed };
+  return { trustedIssuers: server.stores.trustedIssuers, issuer: server.issuer, addressPolicy: server.addressPolicy };
 }
 
 /**
@@ -193,7 +195,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     }),
     sampleRouteDefault: "off",
     sampleDemoClientId: undefined,
-    loopbackUrlsAllowed: false,
+    addressPolicy: PUBLIC_ADDRESSES,
     walkthrough: undefined,
     keyRingSealing: "CLIENT_SECRET_KEY",
   };
@@ -213,12 +215,12 @@ function buildContext(env: Env, url: URL): ServerContext {
     clientWriter: parts.clientWriter,
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
-    keySource: remoteJwksKeySource({ loopbackUrlsAllowed: parts.loopbackUrlsAllowed }),
+    keySource: remoteJwksKeySource({ addressPolicy: parts.addressPolicy }),
     trustedIssuers,
     // The writer updates the cache of the registry readers use (this one), after each commit.
     trustedIssuerWriter: registryWrites(env.REGISTRY_WRITER, "trusted_issuer", trustedIssuers),
     // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
-    issuerKeys: issuerKeySource({ allowLoopbackHttp: parts.loopbackUrlsAllowed }),
+    issuerKeys: issuerKeySource({ addressPolicy: parts.addressPolicy }),
     jwtBearerIndex,
     keyRing: ring?.admin ?? null,
   };
@@ -233,7 +235,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     issuer,
     sampleRouteMode: settings.sampleJwtRoute ?? parts.sampleRouteDefault,
     sampleDemoClientId: parts.sampleDemoClientId,
-    loopbackUrlsAllowed: parts.loopbackUrlsAllowed,
+    addressPolicy: parts.addressPolicy,
     clock: systemClock,
     localDevWalkthrough: parts.walkthrough,
     stores,

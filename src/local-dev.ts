@@ -21,7 +21,7 @@
  * - values passed down: /jwts on by default, the demo client as its default (signed for anyone),
  *   loopback `jwks_uri`s accepted, and the walk-through behind GET /admin/local-dev.
  */
-import { isLoopbackHostname } from "./core/addresses.js";
+import { isLoopbackHostname, LOCAL_DEV_ADDRESSES, type AddressPolicy } from "./core/addresses.js";
 import type { SampleRouteMode } from "./config.js";
 import { memoizeAsync } from "./memo.js";
 import type { ClientWrites } from "./stores/registry-writer.js";
@@ -52,8 +52,8 @@ export interface DeploymentParts {
   readonly sampleRouteDefault: SampleRouteMode;
   /** The client /jwts shows without client_id, and signs for any caller. */
   readonly sampleDemoClientId: string | undefined;
-  /** Loopback URLs may be registered and fetched as a client's jwks_uri. */
-  readonly loopbackUrlsAllowed: boolean;
+  /** Which URLs may be registered and fetched (jwks_uri, trusted issuers' URLs). */
+  readonly addressPolicy: AddressPolicy;
   /** GET /admin/local-dev: the demo clients' credentials, for `npm start` to print. */
   readonly walkthrough: (() => Promise<LocalDevWalkthrough>) | undefined;
   /** With SIGNING_KEY_ROTATION = "auto": which key ring, sealed under which secret (stores/key-ring.ts). */
@@ -104,9 +104,9 @@ export function withLocalDev(env: Env, url: URL, deployed: DeploymentParts, secr
     },
     sampleRouteDefault: "on",
     sampleDemoClientId: DEMO_SECRET_JWT_CLIENT_ID,
+    addressPolicy: LOCAL_DEV_ADDRESSES,
     // Local dev's own ring, sealed under the generated CLIENT_SECRET_KEY: a deployment's ring never is.
     keyRingSealing: "local-dev",
-    loopbackUrlsAllowed: true,
     walkthrough: async () => {
       const material = await devMaterial(env);
       return {

@@ -6,7 +6,6 @@
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { parsePrivateKeyText } from "../client/assertion.js";
-import { PRIVATE_JWK_MEMBERS } from "../core/algorithms.js";
 import { CliError, UsageError } from "./args.js";
 
 /** Algorithms the CLI generates keys for (the server accepts these and more, SPEC §3 rule 3). */
@@ -38,20 +37,6 @@ export async function generateKeyPairJwk(alg) {
     publicJwk: { ...publicBare, kid, alg, use: "sig" },
     kid,
   };
-}
-
-/**
- * The public half of a JWK: every private member removed.
- * @param {import("jose").JWK} jwk
- * @returns {import("jose").JWK}
- */
-export function publicPart(jwk) {
-  /** @type {Record<string, unknown>} */
-  const copy = { ...jwk };
-  for (const member of PRIVATE_JWK_MEMBERS) delete copy[member];
-  delete copy.key_ops;
-  delete copy.ext;
-  return /** @type {import("jose").JWK} */ (copy);
 }
 
 /**

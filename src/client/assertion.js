@@ -13,7 +13,7 @@
  *   // POST grant_type=client_credentials&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion=…
  */
 import { importJWK, importPKCS8, SignJWT } from "jose";
-import { isHmacAlg } from "../core/algorithms.js";
+import { isHmacAlg, keyTypeFits, PRIVATE_KEY_JWT_ALGS, sameAlgorithm } from "../core/algorithms.js";
 import { CLIENT_AUTH_JWT_TYP } from "../core/protocol.js";
 
 // RFC 7523 §2.2 `client_assertion_type`, and the explicit `typ` of RFC 7523bis client assertions
@@ -112,7 +112,7 @@ async function resolveSigningKey(key, alg, kid) {
     if (key.kty === "oct") throw new TypeError("a symmetric JWK cannot sign private_key_jwt; pass the client secret as a string");
     if (typeof key.d !== "string") throw new TypeError("the JWK is a public key; the private key (with \"d\") is needed to sign");
     const jwkAlg = alg ?? key.alg ?? defaultAlgForJwk(key);
-    if (key.alg !== undefined && alg !== undefined && !algCompatible(key.alg, alg)) {
+    if (key.alg !== undefined && alg !== undefined && !sameAlgorithm(key.alg, alg)) {
       throw new TypeError(`the JWK is for ${key.alg}, not ${alg}`);
     }
     const { key_ops: _ops, use: _use, ext: _ext, ...bare } = key;
@@ -132,27 +132,13 @@ function isJwk(key) {
 }
 
 /**
+ * The first algorithm of the table (core/algorithms.js) that the key's type and curve verify:
+ * RS256, ES256/384/512 by curve, EdDSA.
  * @param {import("jose").JWK} jwk
  * @returns {string}
  */
 function defaultAlgForJwk(jwk) {
-  if (jwk.kty === "EC") {
-    const byCurve = /** @type {Record<string, string>} */ ({ "P-256": "ES256", "P-384": "ES384", "P-521": "ES512" });
-    const alg = byCurve[jwk.crv ?? ""];
-    if (alg) return alg;
-  }
-  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA";
-  if (jwk.kty === "RSA") return "RS256";
-  throw new TypeError(`cannot choose an alg for this key (kty ${jwk.kty}${jwk.crv ? `, crv ${jwk.crv}` : ""}); pass alg`);
-}
-
-/**
- * `EdDSA` and `Ed25519` name the same signature for an Ed25519 key (RFC 9864).
- * @param {string} registered
- * @param {string} used
- */
-function algCompatible(registered, used) {
-  if (registered === used) return true;
-  const ed = ["EdDSA", "Ed25519"];
-  return ed.includes(registered) && ed.includes(used);
+  const alg = PRIVATE_KEY_JWT_ALGS.find((candidate) => keyTypeFits(jwk, candidate));
+  if (alg === undefined) throw new TypeError(`cannot choose an alg for this key (kty ${jwk.kty}${jwk.crv ? `, crv ${jwk.crv}` : ""}); pass alg`);
+  return alg;
 }

@@ -20,22 +20,30 @@
 /** @typedef {string | undefined} FetchUrlProblem Why a URL may not be fetched, or undefined when it may. Texts complete "the URL …". */
 
 /**
- * @typedef {object} FetchUrlRules
- * @property {boolean} loopbackAllowed Local dev only: `http://` and `https://` to a loopback host (127/8, ::1, localhost) are allowed.
+ * Which URLs this server may fetch, decided once from the Worker's configuration (src/local-dev.ts)
+ * and passed down as this value to everything that stores or fetches a URL.
+ * @typedef {object} AddressPolicy
+ * @property {"public" | "local_dev"} name
+ * @property {boolean} loopbackAllowed  `http://` and `https://` to a loopback host (127/8, ::1, localhost) are allowed.
  */
+
+/** @type {AddressPolicy} A deployment: https:// to public hosts only. */
+export const PUBLIC_ADDRESSES = Object.freeze({ name: "public", loopbackAllowed: false });
+/** @type {AddressPolicy} Local dev: loopback hosts too, over http:// or https://, so local fakes can serve. */
+export const LOCAL_DEV_ADDRESSES = Object.freeze({ name: "local_dev", loopbackAllowed: true });
 
 /**
  * Check a URL this server is about to store or fetch.
  * @param {string} uri
- * @param {FetchUrlRules} rules
+ * @param {AddressPolicy} policy
  * @returns {FetchUrlProblem} the problem in words (e.g. "must be an https:// URL"), or undefined when it may be fetched.
  */
-export function fetchUrlProblem(uri, rules) {
+export function fetchUrlProblem(uri, policy) {
   if (!URL.canParse(uri)) return "must be an absolute https:// URL";
   const url = new URL(uri);
   if (url.protocol !== "https:" && url.protocol !== "http:") return "must be an https:// URL";
   if (url.username !== "" || url.password !== "") return "must not contain credentials";
-  if (rules.loopbackAllowed && isLoopbackHostname(url.hostname)) return undefined;
+  if (policy.loopbackAllowed && isLoopbackHostname(url.hostname)) return undefined;
   if (url.protocol !== "https:") return "must be an https:// URL (http:// only to a loopback host in local dev)";
   return hostProblem(url.hostname);
 }

@@ -94,6 +94,18 @@ export const JWK_CURVES = /** @type {const} */ (["P-256", "P-384", "P-521", "Ed2
 /** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
 export const PRIVATE_JWK_MEMBERS = /** @type {const} */ (["d", "p", "q", "dp", "dq", "qi", "oth", "k"]);
 
+/**
+ * The public half of a JWK: every private member removed, and `key_ops`/`ext` (a private key's).
+ * @param {import("jose").JWK} jwk
+ * @returns {import("jose").JWK}
+ */
+export function publicJwkOf(jwk) {
+  /** @type {Record<string, unknown>} */
+  const copy = { ...jwk };
+  for (const member of [...PRIVATE_JWK_MEMBERS, "key_ops", "ext"]) delete copy[member];
+  return copy;
+}
+
 /** Minimum RSA modulus (SPEC §3 rule 4, RFC 7518 §3.3). */
 export const RSA_MIN_MODULUS_BITS = 2048;
 

@@ -8,7 +8,7 @@
  * check that failed; each caller maps that to its own reasons and records single use itself.
  * Plain JavaScript with JSDoc types: the `./resource` bundle takes it without server code.
  */
-import { base64url, calculateJwkThumbprint, compactVerify, importJWK } from "jose";
+import { base64url, calculateJwkThumbprint, compactVerify, decodeJwt, decodeProtectedHeader, importJWK } from "jose";
 import { isAsymmetricAlg, keyTypeFits, publicJwkProblem } from "./algorithms.js";
 import { DPOP_JWT_TYP, MAX_JTI_LENGTH, MAX_JWT_BYTES } from "./protocol.js";
 import { checkTimeClaims } from "./time-claims.js";
@@ -91,7 +91,7 @@ export async function checkDpopProof(proof, request, rules) {
   if (proof.length > MAX_JWT_BYTES) return fail("too_large");
   const segments = proof.split(".");
   if (segments.length !== 3 || segments.some((segment) => segment === "")) return fail("not_jws");
-  const header = decodeJsonObject(/** @type {string} */ (segments[0]));
+  const header = await orUndefined(() => decodeProtectedHeader(proof));
   if (header === undefined) return fail("not_jws");
 
   // §4.3 items 4-5: typ, and an asymmetric alg (never none, never HMAC); no crit extension is known.
@@ -107,21 +107,11 @@ export async function checkDpopProof(proof, request, rules) {
   if (keyProblem?.problem === "private_key_material") return fail("jwk_private");
   if (!keyTypeFits(jwk, alg)) return fail("jwk_alg_mismatch");
   if (keyProblem?.problem === "rsa_too_weak") return fail("jwk_too_weak");
-  /** @type {Uint8Array} */
-  let payload;
-  try {
-    const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = /** @type {import("jose").JWK} */ (jwk);
-    const key = await importJWK(bare, alg);
-    if (key instanceof Uint8Array) return fail("jwk_invalid");
-    try {
-      ({ payload } = await compactVerify(proof, key, { algorithms: [alg] }));
-    } catch {
-      return fail("signature_invalid");
-    }
-  } catch {
-    return fail("jwk_invalid");
-  }
-  const claims = parseJsonObject(payload);
+  const { alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...bare } = /** @type {import("jose").JWK} */ (jwk);
+  const key = await orUndefined(() => importJWK(bare, alg));
+  if (key === undefined || key instanceof Uint8Array) return fail("jwk_invalid");
+  if ((await orUndefined(() => compactVerify(proof, key, { algorithms: [alg] }))) === undefined) return fail("signature_invalid");
+  const claims = await orUndefined(() => decodeJwt(proof));
   if (claims === undefined) return fail("payload_invalid");
 
   // §7.1: at a resource server, the proof key is the key the token is bound to.
@@ -218,25 +208,14 @@ export function statelessDpopNonces(hmacKey, windowSeconds = DPOP_NONCE_WINDOW_S
 }
 
 /**
- * A base64url segment decoded as a JSON object; undefined when it is not one.
- * @param {string} segment
+ * What `step` yields, or undefined when it throws (each failed step of a proof is its own problem).
+ * @template T
+ * @param {() => T | Promise<T>} step
+ * @returns {Promise<T | undefined>}
  */
-function decodeJsonObject(segment) {
+async function orUndefined(step) {
   try {
-    return parseJsonObject(base64url.decode(segment));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * @param {Uint8Array} bytes
- * @returns {Record<string, unknown> | undefined}
- */
-function parseJsonObject(bytes) {
-  try {
-    const value = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
+    return await step();
   } catch {
     return undefined;
   }

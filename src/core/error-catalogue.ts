@@ -5,7 +5,7 @@
  * text is fixed. Texts name the rule, never a secret, an assertion or a token. README
  * "Troubleshooting" has a row for each reason (test/core/error-catalogue.test.ts checks it).
  */
-import { DPOP_PROBLEM_TEXT } from "./dpop.js";
+import { DPOP_PROBLEM_TEXT, type DpopProblem } from "./dpop.js";
 
 /** RFC 6749 §5.2 codes, plus RFC 8707 `invalid_target`, RFC 9449 DPoP codes and 503/413 cases. */
 export type OAuthErrorCode =
@@ -150,39 +150,25 @@ export const CLIENT_AUTH_FAILURES = withCode("invalid_client", {
   federated_credential_other_issuer: "the credential names another issuer than the client_assertion's",
 });
 
-/** RFC 9449 §4.3 proof checks at the token endpoint: 400 `invalid_dpop_proof` (texts shared with ./resource, core/dpop.js). */
-export const INVALID_DPOP_PROOF = withCode("invalid_dpop_proof", {
-  dpop_proof_required: "this client is registered with dpop_bound_access_tokens: send a DPoP proof header",
-  dpop_multiple_headers: DPOP_PROBLEM_TEXT.multiple_headers,
-  dpop_too_large: DPOP_PROBLEM_TEXT.too_large,
-  dpop_not_jws: DPOP_PROBLEM_TEXT.not_jws,
-  dpop_typ_invalid: DPOP_PROBLEM_TEXT.typ_invalid,
-  dpop_alg_not_allowed: DPOP_PROBLEM_TEXT.alg_not_allowed,
-  dpop_crit_unsupported: DPOP_PROBLEM_TEXT.crit_unsupported,
-  dpop_jwk_missing: DPOP_PROBLEM_TEXT.jwk_missing,
-  dpop_jwk_private: DPOP_PROBLEM_TEXT.jwk_private,
-  dpop_jwk_alg_mismatch: DPOP_PROBLEM_TEXT.jwk_alg_mismatch,
-  dpop_jwk_too_weak: DPOP_PROBLEM_TEXT.jwk_too_weak,
-  dpop_jwk_invalid: DPOP_PROBLEM_TEXT.jwk_invalid,
-  dpop_signature_invalid: DPOP_PROBLEM_TEXT.signature_invalid,
-  dpop_payload_invalid: DPOP_PROBLEM_TEXT.payload_invalid,
-  dpop_jti_missing: DPOP_PROBLEM_TEXT.jti_missing,
-  dpop_jti_too_long: DPOP_PROBLEM_TEXT.jti_too_long,
-  dpop_htm_missing: DPOP_PROBLEM_TEXT.htm_missing,
-  dpop_htm_mismatch: DPOP_PROBLEM_TEXT.htm_mismatch,
-  dpop_htu_missing: DPOP_PROBLEM_TEXT.htu_missing,
-  dpop_htu_mismatch: DPOP_PROBLEM_TEXT.htu_mismatch,
-  dpop_iat_missing: DPOP_PROBLEM_TEXT.iat_missing,
-  dpop_iat_too_old: DPOP_PROBLEM_TEXT.iat_too_old,
-  dpop_iat_future: DPOP_PROBLEM_TEXT.iat_future,
-  dpop_replayed: DPOP_PROBLEM_TEXT.replayed,
-});
+/** `dpop_<check>` for checks of core/dpop.js the token endpoint makes, with their texts (shared with ./resource). */
+function dpopChecks<const C extends OAuthErrorCode, const P extends DpopProblem>(error: C, checks: readonly P[]): { readonly [K in P as `dpop_${K}`]: { readonly error: C; readonly description: (typeof DPOP_PROBLEM_TEXT)[K] } } {
+  return Object.fromEntries(checks.map((check) => [`dpop_${check}`, { error, description: DPOP_PROBLEM_TEXT[check] }])) as never;
+}
+
+/** RFC 9449 §4.3 proof checks at the token endpoint: 400 `invalid_dpop_proof`. */
+export const INVALID_DPOP_PROOF = {
+  ...withCode("invalid_dpop_proof", { dpop_proof_required: "this client is registered with dpop_bound_access_tokens: send a DPoP proof header" }),
+  ...dpopChecks("invalid_dpop_proof", [
+    "multiple_headers", "too_large", "not_jws", "typ_invalid", "alg_not_allowed",
+    "crit_unsupported", "jwk_missing", "jwk_private", "jwk_alg_mismatch", "jwk_too_weak",
+    "jwk_invalid", "signature_invalid", "payload_invalid", "jti_missing", "jti_too_long",
+    "htm_missing", "htm_mismatch", "htu_missing", "htu_mismatch", "iat_missing", "iat_too_old",
+    "iat_future", "replayed",
+  ]),
+};
 
 /** RFC 9449 §8: a server nonce is needed (the response carries a fresh one in `DPoP-Nonce`). */
-export const DPOP_NONCE_NEEDED = withCode("use_dpop_nonce", {
-  dpop_nonce_missing: DPOP_PROBLEM_TEXT.nonce_missing,
-  dpop_nonce_stale: DPOP_PROBLEM_TEXT.nonce_stale,
-});
+export const DPOP_NONCE_NEEDED = dpopChecks("use_dpop_nonce", ["nonce_missing", "nonce_stale"]);
 
 /** Request shape, grant, scope and resource decisions at the token, introspection and revocation endpoints. */
 const TOKEN_REQUESTS = {
@@ -279,8 +265,11 @@ const SAMPLE_ROUTE = {
 /** The management API (RFC 7591 §3.2.2 for client metadata, SPEC §9 for trusted issuers). */
 const ADMIN = {
   admin_token_invalid: { error: "invalid_token", description: "a valid admin bearer token is required (Authorization: Bearer <ADMIN_TOKEN>)" },
+  // A bad JSON body: `invalid_client_metadata` for client metadata, `invalid_request` for other admin input (http/admin.ts).
   admin_content_type: { error: "invalid_client_metadata", description: "body: Content-Type must be application/json" },
   admin_json_invalid: { error: "invalid_client_metadata", description: "body: not valid JSON" },
+  admin_request_content_type: { error: "invalid_request", description: "body: Content-Type must be application/json" },
+  admin_request_json_invalid: { error: "invalid_request", description: "body: not valid JSON" },
   client_metadata_invalid: { error: "invalid_client_metadata", description: "{detail}" },
   client_exists: { error: "conflict", description: "a client with client_id '{detail}' already exists" },
   client_not_found: { error: "not_found", description: "no client with that client_id" },
@@ -289,8 +278,6 @@ const ADMIN = {
   client_key_not_found: { error: "not_found", description: "the client has no key with that kid" },
   client_key_last: { error: "conflict", description: "this is the client's last key; add its replacement before removing it" },
   client_change_contended: { error: "temporarily_unavailable", description: "too many concurrent changes to this client; retry" },
-  trusted_issuer_content_type: { error: "invalid_request", description: "body: Content-Type must be application/json" },
-  trusted_issuer_json_invalid: { error: "invalid_request", description: "body: not valid JSON" },
   trusted_issuer_invalid: { error: "invalid_request", description: "{detail}" },
   trusted_issuer_exists: { error: "conflict", description: "this issuer is already trusted; change it with PATCH" },
   trusted_issuer_not_found: { error: "not_found", description: "no trusted issuer with that issuer identifier" },
@@ -317,7 +304,7 @@ const KEY_RING = {
   key_ring_no_signing_key: { error: "temporarily_unavailable", description: "the signing key ring has no key that signs at this instant; retry shortly" },
   key_ring_key_unopenable: { error: "temporarily_unavailable", description: "the key ring's signing key cannot be opened with the current CLIENT_SECRET_KEY (was it changed?); rotate the keys: POST /admin/keys/rotate" },
   key_rotation_manual: { error: "conflict", description: "the signing keys come from SIGNING_KEYS (SIGNING_KEY_ROTATION is not auto): rotate them with `ets keys rotate --current FILE` (docs/operating.md)" },
-  key_rotation_body_invalid: { error: "invalid_request", description: "body must be empty or the JSON object {\"remove_previous\": true | false} (Content-Type: application/json)" },
+  key_rotation_body_invalid: { error: "invalid_request", description: "body must be empty or the JSON object {\"remove_previous\": true | false}" },
 } as const;
 
 /** The app's own failures (app.ts). */

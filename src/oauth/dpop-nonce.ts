@@ -7,13 +7,11 @@
 import { statelessDpopNonces, type DpopNonceSource } from "../core/dpop.js";
 import { memoizeAsync } from "../memo.js";
 
-export type DpopNonces = DpopNonceSource;
-
 const encoder = new TextEncoder();
-const cache = new Map<string, Promise<DpopNonces>>();
+const cache = new Map<string, Promise<DpopNonceSource>>();
 
 /** The nonce source for a CLIENT_SECRET_KEY value, derived once per value per isolate. */
-export function loadDpopNonces(secretKeyValue: string): Promise<DpopNonces> {
+export function loadDpopNonces(secretKeyValue: string): Promise<DpopNonceSource> {
   return memoizeAsync(cache, secretKeyValue, async () => {
     const ikm = await crypto.subtle.importKey("raw", encoder.encode(secretKeyValue), "HKDF", false, ["deriveKey"]);
     const key = await crypto.subtle.deriveKey(

@@ -1,8 +1,8 @@
 /**
- * DPoP at the token endpoint (RFC 9449): whether a request must carry a proof (§5.2), the checks
- * of §4.3 in a fixed order (header, key, signature, then claims against one `now`), the server
- * nonce of §8, and single use of each proof's jti (§11.1). Plain functions: the route passes the
- * DPoP header, the method and the URL.
+ * DPoP at the token endpoint (RFC 9449): whether a request must carry a proof (§5.2), the proof's
+ * checks (core/dpop.js, shared with ./resource) as this endpoint's reasons, the server nonce of §8,
+ * and single use of each proof's jti (§11.1). Plain functions: the route passes the DPoP header,
+ * the method and the URL.
  *
  * Nothing is consumed here until `consumeDpopProof`, which the token endpoint calls only after
  * every other check of the request passed (with the client assertion's own jti).
@@ -10,22 +10,18 @@
 import { OAuthError } from "../core/errors.js";
 import { DPOP_NONCE_NEEDED, INVALID_DPOP_PROOF, type DpopNonceReason, type InvalidDpopProofReason } from "../core/error-catalogue.js";
 import type { ClientRecord } from "../core/client-record.js";
-import { checkDpopProof, type DpopProblem } from "../core/dpop.js";
+import { checkDpopProof, type DpopNonceSource, type DpopProblem } from "../core/dpop.js";
 import type { JtiRegistry } from "../stores/replay-guard.js";
 import type { ReplayScope } from "../stores/replay-topology.js";
-import type { DpopNonces } from "./dpop-nonce.js";
 
 /** Prefix of the replay-guard key space of DPoP proofs; `:` never occurs in a client_id. */
 const DPOP_REPLAY_PREFIX = "dpop:";
 
-export type DpopFailureReason = InvalidDpopProofReason | DpopNonceReason;
-
 /** Every public description, for tests that check they are distinct. */
 export const ALL_DPOP_DESCRIPTIONS: readonly string[] = [...Object.values(INVALID_DPOP_PROOF), ...Object.values(DPOP_NONCE_NEEDED)].map((entry) => entry.description);
 
-/** The token endpoint's reason for each failed check (core/dpop.js); `cnf.jkt` and `ath` are a resource server's. */
-type TokenEndpointProblem = Exclude<DpopProblem, "jkt_mismatch" | "ath_mismatch">;
-const reasonFor = (problem: TokenEndpointProblem): DpopFailureReason => `dpop_${problem}`;
+/** This endpoint's reason for each failed check: `dpop_<check>` (`cnf.jkt` and `ath` are a resource server's). */
+const reasonFor = (problem: Exclude<DpopProblem, "jkt_mismatch" | "ath_mismatch">): InvalidDpopProofReason | DpopNonceReason => `dpop_${problem}`;
 
 /** The HTTP request a proof must match. */
 export interface DpopHttpRequest {
@@ -35,17 +31,8 @@ export interface DpopHttpRequest {
   readonly url: string;
 }
 
-export interface DpopRules {
-  /** Seconds since the epoch. */
-  readonly now: number;
-  readonly clockSkewSeconds: number;
-  /** Nonce source when DPOP_NONCE is `required`; null when nonces are off. */
-  readonly nonces: DpopNonces | null;
-}
-
-/** A proof that passed every check but single use. */
+/** A proof that passed every check but single use: `jkt` becomes the token's `cnf.jkt` (§6.1). */
 export interface VerifiedDpopProof {
-  /** RFC 7638 SHA-256 thumbprint of the proof key: the token's `cnf.jkt` (RFC 9449 §6.1). */
   readonly jkt: string;
   readonly jti: string;
   /** Seconds since the epoch: until when the proof could be accepted, so its jti is remembered. */
@@ -53,13 +40,16 @@ export interface VerifiedDpopProof {
 }
 
 /**
- * The token request's DPoP proof, checked: null when none was sent and the client may do without.
- * @throws OAuthError invalid_dpop_proof naming the failed check, or use_dpop_nonce.
+ * The token request's DPoP proof, checked (RFC 9449 §4.3): null when none was sent and the client
+ * may do without.
+ * @param rules `now` in seconds; `nonces` when DPOP_NONCE is `required`, else null.
+ * @throws OAuthError invalid_dpop_proof naming the failed check, or use_dpop_nonce with a fresh
+ *   nonce in the `DPoP-Nonce` header (§8).
  */
 export async function checkTokenRequestDpop(
   request: DpopHttpRequest,
   client: ClientRecord,
-  rules: DpopRules,
+  rules: { readonly now: number; readonly clockSkewSeconds: number; readonly nonces: DpopNonceSource | null },
 ): Promise<VerifiedDpopProof | null> {
   if (request.proof === null) {
     // RFC 9449 §5.2: "the authorization server MUST reject token requests from the client that do
@@ -67,18 +57,9 @@ export async function checkTokenRequestDpop(
     if (client.dpop_bound_access_tokens) throw new OAuthError("dpop_proof_required");
     return null;
   }
-  return verifyDpopProof(request.proof, request, rules);
-}
-
-/**
- * RFC 9449 §4.3 items 1-11 for one proof (core/dpop.js).
- * @throws OAuthError invalid_dpop_proof naming the failed check, or use_dpop_nonce with a fresh
- *   nonce in the `DPoP-Nonce` header (§8).
- */
-export async function verifyDpopProof(proof: string, request: Pick<DpopHttpRequest, "method" | "url">, rules: DpopRules): Promise<VerifiedDpopProof> {
-  const checked = await checkDpopProof(proof, request, rules);
+  const checked = await checkDpopProof(request.proof, request, rules);
   if (checked.ok) return checked;
-  const err = new OAuthError(reasonFor(checked.problem as TokenEndpointProblem));
+  const err = new OAuthError(reasonFor(checked.problem as Parameters<typeof reasonFor>[0]));
   if (err.error === "use_dpop_nonce" && rules.nonces !== null) err.headers = { "DPoP-Nonce": await rules.nonces.issue(rules.now) };
   throw err;
 }

@@ -16,7 +16,7 @@ import type { JwtBearerClients } from "../stores/jwt-bearer-index.js";
 import { mintAccessToken } from "./access-token.js";
 import { authenticateClient, type ClientAuthDependencies, type ClientAuthSettings } from "./client-auth/index.js";
 import { checkTokenRequestDpop, consumeDpopProof, type DpopHttpRequest } from "./dpop.js";
-import type { DpopNonces } from "./dpop-nonce.js";
+import type { DpopNonceSource } from "../core/dpop.js";
 import { decideClientCredentials } from "./grants/client-credentials.js";
 import type { GrantDecision } from "./grants/grant.js";
 import { decideJwtBearer } from "./grants/jwt-bearer.js";
@@ -24,7 +24,7 @@ import { decideTokenExchange } from "./grants/token-exchange.js";
 
 export interface TokenRequestDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
-  dpopNonces(): Promise<DpopNonces>;
+  dpopNonces(): Promise<DpopNonceSource>;
   /** Token exchange: whether a subject token (or one it derives from) was revoked. */
   readonly revocations: RevokedTokens;
   /** The JWT bearer grant: which clients may hold a matching credential. */

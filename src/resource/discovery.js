@@ -6,6 +6,7 @@
  * on an unknown `kid` at most once per cooldown).
  */
 import { createRemoteJWKSet, customFetch } from "jose";
+import { isLoopbackHostname } from "../core/addresses.js";
 import { Rejection } from "./errors.js";
 
 /** How long fetched metadata is used before it is read again. */
@@ -45,13 +46,8 @@ export function parseIssuer(issuer) {
   if (typeof issuer !== "string" || !URL.canParse(issuer)) throw new TypeError("issuer must be an absolute URL");
   const url = new URL(issuer);
   if (url.search !== "" || url.hash !== "" || issuer.includes("?") || issuer.includes("#")) throw new TypeError("issuer must not have a query or fragment");
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url))) throw new TypeError("issuer must be an https URL (http only on a loopback host)");
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHostname(url.hostname))) throw new TypeError("issuer must be an https URL (http only on a loopback host)");
   return url;
-}
-
-/** @param {URL} url */
-function isLoopback(url) {
-  return url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
 }
 
 /**

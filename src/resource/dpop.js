@@ -19,38 +19,19 @@ import { Rejection } from "./errors.js";
 /** @typedef {import("../core/dpop.js").DpopNonceSource} DpopNonceSource  server nonces, e.g. from createDpopNonces(). */
 
 /**
- * @typedef {object} DpopCheck
- * @property {string | null} proof  the DPoP header (repeated headers joined by ", "), or null.
- * @property {string} method
- * @property {string} url  the request URL as the client addressed it.
- * @property {string} accessToken
- * @property {string} jkt  the token's `cnf.jkt`.
- * @property {number} now  seconds.
- * @property {number} clockSkewSeconds
- * @property {number} iatWindowSeconds
- * @property {DpopNonceSource | undefined} nonces
- */
-
-/**
- * Every check but single use.
- * @param {DpopCheck} check
+ * Every check but single use (core/dpop.js, with the token's `cnf.jkt` and the token for `ath`).
+ * @param {string | null} proof  the DPoP header (repeated headers joined by ", "), or null.
+ * @param {{ method: string, url: string }} request  the method and the URL the client called.
+ * @param {import("../core/dpop.js").DpopRules & { jkt: string, accessToken: string }} rules
  * @returns {Promise<{ replayKey: string, acceptableUntil: number }>}  what consumeDpopProof records.
  * @throws {Rejection} invalid_dpop_proof naming the failed check, or use_dpop_nonce.
  */
-export async function checkDpopProof(check) {
-  const { proof } = check;
+export async function checkDpopProof(proof, request, rules) {
   if (proof === null || proof === "") throw invalid("the DPoP scheme needs a DPoP proof header");
-  const checked = await checkProof(proof, check, {
-    now: check.now,
-    clockSkewSeconds: check.clockSkewSeconds,
-    iatWindowSeconds: check.iatWindowSeconds,
-    nonces: check.nonces ?? null,
-    jkt: check.jkt,
-    accessToken: check.accessToken,
-  });
+  const checked = await checkProof(proof, request, rules);
   if (checked.ok) return { replayKey: `${checked.jkt}:${checked.jti}`, acceptableUntil: checked.acceptableUntil };
-  if (check.nonces !== undefined && checked.problem.startsWith("nonce_")) {
-    throw new Rejection("use_dpop_nonce", DPOP_PROBLEM_TEXT[checked.problem], await check.nonces.issue(check.now));
+  if (rules.nonces && checked.problem.startsWith("nonce_")) {
+    throw new Rejection("use_dpop_nonce", DPOP_PROBLEM_TEXT[checked.problem], await rules.nonces.issue(rules.now));
   }
   throw invalid(DPOP_PROBLEM_TEXT[checked.problem]);
 }
@@ -72,24 +53,46 @@ export async function consumeDpopProof(proof, store) {
 }
 
 /**
- * The default replay store: this process's memory, expired keys purged as it grows, bounded
- * (full of live keys, it refuses, so the request fails closed rather than forgetting a key).
- * @param {{ maxEntries?: number }} [options]  default 100 000 keys.
+ * The default replay store: this process's memory, at most `maxEntries` keys. Expired keys go
+ * first (swept at most once a second, by whole-second expiry buckets); with `maxEntries` live keys
+ * held, the key that expires soonest makes room. So memory stays bounded and a valid proof is never
+ * refused, but beyond `maxEntries` live proofs per process a dropped proof could be replayed here
+ * until its window ends: size it for the proofs one process accepts per window (two `iat` windows
+ * plus skew), and share a store across instances (docs/resource-servers.md).
+ * @param {{ maxEntries?: number, now?: () => number }} [options]  default 100 000 keys; now: seconds, default the system clock.
  * @returns {ReplayStore}
  */
-export function memoryReplayStore({ maxEntries = 100_000 } = {}) {
-  /** @type {Map<string, number>} */
+export function memoryReplayStore({ maxEntries = 100_000, now = () => Date.now() / 1000 } = {}) {
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError("maxEntries must be a whole number ≥ 1");
+  /** @type {Map<string, number>} key → expiry (seconds) */
   const seen = new Map();
+  /** @type {Map<number, Set<string>>} whole second of expiry → its keys, oldest first */
+  const buckets = new Map();
+  let nextSweep = 0;
+  const forget = (/** @type {string} */ key, /** @type {number} */ expiresAt) => {
+    seen.delete(key);
+    const bucket = buckets.get(Math.ceil(expiresAt));
+    bucket?.delete(key);
+    if (bucket?.size === 0) buckets.delete(Math.ceil(expiresAt));
+  };
   return {
     consumeOnce(key, expiresAtSeconds) {
-      const now = Date.now() / 1000;
+      const t = now();
+      if (t >= nextSweep) {
+        for (const [second, keys] of buckets) if (second < t) for (const k of keys) forget(k, second);
+        nextSweep = t + 1;
+      }
       const existing = seen.get(key);
-      if (existing !== undefined && existing >= now) return false;
-      if (seen.size >= maxEntries) {
-        for (const [k, exp] of seen) if (exp < now) seen.delete(k);
-        if (seen.size >= maxEntries) throw new Error("replay store full");
+      if (existing !== undefined && existing >= t) return false;
+      if (existing !== undefined) forget(key, existing);
+      while (seen.size >= maxEntries) {
+        const soonest = Math.min(...buckets.keys());
+        const [first] = /** @type {Set<string>} */ (buckets.get(soonest));
+        forget(/** @type {string} */ (first), soonest);
       }
       seen.set(key, expiresAtSeconds);
+      const second = Math.ceil(expiresAtSeconds);
+      buckets.set(second, (buckets.get(second) ?? new Set()).add(key));
       return true;
     },
   };

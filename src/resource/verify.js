@@ -10,7 +10,6 @@ import { errors, jwtVerify } from "jose";
 import { ACCESS_TOKEN_TYP, DEFAULT_CLOCK_SKEW_SECONDS } from "../core/protocol.js";
 import { issuerKeys, issuerMetadata, parseIssuer } from "./discovery.js";
 import { isAsymmetricAlg, PRIVATE_KEY_JWT_ALGS } from "../core/algorithms.js";
-import { DPOP_IAT_WINDOW_SECONDS } from "../core/dpop.js";
 import { checkDpopProof, consumeDpopProof, memoryReplayStore } from "./dpop.js";
 import { AccessTokenError, Rejection } from "./errors.js";
 import { checkNotRevoked, checkRevocationOptions } from "./revocation.js";
@@ -37,7 +36,9 @@ const MAX_TOKEN_BYTES = 16 * 1024;
  * @property {import("./revocation.js").RevocationOptions} [revocation]  ask the issuer whether the token is still active.
  * @property {string} [realm]  RFC 6750 §3 `realm`.
  * @property {string} [resourceMetadataUrl]  RFC 9728 §5.1: named in every challenge.
- * @property {string} [requestUrl]  the URL the client called, when a proxy changed the one the server sees (DPoP `htu`).
+ * @property {(request: RequestLike) => string} [requestUrl]  behind a proxy that changed the URL the
+ *   server sees: the URL the client called, derived from each request (DPoP `htu`). A function, never
+ *   a fixed URL: options are shared by every request, and one URL would let a proof pass at any path.
  * @property {import("./discovery.js").FetchLike} [fetch]  default the global fetch.
  * @property {() => number} [now]  seconds since the epoch; default the system clock.
  */
@@ -75,6 +76,9 @@ export async function verifyAccessToken(input, options) {
   if (options.revocation !== undefined) checkRevocationOptions(options.revocation);
   const audiences = typeof options.audience === "string" ? [options.audience] : [...options.audience];
   if (audiences.length === 0 || audiences.some((a) => typeof a !== "string" || a === "")) throw new TypeError("audience is required");
+  if (options.requestUrl !== undefined && typeof options.requestUrl !== "function") {
+    throw new TypeError("requestUrl must be a function of the request (each DPoP proof is bound to its own request's URL), not a fixed URL");
+  }
   /** @type {"Bearer" | "DPoP" | null} */
   let scheme = null;
   try {
@@ -140,17 +144,9 @@ async function verifyPresented({ scheme, token }, input, audiences, options) {
   if (jkt !== undefined) {
     if (scheme !== "DPoP") throw new Rejection("invalid_token", "the access token is DPoP-bound: present it with the DPoP scheme and a proof");
     if (typeof input === "string") throw new TypeError("a DPoP-bound token can only be verified with its request (method, URL, DPoP header)");
-    proof = await checkDpopProof({
-      proof: header(input, "dpop"),
-      method: input.method.toUpperCase(),
-      url: options.requestUrl ?? input.url,
-      accessToken: token,
-      jkt,
-      now,
-      clockSkewSeconds: skew,
-      iatWindowSeconds: options.dpop?.iatWindowSeconds ?? DPOP_IAT_WINDOW_SECONDS,
-      nonces: options.dpop?.nonces,
-    });
+    const request = { method: input.method.toUpperCase(), url: options.requestUrl?.(input) ?? input.url };
+    const { iatWindowSeconds, nonces } = options.dpop ?? {};
+    proof = await checkDpopProof(header(input, "dpop"), request, { now, clockSkewSeconds: skew, iatWindowSeconds, nonces, jkt, accessToken: token });
   } else if (scheme === "DPoP") {
     throw new Rejection("invalid_token", "the access token is not DPoP-bound: present it with the Bearer scheme");
   }

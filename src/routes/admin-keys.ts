@@ -4,7 +4,8 @@
  * /admin/keys/rotate` is the emergency rotation (`{"remove_previous": true}` after a compromise).
  * Both write one audit line (kids and times, never key material).
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
+import { audit, NO_STORE, readAdminJson } from "../http/admin.js";
 import type { AppEnv } from "../http/app-types.js";
 import type { ServerContext } from "../context.js";
 import { OAuthError } from "../core/errors.js";
@@ -12,8 +13,6 @@ import { keyStateAt, type RingKey, type RingKeyState, type RingSnapshot } from "
 import * as z from "../zod.js";
 
 export const keyAdminRoutes = new Hono<AppEnv>();
-
-const NO_STORE = { "Cache-Control": "no-store" };
 
 /** One key as GET /admin/keys lists it. Times are seconds since the epoch; null where a key has none. */
 interface ListedKey {
@@ -40,7 +39,10 @@ const RotationSchema = z.strictObject({ remove_previous: z.optional(z.boolean())
 
 keyAdminRoutes.post("/admin/keys/rotate", async (c) => {
   const server = c.get("server");
-  const { remove_previous: removePrevious = false } = await readRotation(c);
+  // The body is optional: without one, the previous key is retained (a routine early rotation).
+  const parsed = RotationSchema.safeParse((await readAdminJson(c, "request", { optional: true })) ?? {});
+  if (!parsed.success) throw new OAuthError("key_rotation_body_invalid");
+  const { remove_previous: removePrevious = false } = parsed.data;
   if (server.stores.keyRing === null) throw new OAuthError("key_rotation_manual");
   const rotation = await server.stores.keyRing.rotate(removePrevious);
   // The keys that signed before: the previous key, which stops at `signs_from` (and is removed then with remove_previous).
@@ -49,22 +51,6 @@ keyAdminRoutes.post("/admin/keys/rotate", async (c) => {
   const listing = await keyListing(server, rotation.snapshot);
   return c.json({ kid: rotation.kid, signs_from: rotation.signs_from, remove_previous: removePrevious, ...listing }, 200, NO_STORE);
 });
-
-async function readRotation(c: Context<AppEnv>): Promise<z.infer<typeof RotationSchema>> {
-  const text = await c.req.text();
-  if (text.trim() === "") return {};
-  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (mediaType !== "application/json") throw new OAuthError("key_rotation_body_invalid");
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new OAuthError("key_rotation_body_invalid");
-  }
-  const parsed = RotationSchema.safeParse(json);
-  if (!parsed.success) throw new OAuthError("key_rotation_body_invalid");
-  return parsed.data;
-}
 
 /**
  * The keys now: the ring's (with SIGNING_KEYS' beside them, published, not signing), or SIGNING_KEYS'
@@ -103,7 +89,3 @@ function operatorKey(kid: string, alg: string): Omit<ListedKey, "state"> {
   return { kid, alg, source: "SIGNING_KEYS", published_at: null, signs_from: null, signs_until: null, unpublished_at: null };
 }
 
-/** One structured line per key-ring admin action; kids and times only. */
-function audit(event: string, details: Record<string, unknown>): void {
-  console.log(JSON.stringify({ audit: event, ...details, at: new Date().toISOString() }));
-}

@@ -3,13 +3,14 @@
  * `Authorization: Bearer <ADMIN_TOKEN>`. JSON in and out; each change is one audit log line
  * without secrets.
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { registrationChecks } from "../context.js";
 import type { AppEnv } from "../http/app-types.js";
 import { requireAdminToken } from "../http/admin-auth.js";
 import { OAuthError } from "../core/errors.js";
+import { answerClientChange, audit, listingPage, NO_STORE, readAdminJson } from "../http/admin.js";
 import { ADMIN_BODY_LIMIT_BYTES, limitBody } from "../http/limits.js";
-import { applyClientChange, readClient, type AppliedChange } from "../oauth/registration/apply.js";
+import { applyClientChange, readClient } from "../oauth/registration/apply.js";
 import { clientInformation } from "../oauth/registration/client-information.js";
 import { createdClient, deletedClient, existing, patchedClient, withRotatedSecret } from "../oauth/registration/client-mutations.js";
 import { parseClientPatch, parseNewClient, parseNewKey, parseSecretRotation } from "../oauth/registration/input.js";
@@ -18,9 +19,6 @@ import { federationAdminRoutes } from "./admin-federation.js";
 import { keyAdminRoutes } from "./admin-keys.js";
 
 export const adminRoutes = new Hono<AppEnv>();
-
-const NO_STORE = { "Cache-Control": "no-store" };
-const MAX_PAGE_SIZE = 100;
 
 adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES));
 // Trusted issuers, federated credentials and explain (SPEC §9), behind the same admin token.
@@ -33,17 +31,16 @@ adminRoutes.route("/", keyAdminRoutes);
 // → audit.
 adminRoutes.post("/admin/clients", async (c) => {
   const { stores, secrets, clock } = c.get("server");
-  const { input, secret } = await parseNewClient(await readJson(c), registrationChecks(c.get("server")), secrets.secretBox);
+  const { input, secret } = await parseNewClient(await readAdminJson(c, "client_metadata"), registrationChecks(c.get("server")), secrets.secretBox);
   const now = clock();
   const change = await applyClientChange(stores.clientWriter, input.client_id, (current, deleted) => createdClient(current, input, now, c.get("server").settings, deleted));
-  audit("client_created", input.client_id, change);
+  audit("client_created", { client_id: input.client_id }, change);
   return c.json(clientInformation(change.after!, secret), 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(input.client_id)}` });
 });
 
 adminRoutes.get("/admin/clients", async (c) => {
-  const limitParam = Number(c.req.query("limit") ?? 50);
-  const limit = Number.isInteger(limitParam) && limitParam >= 1 ? Math.min(limitParam, MAX_PAGE_SIZE) : 50;
-  const page = await c.get("server").stores.clients.list(limit, c.req.query("cursor") || undefined);
+  const { limit, cursor } = listingPage(c);
+  const page = await c.get("server").stores.clients.list(limit, cursor);
   return c.json({ clients: page.clients.map((r) => clientInformation(r)), ...(page.next_cursor ? { next_cursor: page.next_cursor } : {}) }, 200, NO_STORE);
 });
 
@@ -54,73 +51,34 @@ adminRoutes.get("/admin/clients/:client_id", async (c) => {
 
 adminRoutes.patch("/admin/clients/:client_id", async (c) => {
   const server = c.get("server");
-  const patch = await parseClientPatch(await readJson(c), registrationChecks(server));
-  const now = server.clock();
-  const change = await applyClientChange(server.stores.clientWriter, c.req.param("client_id"), (current) => patchedClient(current, patch, now, server.settings));
-  const info = clientInformation(change.after!);
-  audit("client_updated", info.client_id, change);
-  return c.json(info, 200, NO_STORE);
+  const patch = await parseClientPatch(await readAdminJson(c, "client_metadata"), registrationChecks(server));
+  return answerClientChange(c, "client_updated", (current, now) => patchedClient(current, patch, now, server.settings));
 });
 
 adminRoutes.delete("/admin/clients/:client_id", async (c) => {
   const clientId = c.req.param("client_id");
   const change = await applyClientChange(c.get("server").stores.clientWriter, clientId, deletedClient);
-  audit("client_deleted", clientId, change);
+  audit("client_deleted", { client_id: clientId }, change);
   return c.body(null, 204, NO_STORE);
 });
 
 adminRoutes.post("/admin/clients/:client_id/secret", async (c) => {
-  const { stores, secrets, clock } = c.get("server");
-  const clientId = c.req.param("client_id");
   // The body is optional: without one, the old secret overlaps for the default period.
-  const body = c.req.raw.body === null || c.req.header("Content-Length") === "0" ? undefined : await readJson(c);
-  const { rotation, secret } = await parseSecretRotation(body, clientId, secrets.secretBox);
-  const now = clock();
-  const change = await applyClientChange(stores.clientWriter, clientId, (current) => withRotatedSecret(current, rotation, now));
-  const info = clientInformation(change.after!, secret);
-  audit("client_secret_rotated", info.client_id, change);
-  return c.json(info, 200, NO_STORE);
+  const body = await readAdminJson(c, "client_metadata", { optional: true });
+  const { rotation, secret } = await parseSecretRotation(body, c.req.param("client_id"), c.get("server").secrets.secretBox);
+  return answerClientChange(c, "client_secret_rotated", (current, now) => withRotatedSecret(current, rotation, now), { secret });
 });
 
 // Client key rotation (private_key_jwt with inline jwks): add the new public key, then remove the old.
 adminRoutes.post("/admin/clients/:client_id/keys", async (c) => {
-  const { stores, clock } = c.get("server");
-  const jwk = parseNewKey(await readJson(c));
-  const now = clock();
-  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id"), (current) => withKeyAdded(current, jwk, now));
-  const info = clientInformation(change.after!);
-  audit("client_key_added", info.client_id, change, { kid: jwk.kid });
-  return c.json(info, 201, NO_STORE);
+  const jwk = parseNewKey(await readAdminJson(c, "client_metadata"));
+  return answerClientChange(c, "client_key_added", (current, now) => withKeyAdded(current, jwk, now), { status: 201, details: { kid: jwk.kid } });
 });
 
 adminRoutes.delete("/admin/clients/:client_id/keys/:kid", async (c) => {
-  const { stores, clock } = c.get("server");
   const kid = c.req.param("kid");
-  const now = clock();
-  const change = await applyClientChange(stores.clientWriter, c.req.param("client_id"), (current) => withKeyRemoved(current, kid, now));
-  const info = clientInformation(change.after!);
-  audit("client_key_removed", info.client_id, change, { kid });
-  return c.json(info, 200, NO_STORE);
+  return answerClientChange(c, "client_key_removed", (current, now) => withKeyRemoved(current, kid, now), { details: { kid } });
 });
-
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (mediaType !== "application/json") throw new OAuthError("admin_content_type");
-  try {
-    return await c.req.json();
-  } catch {
-    throw new OAuthError("admin_json_invalid");
-  }
-}
-
-/**
- * One structured line per admin change: what happened to which client, the record's new version
- * in its writer of record and the names of the changed fields. Never a value that could be secret
- * (no secret, sealed secret, key material or token).
- */
-function audit(event: string, clientId: string, change: AppliedChange, details: Record<string, string | undefined> = {}): void {
-  console.log(JSON.stringify({ audit: event, client_id: clientId, version: change.version, changed: change.changed, ...details, at: new Date().toISOString() }));
-}
 
 /**
  * Local dev only (src/local-dev.ts): the demo clients and the demo private key, so `npm start` can

@@ -16,11 +16,11 @@ import type { IssuerKeySource } from "../core/key-sources.js";
 import { BoundedFetchError, fetchTextBounded, type FetchLike } from "./bounded-fetch.js";
 import { KeySetFailure, keySetCache } from "./key-set-cache.js";
 import { JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_BYTES } from "./remote-jwks.js";
-import { fetchUrlProblem } from "../core/addresses.js";
+import { fetchUrlProblem, type AddressPolicy } from "../core/addresses.js";
 
 export interface IssuerKeyOptions {
-  /** `http://` loopback URLs may be fetched: true only in local dev. */
-  readonly allowLoopbackHttp: boolean;
+  /** Which URLs may be fetched: `http://` loopback ones in local dev only (src/local-dev.ts). */
+  readonly addressPolicy: AddressPolicy;
   readonly fetch?: FetchLike;
   /** Milliseconds since the epoch. */
   readonly nowMs?: () => number;
@@ -36,7 +36,7 @@ export function issuerKeySource(options: IssuerKeyOptions): IssuerKeySource {
       throw new KeySetFailure(cause.problem, cause.problem === "invalid_utf8" ? "federated_keys_invalid" : "federated_keys_unavailable");
     });
   const allowed = (uri: string) => {
-    if (fetchUrlProblem(uri, { loopbackAllowed: options.allowLoopbackHttp }) !== undefined) throw new KeySetFailure("uri_not_allowed", "federated_keys_unavailable");
+    if (fetchUrlProblem(uri, options.addressPolicy) !== undefined) throw new KeySetFailure("uri_not_allowed", "federated_keys_unavailable");
     return uri;
   };
 

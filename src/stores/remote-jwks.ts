@@ -2,7 +2,7 @@
  * The ClientKeySource of the running service (SPEC §3 rule 4, §6): a client's inline `jwks`, or
  * the JWK Set at its `jwks_uri`, fetched under strict limits and cached.
  *
- * - Only URLs core/addresses.ts allows: https to a public host; loopback (http or https) only in
+ * - Only URLs core/addresses.js allows: https to a public host; loopback (http or https) only in
  *   local dev. Checked before the cache is consulted and before any fetch.
  * - At most JWKS_MAX_BYTES (enforced while streaming, whatever Content-Length says), at most
  *   JWKS_FETCH_TIMEOUT_MS for the whole exchange, `redirect: "manual"` (a 3xx is a failure: no hop
@@ -16,7 +16,7 @@
  *   log line naming the problem, never a 500. Expired sets are not served stale: fail closed.
  */
 import type { JWK } from "jose";
-import { fetchUrlProblem } from "../core/addresses.js";
+import { fetchUrlProblem, type AddressPolicy } from "../core/addresses.js";
 import { OAuthError } from "../core/errors.js";
 import { parseRemoteJwks } from "../core/jwk-set.js";
 import { inlineKeySource, type ClientKeySource } from "../core/key-sources.js";
@@ -35,8 +35,8 @@ export { JWKS_CACHE_TTL_SECONDS, JWKS_FAILURE_BACKOFF_SECONDS, JWKS_REFETCH_MIN_
 const CACHE_KEY_ORIGIN = "https://client-jwks.cache.invalid";
 
 export interface RemoteJwksOptions {
-  /** Loopback URLs (http or https) may be fetched: local dev only (decided in src/local-dev.ts). */
-  readonly loopbackUrlsAllowed: boolean;
+  /** Which URLs may be fetched: loopback ones (http or https) in local dev only (src/local-dev.ts). */
+  readonly addressPolicy: AddressPolicy;
   /** Outbound fetch. Default: the global `fetch`, looked up at call time. */
   readonly fetch?: FetchLike;
   /** Milliseconds since the epoch. Default `Date.now`. */
@@ -62,7 +62,7 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
       if (client.jwks_uri === undefined) return inlineKeySource.keysOf(client, refresh);
       const uri = client.jwks_uri;
       // SPEC §6: a record that got into KV around the admin API is held to the same address rules.
-      const addressProblem = fetchUrlProblem(uri, { loopbackAllowed: options.loopbackUrlsAllowed });
+      const addressProblem = fetchUrlProblem(uri, options.addressPolicy);
       if (addressProblem !== undefined) {
         console.error(JSON.stringify({ event: "client_jwks_unavailable", client_id: client.client_id, problem: "address_not_allowed" }));
         throw new OAuthError("assertion_jwks_uri_not_allowed");

@@ -7,7 +7,7 @@
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { ConfigError } from "../config.js";
-import { isAsymmetricAlg, PRIVATE_JWK_MEMBERS, publicJwkProblem, RSA_MIN_MODULUS_BITS, type AsymmetricAlg } from "../core/algorithms.js";
+import { isAsymmetricAlg, publicJwkOf, publicJwkProblem, RSA_MIN_MODULUS_BITS, type AsymmetricAlg } from "../core/algorithms.js";
 import { memoizeAsync } from "../memo.js";
 
 export interface SigningKeys {
@@ -78,13 +78,9 @@ async function importSigningKeys(secretValue: string): Promise<SigningKeys> {
   return { active: active!, publicJwks: { keys: publicKeys }, verificationKeys };
 }
 
-/** The public half of a JWK with `use: "sig"`, stripped of every private member. */
+/** The public half of a JWK (core/algorithms.js) with `use: "sig"`. */
 export function toPublicJwk(jwk: JWK): JWK {
-  const copy: Record<string, unknown> = { ...jwk };
-  for (const member of PRIVATE_JWK_MEMBERS) delete copy[member];
-  delete copy.key_ops;
-  delete copy.ext;
-  return { ...copy, use: "sig" } as JWK;
+  return { ...publicJwkOf(jwk), use: "sig" };
 }
 
 /** A fresh private signing JWK with `kid` and `alg`, as one entry of a `SIGNING_KEYS` set. */

@@ -3,10 +3,10 @@
  * a string. Each refused form is written the way an attacker would write it.
  */
 import { describe, expect, it } from "vitest";
-import { fetchUrlProblem, isLoopbackHostname } from "../../src/core/addresses.js";
+import { fetchUrlProblem, isLoopbackHostname, LOCAL_DEV_ADDRESSES, PUBLIC_ADDRESSES } from "../../src/core/addresses.js";
 
-const deployed = { loopbackAllowed: false };
-const localDev = { loopbackAllowed: true };
+const deployed = PUBLIC_ADDRESSES;
+const localDev = LOCAL_DEV_ADDRESSES;
 
 describe("fetchUrlProblem outside local dev", () => {
   it("accepts https URLs on public names and public IP literals", () => {

@@ -7,6 +7,7 @@ import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { createDpopNonces, memoryReplayStore, verifyAccessToken } from "../../src/resource/index.js";
 import type { ReplayStore } from "../../src/resource/dpop.js";
+import type { VerifyOptions } from "../../src/resource/verify.js";
 import { dpopKey, dpopProof, type DpopKey } from "../lifecycle-helpers.js";
 import { expectRejected, mintToken, nowSeconds, options, registerResourceClient, RESOURCE, resourceProof, resourceRequest } from "./resource-support.js";
 
@@ -70,8 +71,20 @@ describe("verifyAccessToken: DPoP-bound tokens", () => {
     await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token), RESOURCE, "POST"), options()), 401, "invalid_dpop_proof", /htm does not match/);
     await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token, { htu: `${RESOURCE}/other` })), options()), 401, "invalid_dpop_proof", /htu does not match/);
     await expect(verifyAccessToken(await dpopRequest(token, resourceProof(key, token), `${RESOURCE}?page=2`), options())).resolves.toBeTruthy();
-    // Behind a proxy, requestUrl names the URL the client called.
-    await expect(verifyAccessToken(await dpopRequest(token, resourceProof(key, token), "http://10.0.0.7:8080/orders"), options({ requestUrl: RESOURCE }))).resolves.toBeTruthy();
+  });
+
+  it("behind a proxy, requestUrl derives each request's own URL: a proof is bound to its URL, never to a fixed one", async () => {
+    const { token, key } = await boundToken();
+    // Shared options (the Hono middleware passes one object for every request): a fixed URL would
+    // let a proof made for one path pass at every path, so it is refused as a misconfiguration.
+    const fixed = options({ requestUrl: RESOURCE } as unknown as Partial<VerifyOptions>);
+    await expect(verifyAccessToken(await dpopRequest(token, resourceProof(key, token), "http://10.0.0.7:8080/orders"), fixed)).rejects.toThrow(TypeError);
+    await expect(verifyAccessToken(resourceRequest(await mintToken(await registerResourceClient())), fixed)).rejects.toThrow(TypeError);
+
+    const shared = options({ requestUrl: (request) => `https://api.example${new URL(request.url).pathname}` });
+    await expect(verifyAccessToken(await dpopRequest(token, resourceProof(key, token), "http://10.0.0.7:8080/orders"), shared)).resolves.toBeTruthy();
+    // The same kind of proof, made for /orders, is refused at another path behind the same proxy.
+    await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token), "http://10.0.0.7:8080/admin"), shared), 401, "invalid_dpop_proof", /htu does not match/);
   });
 
   it("iat must be within the window (60 s plus skew) either way", async () => {
@@ -108,6 +121,10 @@ describe("verifyAccessToken: DPoP-bound tokens", () => {
     expect(recorded).toEqual([]);
     await verifyAccessToken(await dpopRequest(token, fresh), options({ dpop: { replayStore: custom } }));
     expect(recorded).toEqual([[`${key.jkt}:${decodeJwt(fresh).jti}`, (decodeJwt(fresh).iat as number) + 60 + 15]]);
+
+    // The default kind of store, full of live proofs, still accepts a fresh one (it used to answer 503).
+    const small = memoryReplayStore({ maxEntries: 1 });
+    for (let i = 0; i < 3; i++) await expect(verifyAccessToken(await dpopRequest(token, resourceProof(key, token)), options({ dpop: { replayStore: small } }))).resolves.toBeTruthy();
 
     const failing: ReplayStore = { consumeOnce: () => Promise.reject(new Error("down")) };
     await expectRejected(verifyAccessToken(await dpopRequest(token, resourceProof(key, token)), options({ dpop: { replayStore: failing } })), 503, "temporarily_unavailable");

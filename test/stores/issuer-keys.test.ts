@@ -5,6 +5,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { TrustedIssuerRecord } from "../../src/core/federation.js";
 import { OAuthError } from "../../src/core/errors.js";
+import { PUBLIC_ADDRESSES } from "../../src/core/addresses.js";
 import { issuerKeySource } from "../../src/stores/issuer-keys.js";
 import { clientKeyPair, jwksHost } from "../jwks-host.js";
 
@@ -21,7 +22,7 @@ describe("issuer keys", () => {
     const key = await clientKeyPair("ES256");
     host.serve("https://idp.example/.well-known/openid-configuration", () => Response.json({ issuer: "https://idp.example", jwks_uri: "https://keys.idp.example/jwks" }));
     host.serveKeys("https://keys.idp.example/jwks", [key.publicJwk]);
-    const source = issuerKeySource({ allowLoopbackHttp: false, fetch: host.fetch, nowMs: () => now });
+    const source = issuerKeySource({ addressPolicy: PUBLIC_ADDRESSES, fetch: host.fetch, nowMs: () => now });
     const issuer = record({ discovery: true });
     expect((await source.keysOf(issuer, false)).map((k) => k.kid)).toEqual([key.kid]);
     await source.keysOf(issuer, false);
@@ -41,7 +42,7 @@ describe("issuer keys", () => {
     host.serveKeys("https://a.example/jwks", [key.publicJwk]);
     host.serve("https://c.example/jwks", () => new Response(null, { status: 302, headers: { Location: "https://a.example/jwks" } }));
     host.serveKeys("https://d.example/jwks", [key.privateJwk]);
-    const source = issuerKeySource({ allowLoopbackHttp: false, fetch: host.fetch });
+    const source = issuerKeySource({ addressPolicy: PUBLIC_ADDRESSES, fetch: host.fetch });
     expect(await reason(source.keysOf(record({ issuer: "https://a.example", discovery: true }), false))).toBe("federated_keys_invalid");
     expect(await reason(source.keysOf(record({ jwks_uri: "http://a.example/jwks" }), false))).toBe("federated_keys_unavailable");
     expect(await reason(source.keysOf(record({ jwks_uri: "https://c.example/jwks" }), false))).toBe("federated_keys_unavailable");
@@ -53,7 +54,7 @@ describe("issuer keys", () => {
     const host = jwksHost();
     const [jwt, x509] = [await clientKeyPair("ES256"), await clientKeyPair("ES256")];
     host.serve("https://spire.example/bundle", () => Response.json({ keys: [{ ...jwt.publicJwk, use: "jwt-svid" }, { ...x509.publicJwk, use: "x509-svid" }] }));
-    const source = issuerKeySource({ allowLoopbackHttp: false, fetch: host.fetch });
+    const source = issuerKeySource({ addressPolicy: PUBLIC_ADDRESSES, fetch: host.fetch });
     const keys = await source.keysOf(record({ issuer: "spiffe://example.org", spiffe_bundle_endpoint: "https://spire.example/bundle" }), false);
     expect(keys.map((k) => k.kid)).toEqual([jwt.kid]);
   });

@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { OAuthError } from "../../src/core/errors.js";
+import { LOCAL_DEV_ADDRESSES, PUBLIC_ADDRESSES } from "../../src/core/addresses.js";
 import type { ClientRecord } from "../../src/core/client-record.js";
 import {
   JWKS_CACHE_TTL_SECONDS,
@@ -32,7 +33,7 @@ function remoteClient(uri = `https://keys${++counter}.example/jwks.json`): Clien
 function setup(options: Partial<RemoteJwksOptions> = {}) {
   const host = jwksHost();
   const clock = { ms: 1_700_000_000_000 };
-  const source = remoteJwksKeySource({ loopbackUrlsAllowed: false, fetch: host.fetch, nowMs: () => clock.ms, sharedCache: async () => null, ...options });
+  const source = remoteJwksKeySource({ addressPolicy: PUBLIC_ADDRESSES, fetch: host.fetch, nowMs: () => clock.ms, sharedCache: async () => null, ...options });
   const advance = (seconds: number) => (clock.ms += seconds * 1000);
   return { host, clock, source, advance };
 }
@@ -252,7 +253,7 @@ describe("remote jwks_uri: hostile or broken hosts", () => {
     expect(await failure(deployed.source.keysOf(client, false))).toBe("assertion_jwks_uri_not_allowed");
     expect(deployed.host.requests).toEqual([]);
 
-    const local = setup({ loopbackUrlsAllowed: true });
+    const local = setup({ addressPolicy: LOCAL_DEV_ADDRESSES });
     local.host.serveKeys(client.jwks_uri!, [(await clientKeyPair()).publicJwk]);
     expect(await local.source.keysOf(client, false)).toHaveLength(1);
   });
@@ -263,7 +264,7 @@ describe("remote jwks_uri: hostile or broken hosts", () => {
     let seen: RequestInit | undefined;
     const inner = host.fetch;
     host.serveKeys(client.jwks_uri!, [(await clientKeyPair()).publicJwk]);
-    const spying = remoteJwksKeySource({ loopbackUrlsAllowed: false, sharedCache: async () => null, fetch: (input, init) => ((seen = init), inner(input, init)) });
+    const spying = remoteJwksKeySource({ addressPolicy: PUBLIC_ADDRESSES, sharedCache: async () => null, fetch: (input, init) => ((seen = init), inner(input, init)) });
     await spying.keysOf(client, false);
     expect(seen).toMatchObject({ method: "GET", redirect: "manual" });
     expect(seen?.signal).toBeInstanceOf(AbortSignal);

@@ -5,8 +5,8 @@
  */
 import { clientIdArg, CliError, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
 import { SECRETS_DIR } from "../context.js";
-import { checkAlg, generateKeyPairJwk, publicPart, writePrivateKeyFile } from "../keys.js";
-import { TOKEN_ENDPOINT_AUTH_METHODS } from "../../core/algorithms.js";
+import { checkAlg, generateKeyPairJwk, writePrivateKeyFile } from "../keys.js";
+import { publicJwkOf, TOKEN_ENDPOINT_AUTH_METHODS } from "../../core/algorithms.js";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */
 
@@ -55,7 +55,7 @@ async function create(ctx) {
       metadata.jwks_uri = jwksUri;
     } else if (publicKeyFile !== undefined) {
       // The client made its own key pair: register its public key as given (kid included).
-      const publicJwk = publicPart(await readJwkFile(ctx, publicKeyFile));
+      const publicJwk = publicJwkOf(await readJwkFile(ctx, publicKeyFile));
       if (publicJwk.alg !== undefined && explicitAlg === undefined) metadata.token_endpoint_auth_signing_alg = publicJwk.alg;
       metadata.jwks = { keys: [publicJwk] };
     } else {
@@ -192,7 +192,7 @@ async function addKey(ctx) {
   let keyFile;
   if (publicKeyFile !== undefined) {
     if (flag(ctx.args, "alg") !== undefined || flag(ctx.args, "out") !== undefined) throw new UsageError("--public-key excludes --alg and --out");
-    publicJwk = publicPart(await readJwkFile(ctx, publicKeyFile));
+    publicJwk = publicJwkOf(await readJwkFile(ctx, publicKeyFile));
     if (typeof publicJwk.kid !== "string") throw new CliError(`${publicKeyFile}: the key needs a "kid" (keys are removed by kid)`);
   } else {
     // Default alg: the client's registered one, so the new key can replace the old.

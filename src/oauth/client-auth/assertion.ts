@@ -11,6 +11,7 @@ import type { AudienceMode } from "../../core/client-record.js";
 import type { ClientRecord } from "../../core/client-record.js";
 import { isAsymmetricAlg, isHmacAlg, sameAlgorithm, type AssertionAlg } from "../../core/algorithms.js";
 import { CLIENT_AUTH_JWT_TYP, MAX_JTI_LENGTH, MAX_JWT_BYTES } from "../../core/protocol.js";
+import { checkTimeClaims } from "../../core/time-claims.js";
 import { decodeJsonSegment, verifyCompactJws, type VerificationKey } from "../jws.js";
 import { clientAuthFailed } from "./failures.js";
 
@@ -161,30 +162,17 @@ export function checkAssertionClaims(claims: Record<string, unknown>, clientId: 
   // Rule 7: aud is one accepted value, as a string or a one-element array (RFC 7523 §3 item 3).
   checkAudience(claims.aud, rules.acceptedAudiences);
 
-  // Rule 8: exp required, in the future, not too far ahead; iat and nbf sane (RFC 7523 §3 items 4-6).
-  const { now, clockSkewSeconds: skew, maxLifetimeSeconds: maxLifetime } = rules;
-  const exp = claims.exp;
-  if (!isNumericDate(exp)) throw clientAuthFailed("assertion_exp_missing");
-  if (exp <= now - skew) throw clientAuthFailed("assertion_expired");
-  if (exp > now + maxLifetime + skew) throw clientAuthFailed("assertion_exp_too_far");
-  if (claims.iat !== undefined) {
-    const iat = claims.iat;
-    if (!isNumericDate(iat)) throw clientAuthFailed("assertion_iat_invalid");
-    if (iat > now + skew) throw clientAuthFailed("assertion_iat_future");
-    if (exp <= iat) throw clientAuthFailed("assertion_exp_before_iat");
-    if (exp - iat > maxLifetime) throw clientAuthFailed("assertion_lifetime_too_long");
-  }
-  if (claims.nbf !== undefined) {
-    if (!isNumericDate(claims.nbf)) throw clientAuthFailed("assertion_nbf_invalid");
-    if (claims.nbf > now + skew) throw clientAuthFailed("assertion_nbf_future");
-  }
+  // Rule 8: exp required, in the future, not too far ahead; iat and nbf sane (RFC 7523 §3 items 4-6),
+  // by core/time-claims.js; each rule's reason is `assertion_<rule>`.
+  const timeProblem = checkTimeClaims(claims, rules);
+  if (timeProblem !== undefined) throw clientAuthFailed(`assertion_${timeProblem}`);
 
   // Rule 10, shape: the jti that will be consumed.
   const jti = claims.jti;
   if (typeof jti !== "string" || jti === "") throw clientAuthFailed("assertion_jti_missing");
   if (jti.length > MAX_JTI_LENGTH) throw clientAuthFailed("assertion_jti_too_long");
 
-  return { jti, exp };
+  return { jti, exp: claims.exp as number };
 }
 
 function checkAudience(aud: unknown, accepted: readonly string[]): void {
@@ -197,8 +185,4 @@ function checkAudience(aud: unknown, accepted: readonly string[]): void {
   if (!aud.some((value) => typeof value === "string" && accepted.includes(value))) throw clientAuthFailed("assertion_aud_invalid");
   // RFC 7523bis / FAPI 2.0: no other audiences beside ours, so the assertion cannot be replayed elsewhere.
   if (aud.length !== 1) throw clientAuthFailed("assertion_aud_extra_values");
-}
-
-function isNumericDate(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
 }

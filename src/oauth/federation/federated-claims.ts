@@ -1,11 +1,12 @@
 /**
  * The claim rules of a verified federated client assertion (SPEC §9), in a fixed order against one
- * injected `now`, like checkAssertionClaims (client-auth/assertion.ts): first what the trusted issuer demands of every token
- * (iss, exp, iat, nbf, lifetime cap, jti policy), then what one credential demands (aud, sub or
- * subject_pattern, each pinned claim).
+ * injected `now`, with the time rules client assertions use too (core/time-claims.js): first what
+ * the trusted issuer demands of every token (iss, exp, iat, nbf, lifetime cap, jti policy), then
+ * what one credential demands (aud, sub or subject_pattern, each pinned claim).
  */
 import type { FederatedCredential, TrustedIssuerRecord } from "../../core/federation.js";
 import { MAX_JTI_LENGTH } from "../../core/protocol.js";
+import { checkTimeClaims } from "../../core/time-claims.js";
 import { clientAuthFailed, pinnedClaimFailed } from "../client-auth/failures.js";
 import { subjectMatchesPattern } from "./subject-pattern.js";
 
@@ -31,24 +32,11 @@ export function checkIssuerClaims(claims: Record<string, unknown>, issuer: Trust
   const spiffeWithoutIss = claims.iss === undefined && issuer.issuer.startsWith("spiffe://");
   if (claims.iss !== issuer.issuer && !spiffeWithoutIss) throw clientAuthFailed("federated_iss_mismatch");
 
-  const { now, clockSkewSeconds: skew } = rules;
-  const cap = issuer.max_token_lifetime;
-  const exp = claims.exp;
-  if (!isNumericDate(exp)) throw clientAuthFailed("federated_exp_missing");
-  if (exp <= now - skew) throw clientAuthFailed("federated_expired");
-  // The lifetime cap holds without iat too (JWT-SVIDs need not carry one): exp − now ≤ cap.
-  if (exp > now + cap + skew) throw clientAuthFailed("federated_exp_too_far");
-  if (claims.iat !== undefined) {
-    const iat = claims.iat;
-    if (!isNumericDate(iat)) throw clientAuthFailed("federated_iat_invalid");
-    if (iat > now + skew) throw clientAuthFailed("federated_iat_future");
-    if (exp <= iat) throw clientAuthFailed("federated_exp_before_iat");
-    if (exp - iat > cap) throw clientAuthFailed("federated_lifetime_too_long");
-  }
-  if (claims.nbf !== undefined) {
-    if (!isNumericDate(claims.nbf)) throw clientAuthFailed("federated_nbf_invalid");
-    if (claims.nbf > now + skew) throw clientAuthFailed("federated_nbf_future");
-  }
+  // exp, iat, nbf and the issuer's lifetime cap (core/time-claims.js; the cap holds without iat too,
+  // JWT-SVIDs need not carry one: exp − now ≤ cap); each rule's reason is `federated_<rule>`.
+  const timeProblem = checkTimeClaims(claims, { ...rules, maxLifetimeSeconds: issuer.max_token_lifetime });
+  if (timeProblem !== undefined) throw clientAuthFailed(`federated_${timeProblem}`);
+  const exp = claims.exp as number;
 
   // jti policy: a single_use issuer's token without jti could be replayed at will.
   const jti = typeof claims.jti === "string" && claims.jti !== "" ? claims.jti : undefined;
@@ -85,8 +73,4 @@ export function checkCredentialClaims(claims: Record<string, unknown>, credentia
     const text = typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? JSON.stringify(value) : undefined;
     if (text !== expected) throw pinnedClaimFailed(name);
   }
-}
-
-function isNumericDate(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
 }

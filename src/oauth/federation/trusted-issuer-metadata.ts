@@ -4,7 +4,7 @@
  * named whatever could not work or would trust more than the operator meant.
  */
 import { JTI_POLICIES, TRUSTED_ISSUER_PRESETS, type TrustedIssuerRecord } from "../../core/federation.js";
-import { fetchUrlProblem, isLoopbackHostname } from "../../core/addresses.js";
+import { fetchUrlProblem, isLoopbackHostname, type AddressPolicy } from "../../core/addresses.js";
 import * as z from "../../zod.js";
 import { PRIVATE_KEY_JWT_ALGS } from "../../core/algorithms.js";
 import { ClientJwkSchema } from "../registration/schema.js";
@@ -86,10 +86,10 @@ export function isSpiffeIssuer(record: Pick<TrustedIssuerRecord, "preset" | "spi
 
 /**
  * The record to store for `input`, with the preset's defaults filled in.
- * @param localDev the admin request is local dev: `http://` loopback URLs are acceptable.
+ * @param addresses which issuer and key URLs are acceptable (`http://` loopback ones in local dev only).
  * @throws OAuthError invalid_client_metadata naming the field.
  */
-export function trustedIssuerRecord(input: TrustedIssuerInput, localDev: boolean, now: number, createdAt = now): TrustedIssuerRecord {
+export function trustedIssuerRecord(input: TrustedIssuerInput, addresses: AddressPolicy, now: number, createdAt = now): TrustedIssuerRecord {
   const preset = input.preset === undefined ? undefined : PRESETS[input.preset];
   const issuer = input.issuer ?? preset?.issuer;
   if (issuer === undefined) throw invalidMetadata("issuer", "is required (only the github-actions and gitlab presets name their issuer)");
@@ -100,10 +100,10 @@ export function trustedIssuerRecord(input: TrustedIssuerInput, localDev: boolean
   const discovery = given.length === 0 ? preset?.discovery === true : input.discovery === true;
   if (given.length === 0 && !discovery) throw invalidMetadata("jwks_uri", `how the issuer's keys are found is required: one of ${KEY_SOURCES.join(", ")}`);
 
-  checkIssuer(issuer, spiffe, discovery, localDev);
+  checkIssuer(issuer, spiffe, discovery, addresses);
   for (const name of ["jwks_uri", "spiffe_bundle_endpoint"] as const) {
     const value = input[name];
-    if (value !== undefined && fetchUrlProblem(value, { loopbackAllowed: localDev }) !== undefined) {
+    if (value !== undefined && fetchUrlProblem(value, addresses) !== undefined) {
       throw invalidMetadata(name, "must be an https:// URL this server may fetch (http:// and loopback hosts only in local dev)");
     }
   }
@@ -141,7 +141,7 @@ export function trustedIssuerRecord(input: TrustedIssuerInput, localDev: boolean
  * The issuer is an absolute https URL without query, fragment or credentials (`http://` loopback in
  * local dev), or for SPIFFE a trust domain `spiffe://<td>`. With discovery it is also fetched.
  */
-function checkIssuer(issuer: string, spiffe: boolean, discovery: boolean, localDev: boolean): void {
+function checkIssuer(issuer: string, spiffe: boolean, discovery: boolean, addresses: AddressPolicy): void {
   if (!URL.canParse(issuer)) throw invalidMetadata("issuer", "must be an absolute URL");
   const parsed = new URL(issuer);
   if (parsed.search !== "" || parsed.hash !== "" || issuer.includes("#") || issuer.includes("?")) throw invalidMetadata("issuer", "must not have a query or fragment");
@@ -152,9 +152,9 @@ function checkIssuer(issuer: string, spiffe: boolean, discovery: boolean, localD
     if (!/^spiffe:\/\/[a-z0-9._-]+$/.test(issuer)) throw invalidMetadata("issuer", "a SPIFFE trust domain is spiffe://<trust-domain>, lower case, without a path");
     return;
   }
-  const loopbackHttp = parsed.protocol === "http:" && isLoopbackHostname(parsed.hostname) && localDev;
+  const loopbackHttp = parsed.protocol === "http:" && isLoopbackHostname(parsed.hostname) && addresses.loopbackAllowed;
   if (parsed.protocol !== "https:" && !loopbackHttp) throw invalidMetadata("issuer", "must be an https:// URL (http:// to a loopback host only in local dev)");
-  if (discovery && fetchUrlProblem(issuer, { loopbackAllowed: localDev }) !== undefined) {
+  if (discovery && fetchUrlProblem(issuer, addresses) !== undefined) {
     throw invalidMetadata("issuer", "its discovery document must be an https:// URL this server may fetch (loopback hosts only in local dev)");
   }
 }

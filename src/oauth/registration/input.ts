@@ -6,6 +6,7 @@
  * stored, so the mutations (client-mutations.ts) stay pure.
  */
 import type { JWK } from "jose";
+import { fetchUrlProblem, type AddressPolicy } from "../../core/addresses.js";
 import type { FederatedCredential } from "../../core/federation.js";
 import { generateClientSecret, type SecretBox } from "../../stores/secret-box.js";
 import { checkFederatedCredentials, type CredentialCheckDependencies } from "../federation/credential-checks.js";
@@ -17,7 +18,6 @@ import {
   AddKeySchema,
   checkKeyMaterial,
   CreateClientSchema,
-  jwksUriProblem,
   RotateSecretSchema,
   UpdateClientSchema,
   usesSecret,
@@ -27,8 +27,8 @@ import {
 
 /** What the checks beyond the body read. */
 export interface RegistrationChecks extends CredentialCheckDependencies {
-  /** A loopback `jwks_uri` is acceptable (local dev only, decided in src/local-dev.ts). */
-  readonly loopbackUrlsAllowed: boolean;
+  /** Which `jwks_uri`s are acceptable (decided once, in src/local-dev.ts). */
+  readonly addressPolicy: AddressPolicy;
 }
 
 /** Opens the CLIENT_SECRET_KEY box (stores/secret-box.ts). */
@@ -102,7 +102,8 @@ function checkTokenExchangePolicy(policy: TokenExchangePolicy | null | undefined
   if (problem) throw invalidMetadata(...problem);
 }
 
-function checkJwksUri(uri: string | undefined, checks: Pick<RegistrationChecks, "loopbackUrlsAllowed">): void {
-  const problem = jwksUriProblem(uri, checks.loopbackUrlsAllowed);
+/** SPEC §6: a `jwks_uri` names an address this server may fetch (core/addresses.js). */
+function checkJwksUri(uri: string | undefined, checks: Pick<RegistrationChecks, "addressPolicy">): void {
+  const problem = uri === undefined ? undefined : fetchUrlProblem(uri, checks.addressPolicy);
   if (problem) throw invalidMetadata("jwks_uri", problem);
 }

@@ -2,10 +2,9 @@
  * The schema of client registrations sent to the management API (SPEC §6, RFC 7591 §2 names):
  * the first step of every registration change (parse → mutate → apply → audit, routes/admin.ts).
  * Bad input is refused with the field named; keys that are too weak, private key material,
- * `jwks_uri`s this server would not fetch (core/addresses.ts), two keys with one `kid`, and keys
+ * `jwks_uri`s this server would not fetch (core/addresses.js), two keys with one `kid`, and keys
  * that cannot verify the registered algorithm are refused at registration.
  */
-import { fetchUrlProblem } from "../../core/addresses.js";
 import { SCOPE_TOKEN_CHARS } from "../grants/client-credentials.js";
 import * as z from "../../zod.js";
 import { FederatedCredentialsSchema } from "../federation/credential-schema.js";
@@ -31,8 +30,7 @@ const SCOPE_LIST = new RegExp(`^(${SCOPE_TOKEN_CHARS}+( ${SCOPE_TOKEN_CHARS}+)*)
 
 const resourceUri = z.string().check(z.refine((v) => URL.canParse(v) && !v.includes("#"), "must be an absolute URI without a fragment"));
 
-// The URL's shape; whether its address may be fetched is jwksUriProblem()'s question, which needs
-// to know whether loopback URLs are allowed (local dev).
+// The URL's shape; whether its address may be fetched is the address policy's question (input.ts).
 const httpsUrl = z.string().check(
   z.maxLength(2048),
   z.refine((v) => URL.canParse(v) && ["https:", "http:"].includes(new URL(v).protocol), "must be an https:// URL"),
@@ -198,14 +196,4 @@ export function keyFitProblem(jwk: KeyShape, registeredAlg: string | undefined):
     return `alg ${jwk.alg} differs from the client's token_endpoint_auth_signing_alg ${registeredAlg}`;
   }
   return undefined;
-}
-
-/**
- * SPEC §6: a `jwks_uri` names an address this server may fetch (core/addresses.ts). Loopback
- * URLs, http or https, only when `loopbackAllowed` (local dev, decided in src/local-dev.ts).
- * @returns the problem, or undefined when the URI is acceptable.
- */
-export function jwksUriProblem(uri: string | undefined, loopbackAllowed: boolean): string | undefined {
-  if (uri === undefined) return undefined;
-  return fetchUrlProblem(uri, { loopbackAllowed });
 }

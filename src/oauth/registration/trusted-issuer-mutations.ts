@@ -4,6 +4,7 @@
  * admin changes are never lost. Input is parsed and refused with `invalid_request` naming the
  * field (federation/trusted-issuer-metadata.ts).
  */
+import type { AddressPolicy } from "../../core/addresses.js";
 import type { TrustedIssuerRecord } from "../../core/federation.js";
 import { OAuthError } from "../../core/errors.js";
 import type * as z from "../../zod.js";
@@ -20,10 +21,10 @@ export function createdIssuer(current: TrustedIssuerRecord | null, record: Trust
 /**
  * A PATCH merged into the issuer and validated as a whole (`null` clears a field back to the
  * preset's default; a new key source replaces the old one).
- * @param loopbackUrlsAllowed local dev only: `http://` loopback issuers and key URLs are acceptable.
+ * @param addresses which issuer and key URLs are acceptable (loopback ones in local dev only).
  * @throws OAuthError not_found, invalid_request.
  */
-export function patchedIssuer(current: TrustedIssuerRecord | null, patch: TrustedIssuerPatch, loopbackUrlsAllowed: boolean, now: number): TrustedIssuerRecord {
+export function patchedIssuer(current: TrustedIssuerRecord | null, patch: TrustedIssuerPatch, addresses: AddressPolicy, now: number): TrustedIssuerRecord {
   const { created_at, updated_at: _u, ...fields } = existingIssuer(current);
   const merged: Record<string, unknown> = { ...fields };
   for (const [field, value] of Object.entries(patch)) {
@@ -34,7 +35,7 @@ export function patchedIssuer(current: TrustedIssuerRecord | null, patch: Truste
   const sources = ["discovery", "jwks_uri", "jwks", "spiffe_bundle_endpoint"] as const;
   const newSource = sources.find((name) => patch[name] !== undefined && patch[name] !== null && patch[name] !== false);
   if (newSource !== undefined) for (const name of sources) if (name !== newSource) delete merged[name];
-  return trustedIssuerRecord(merged as TrustedIssuerInput, loopbackUrlsAllowed, now, created_at);
+  return trustedIssuerRecord(merged as TrustedIssuerInput, addresses, now, created_at);
 }
 
 /** Stop trusting an issuer: credentials that name it fail as "unknown issuer" from then on. @throws OAuthError not_found. */

@@ -4,6 +4,7 @@
  * (test/routes/admin*.test.ts) wire them to the API once per family.
  */
 import { describe, expect, it } from "vitest";
+import { PUBLIC_ADDRESSES } from "../../../src/core/addresses.js";
 import type { FederatedCredential, TrustedIssuerRecord } from "../../../src/core/federation.js";
 import {
   createdClient,
@@ -230,7 +231,7 @@ describe("trusted issuer mutations", () => {
   });
 
   it("a new key source replaces the old one; created_at stays", () => {
-    const next = patchedIssuer(issuer, { discovery: true }, false, NOW);
+    const next = patchedIssuer(issuer, { discovery: true }, PUBLIC_ADDRESSES, NOW);
     expect([next.discovery, next.jwks_uri, next.created_at, next.updated_at]).toEqual([true, undefined, EARLIER, NOW]);
   });
 });
