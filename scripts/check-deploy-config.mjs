@@ -2,16 +2,18 @@
 // @ts-check
 // Checks that every deployment described in wrangler.toml is complete, because wrangler only warns
 // about what it does not inherit: an [env.<name>] without its own kv_namespaces, durable_objects or
-// vars deploys a Worker with no KV, no Durable Objects and no settings. For the top level and every
-// [env.*] it runs `wrangler deploy --dry-run` (the bundle must build, with no warning at all) and
-// compares the bindings with the top level's. For an environment with a custom domain, ISSUER must
-// be exactly that domain's https origin (README "Deploying").
+// vars deploys a Worker with no KV, no Durable Objects and no settings. For the top level (as a
+// plain `wrangler deploy --dry-run`, no --env) and every [env.*] it runs `wrangler deploy
+// --dry-run` (the bundle must build, with no warning at all) and compares the bindings with the
+// top level's. The Worker name each dry run would deploy must differ from every other's, so a
+// deploy without --env can never replace a deployment. For an environment with a custom domain,
+// ISSUER must be exactly that domain's https origin (README "Deploying").
 //
 //   node scripts/check-deploy-config.mjs [wrangler.toml]     exit 1 and one line per problem
 //
 // test/node/deploy-config.test.ts runs it in `npm test`.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -32,7 +34,8 @@ const BINDING_LISTS = [
 
 /**
  * @param {string} configPath
- * @returns {Promise<{ environments: string[], problems: string[] }>}
+ * @returns {Promise<{ environments: string[], workerNames: Record<string, string | undefined>, problems: string[] }>}
+ *   `workerNames`: the Worker each dry run would deploy, by environment ("" = no --env)
  */
 export async function checkDeployConfig(configPath) {
   const { experimental_readRawConfig } = await import("wrangler");
@@ -40,8 +43,24 @@ export async function checkDeployConfig(configPath) {
   const environments = Object.keys(rawConfig.env ?? {});
   const problems = [];
   for (const name of environments) problems.push(...compareBindings(rawConfig, rawConfig.env[name], name));
-  for (const name of ["", ...environments]) problems.push(...dryRun(configPath, name));
-  return { environments, problems };
+  /** @type {Record<string, string | undefined>} */
+  const workerNames = {};
+  // The dry runs are independent: run at once, they take the time of the slowest.
+  const runs = await Promise.all(["", ...environments].map((name) => dryRun(configPath, name)));
+  ["", ...environments].forEach((name, i) => {
+    workerNames[name] = runs[i].workerName;
+    problems.push(...runs[i].problems);
+  });
+  const top = workerNames[""];
+  for (const [name, worker] of Object.entries(workerNames)) {
+    if (worker === undefined && !problems.some((p) => p.includes("failed"))) problems.push(`wrangler deploy --dry-run for ${name === "" ? "the top level" : `[env.${name}]`} named no Worker (WRANGLER_OUTPUT_FILE_PATH)`);
+  }
+  for (const name of environments) {
+    if (top !== undefined && workerNames[name] === top) {
+      problems.push(`[env.${name}] deploys the Worker "${top}", the same as a deploy without --env: give the top level a name of its own, so a plain \`wrangler deploy\` cannot replace this deployment`);
+    }
+  }
+  return { environments, workerNames, problems };
 }
 
 /**
@@ -74,29 +93,62 @@ function compareBindings(top, env, name) {
   return problems;
 }
 
+/** Wrangler's advice on a deploy without --env: the very case the top level's own name makes harmless. */
+const NO_TARGET_ENVIRONMENT = /Multiple environments are defined in the Wrangler configuration file, but no target environment was specified/;
+
 /**
- * `wrangler deploy --dry-run` for one environment ("" = the top level): must succeed with no warning.
+ * `wrangler deploy --dry-run` for one environment ("" = the top level, run with no --env at all, as
+ * a plain deploy is): must succeed with no warning. Returns the Worker name it would deploy
+ * (from wrangler's output file) and the problems.
  * @param {string} configPath
  * @param {string} name
- * @returns {string[]}
+ * @returns {Promise<{ workerName: string | undefined, problems: string[] }>}
  */
-function dryRun(configPath, name) {
+async function dryRun(configPath, name) {
   const outdir = mkdtempSync(join(tmpdir(), "ets-dry-run-"));
+  const outputFile = join(outdir, "wrangler-output.json");
   try {
-    const result = spawnSync(process.execPath, [wranglerBin, "deploy", "--dry-run", "--config", configPath, "--outdir", outdir, `--env=${name}`], {
-      cwd: dirname(configPath),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
+    const result = await new Promise((resolveRun) => {
+      const child = execFile(
+        process.execPath,
+        [wranglerBin, "deploy", "--dry-run", "--config", configPath, "--outdir", join(outdir, "dist"), ...(name === "" ? [] : [`--env=${name}`])],
+        {
+          cwd: dirname(configPath),
+          encoding: "utf8",
+          maxBuffer: 16 * 1024 * 1024,
+          env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0", WRANGLER_OUTPUT_FILE_PATH: outputFile },
+        },
+        (error, stdout, stderr) => resolveRun({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+      );
+      child.stdin?.end();
     });
     const output = `${result.stdout}${result.stderr}`;
-    const label = name === "" ? "the top level" : `[env.${name}]`;
-    if (result.status !== 0) return [`wrangler deploy --dry-run for ${label} failed:\n${output}`];
-    const warnings = output.split("\n").filter((line) => /WARNING|not inherited/.test(line));
-    return warnings.map((line) => `wrangler deploy --dry-run for ${label} warned: ${line.replace(/\x1b\[[0-9;]*m/g, "").trim()}`);
+    const label = name === "" ? "the top level (no --env)" : `[env.${name}]`;
+    if (result.status !== 0) return { workerName: undefined, problems: [`wrangler deploy --dry-run for ${label} failed:\n${output}`] };
+    const warnings = output.split("\n").filter((line) => /WARNING|not inherited/.test(line) && !(name === "" && NO_TARGET_ENVIRONMENT.test(line)));
+    return {
+      workerName: deployedWorkerName(outputFile),
+      problems: warnings.map((line) => `wrangler deploy --dry-run for ${label} warned: ${line.replace(/\x1b\[[0-9;]*m/g, "").trim()}`),
+    };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The `worker_name` of the `deploy` entry wrangler writes to WRANGLER_OUTPUT_FILE_PATH (ND-JSON).
+ * @param {string} outputFile
+ * @returns {string | undefined}
+ */
+function deployedWorkerName(outputFile) {
+  let text = "";
+  try {
+    text = readFileSync(outputFile, "utf8");
+  } catch {
+    return undefined;
+  }
+  const entries = text.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  return entries.find((entry) => entry.type === "deploy")?.worker_name;
 }
 
 /** @param {any} object @param {string} path */

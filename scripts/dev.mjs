@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start [-- --port N]`: wrangler dev, fully local and quiet (no account, no network, no
+// `npm start [-- --port N]` (`npm start --port N` works too): wrangler dev, fully local and quiet (no account, no network, no
 // telemetry), on http://127.0.0.1:8787 (or PORT / --port), then prints the admin token, the demo
 // clients and the /jwts walk-through.
 //
@@ -17,6 +17,11 @@ let port = process.env.PORT ?? "8787";
 if (portFlag !== -1) {
   const [flag] = argv.splice(portFlag, 1);
   port = flag.includes("=") ? flag.slice("--port=".length) : argv.splice(portFlag, 1)[0];
+} else if (process.env.npm_config_port !== undefined) {
+  // `npm start --port N` without `--`: npm keeps --port as its own setting (npm_config_port) and
+  // passes N on as an argument (`npm start --port=N` gives npm_config_port=N). Both mean the port.
+  const npmPort = process.env.npm_config_port;
+  port = npmPort === "true" && /^\d+$/.test(argv[0] ?? "") ? argv.shift() : npmPort;
 }
 if (!/^\d{1,5}$/.test(port ?? "")) {
   console.error(`npm start: --port needs a port number, got ${JSON.stringify(port)}`);

@@ -215,10 +215,34 @@ export class MissingSecretError extends ConfigError {}
 export function requireSecret(env: Env, name: "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY"): string {
   const value = env[name];
   if (typeof value !== "string" || value.trim() === "") {
-    throw new MissingSecretError(name, `secret is missing: set it with \`npx wrangler secret put ${name}\``);
+    throw new MissingSecretError(name, `secret is missing: set it with \`npx wrangler secret put ${name} --env <environment>\``);
   }
   if (name === "ADMIN_TOKEN" && value.length < ADMIN_TOKEN_MIN_LENGTH) {
     throw new ConfigError(name, `must have at least ${ADMIN_TOKEN_MIN_LENGTH} characters (generate one with \`openssl rand -base64 32\`)`);
   }
+  const guessable = name === "ADMIN_TOKEN" ? guessableTokenProblem(value) : undefined;
+  if (guessable !== undefined) {
+    throw new ConfigError(name, `is trivially guessable (${guessable}); generate one with \`openssl rand -base64 32\``);
+  }
   return value;
+}
+
+/** Fewest distinct characters an ADMIN_TOKEN may have: a random 32-character hex token has about 14. */
+const ADMIN_TOKEN_MIN_DISTINCT_CHARACTERS = 8;
+
+/**
+ * SPEC §8: why a token that is long enough is still trivially guessable, or undefined: one
+ * character repeated, a short unit repeated (`abab…`, `password…`), a run up or down the character
+ * table (`abcdef…`, `9876…`), or too few distinct characters. Never names the value.
+ */
+export function guessableTokenProblem(token: string): string | undefined {
+  if (new Set(token).size === 1) return "one repeated character";
+  for (let unit = 2; unit <= token.length / 2; unit++) {
+    if (token === token.slice(0, unit).repeat(Math.ceil(token.length / unit)).slice(0, token.length)) return `a ${unit}-character unit repeated`;
+  }
+  const steps = [...token].slice(1).map((ch, i) => ch.charCodeAt(0) - token.charCodeAt(i));
+  const longestRun = Math.max(...[1, -1].map((step) => steps.filter((s) => s === step).length));
+  if (longestRun >= steps.length * 0.75) return "a run of consecutive characters";
+  if (new Set(token).size < ADMIN_TOKEN_MIN_DISTINCT_CHARACTERS) return `only ${new Set(token).size} distinct characters`;
+  return undefined;
 }

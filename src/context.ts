@@ -8,7 +8,7 @@
  */
 import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadSettings, MissingSecretError, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
-import { localDevApplies, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
+import { localDevApplies, outsideLocalDev, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
 import type { ClientAuthDependencies, ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./core/key-sources.js";
 import { loadDpopNonces } from "./oauth/dpop-nonce.js";
@@ -199,11 +199,12 @@ function buildContext(env: Env, url: URL): ServerContext {
     walkthrough: undefined,
     keyRingSealing: "CLIENT_SECRET_KEY",
   };
-  const parts = localDevApplies(env, url) ? withLocalDev(env, url, deployed, loadSecretBox) : deployed;
+  const localDev = localDevApplies(env, url);
+  const parts = localDev ? withLocalDev(env, url, deployed, loadSecretBox) : outsideLocalDev(deployed);
   const issuer = parts.issuer;
   if (issuer === undefined) throw new ConfigError("ISSUER", "is required outside local dev (set it in wrangler.toml [vars])");
   // SPEC §8: http:// (to a loopback host, config.ts) is for local dev only.
-  if (parts === deployed && !issuer.startsWith("https://")) {
+  if (!localDev && !issuer.startsWith("https://")) {
     throw new ConfigError("ISSUER", "must be an https:// origin outside local dev (a Worker with SIGNING_KEYS or CLIENT_SECRET_KEY set is not local dev)");
   }
   const trustedIssuers = new TrustedIssuerRegistry(env.CLIENTS);
@@ -215,7 +216,8 @@ function buildContext(env: Env, url: URL): ServerContext {
     clientWriter: parts.clientWriter,
     jtiRegistry: replayGuardRegistry(env.REPLAY_GUARD, settings.replayGuardTimeoutMs),
     revocations: revocationList(env.REVOCATION_LIST),
-    keySource: remoteJwksKeySource({ addressPolicy: parts.addressPolicy }),
+    // SPEC §6: shared-cache entries are authenticated under a key derived from CLIENT_SECRET_KEY.
+    keySource: remoteJwksKeySource({ addressPolicy: parts.addressPolicy, sharedCacheSecret: () => parts.secret("CLIENT_SECRET_KEY") }),
     trustedIssuers,
     // The writer updates the cache of the registry readers use (this one), after each commit.
     trustedIssuerWriter: registryWrites(env.REGISTRY_WRITER, "trusted_issuer", trustedIssuers),

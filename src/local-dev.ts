@@ -2,8 +2,9 @@
  * Local development (SPEC §8), one explicit mode, decided here and nowhere else.
  *
  * It applies when the request arrives on a loopback host AND the Worker has no production key
- * material (neither SIGNING_KEYS nor CLIENT_SECRET_KEY). Overriding ADMIN_TOKEN, ISSUER or
- * SAMPLE_JWT_ROUTE with `--var` keeps it. A Worker with its secrets, reached with a loopback URL (a
+ * material (neither SIGNING_KEYS nor CLIENT_SECRET_KEY) AND its ISSUER is unset or a loopback
+ * origin. Overriding ADMIN_TOKEN, a loopback ISSUER or SAMPLE_JWT_ROUTE with `--var` keeps it; a
+ * public ISSUER never runs it, and outside it demo clients authenticate nobody. A Worker with its secrets, reached with a loopback URL (a
  * service binding called as `http://localhost/…`, a gateway that rebuilds URLs, `wrangler dev
  * --ip 0.0.0.0`), is a deployment: none of this applies.
  *
@@ -67,10 +68,39 @@ export interface LocalDevWalkthrough {
   ];
 }
 
-/** The one decision (SPEC §8): a loopback host and no production key material. */
+/**
+ * The one decision (SPEC §8): a loopback host, no production key material, and an issuer that is
+ * local too (ISSUER unset or a loopback origin): a Worker deployed with a public ISSUER before its
+ * secrets were set is a deployment, whatever URL reaches it.
+ */
 export function localDevApplies(env: Env, url: URL): boolean {
   const configured = (name: SecretName) => typeof env[name] === "string" && env[name].trim() !== "";
-  return isLoopbackHostname(url.hostname) && !configured("SIGNING_KEYS") && !configured("CLIENT_SECRET_KEY");
+  const issuer = typeof env.ISSUER === "string" ? env.ISSUER.trim() : "";
+  const localIssuer = issuer === "" || (URL.canParse(issuer) && isLoopbackHostname(new URL(issuer).hostname));
+  return isLoopbackHostname(url.hostname) && !configured("SIGNING_KEYS") && !configured("CLIENT_SECRET_KEY") && localIssuer;
+}
+
+const DEMO_CLIENT_IDS: ReadonlySet<string> = new Set([DEMO_SECRET_JWT_CLIENT_ID, DEMO_PRIVATE_KEY_JWT_CLIENT_ID]);
+
+/**
+ * The deployment's parts outside local dev: demo clients never outlive it (SPEC §8). A demo client
+ * found in the registry (written by local dev before the secrets were set, or before ISSUER was)
+ * authenticates nobody: it reads as unknown, and a log line tells the operator to delete it. The
+ * admin API still shows it, so it can be deleted.
+ */
+export function outsideLocalDev(deployed: DeploymentParts): DeploymentParts {
+  const refuseDemo = (record: ClientRecord | null) => {
+    if (record === null || !DEMO_CLIENT_IDS.has(record.client_id)) return record;
+    console.warn(JSON.stringify({ event: "demo_client_refused", client_id: record.client_id, action: "delete it: DELETE /admin/clients/" + record.client_id }));
+    return null;
+  };
+  return {
+    ...deployed,
+    clients: {
+      get: async (clientId) => refuseDemo(await deployed.clients.get(clientId)),
+      list: (limit, cursor) => deployed.clients.list(limit, cursor),
+    },
+  };
 }
 
 /**
@@ -90,7 +120,13 @@ export function withLocalDev(env: Env, url: URL, deployed: DeploymentParts, secr
     if (name === "ADMIN_TOKEN") announceDevAdminToken(material.adminToken);
     return { ADMIN_TOKEN: material.adminToken, SIGNING_KEYS: material.signingKeys, CLIENT_SECRET_KEY: material.clientSecretKey }[name];
   };
-  const seeded = () => ensureDemoClients(env, deployed.clientWriter, async () => secretBox(await secret("CLIENT_SECRET_KEY")));
+  const adminTokenConfigured = typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN.trim() !== "";
+  const seeded = async () => {
+    await ensureDemoClients(env, deployed.clientWriter, async () => secretBox(await secret("CLIENT_SECRET_KEY")));
+    // Plain `wrangler dev` on a fresh clone: the generated admin token is logged by the first
+    // request that reads a client (the walk-through's first `curl /jwts`), not only by an admin call.
+    if (!adminTokenConfigured) await secret("ADMIN_TOKEN");
+  };
   return {
     issuer: deployed.issuer ?? localDevIssuer(url),
     secret,

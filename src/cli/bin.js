@@ -29,4 +29,5 @@ const io = {
   },
 };
 
-process.exitCode = await runCli(process.argv.slice(2), io);
+const { version } = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8"));
+process.exitCode = await runCli(process.argv.slice(2), io, { version });

@@ -4,9 +4,10 @@
  * Node and inside workerd for tests), the base URL, the server's RFC 8414 metadata, and calls to
  * the admin API that turn every failure into one readable line.
  *
- * Secrets (the admin token, a client secret) are never sent over plain `http://` except to a
- * loopback host (SPEC §8), and are read from the environment or a file in preference to argv,
- * where they would show in `ps` and shell history.
+ * Credentials (the admin token, a client secret, a client assertion) are never sent over plain
+ * `http://` except to a loopback host, discovery metadata is trusted only under the same rule, and
+ * no request follows a redirect (SPEC §8). Secrets are read from the environment or a file in
+ * preference to argv, where they would show in `ps` and shell history.
  */
 import { CliError, flag, UsageError } from "./args.js";
 
@@ -74,7 +75,7 @@ export function commandContext(io, args) {
       token ??= adminToken(io, args, url, note);
       const headers = /** @type {Record<string, string>} */ ({ Authorization: `Bearer ${await token}`, Accept: "application/json" });
       if (body !== undefined) headers["Content-Type"] = "application/json";
-      const res = await send(io, target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await send(io, target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, { what: `${method} ${path}`, why: "the admin token is never sent on to another URL" });
       if (res.status === 401 && isLoopbackUrl(url)) {
         await res.body?.cancel();
         throw new CliError(`${method} ${path}: 401: ${await localAdminTokenHelp(io, args)}`);
@@ -97,15 +98,18 @@ export function isLoopbackUrl(target) {
 }
 
 /**
- * Refuse to send `what` (a credential) to `target` unless it is https, or http to a loopback host.
+ * Refuse to send `what` (a credential) to `target`, or with `direction` "read" to trust `what` read
+ * from it, unless it is https, or http to a loopback host (SPEC §8).
  * @param {string} target
  * @param {string} what
+ * @param {"send" | "read"} [direction]
  * @throws {CliError}
  */
-export function requireSafeTransport(target, what) {
+export function requireSafeTransport(target, what, direction = "send") {
   const parsed = new URL(target);
   if (parsed.protocol === "https:" || (parsed.protocol === "http:" && isLoopbackUrl(target))) return;
-  throw new CliError(`refusing to send ${what} over plain ${parsed.protocol}// to ${parsed.host}: use https:// (plain http:// is only for a loopback host: 127.0.0.0/8, ::1, localhost)`);
+  const action = direction === "send" ? `send ${what} over plain ${parsed.protocol}// to` : `read ${what} over plain ${parsed.protocol}// from`;
+  throw new CliError(`refusing to ${action} ${parsed.host}: use https:// (plain http:// is only for a loopback host: 127.0.0.0/8, ::1, localhost)`);
 }
 
 /**
@@ -154,19 +158,35 @@ async function readSecretFile(io, path, source) {
 }
 
 /**
- * `fetch` with a readable failure.
+ * `fetch` with a readable failure, never following a redirect (SPEC §8): a request that carries a
+ * credential must not carry it on to whatever URL a 3xx names, and metadata is trusted only from
+ * the URL asked. A 3xx is an error that names where it pointed.
  * @param {CliIo} io
  * @param {string} target
  * @param {RequestInit} init
+ * @param {{ what: string, why: string }} request  what the request is, and why a redirect is not
+ *   followed ("the admin token is never sent on to another URL"), for the message
  * @returns {Promise<Response>}
  */
-export async function send(io, target, init) {
+export async function send(io, target, init, request) {
+  /** @type {Response} */
+  let res;
   try {
-    return await io.fetch(target, init);
+    res = await io.fetch(target, { ...init, redirect: "manual" });
   } catch (err) {
     const local = isLoopbackUrl(target) ? " (is `npm start` running?)" : "";
     throw new CliError(`cannot reach ${new URL(target).origin}${local}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // A browser-like fetch answers `redirect: "manual"` with an opaque response (type opaqueredirect, status 0).
+  if ((res.status >= 300 && res.status < 400) || /** @type {string} */ (res.type) === "opaqueredirect") {
+    await res.body?.cancel();
+    const location = res.headers.get("Location");
+    const where = location === null ? "" : ` (a redirect to ${URL.canParse(location, target) ? new URL(location, target).href : location})`;
+    throw new CliError(
+      `${request.what}: the server answered ${res.status}${where}; not followed: ${request.why}. Use the URL the service answers on (--url / ETS_URL)`,
+    );
+  }
+  return res;
 }
 
 /**
@@ -202,7 +222,10 @@ export async function readJson(res, what) {
  */
 async function discover(io, url) {
   const what = `GET ${DISCOVERY_PATH}`;
-  const body = await readJson(await send(io, `${url}${DISCOVERY_PATH}`, { headers: { Accept: "application/json" } }), what);
+  // SPEC §8: the metadata decides where credentials go and what an assertion names: trusted only
+  // under the rule credentials are sent by.
+  requireSafeTransport(`${url}${DISCOVERY_PATH}`, "the discovery metadata", "read");
+  const body = await readJson(await send(io, `${url}${DISCOVERY_PATH}`, { headers: { Accept: "application/json" } }, { what, why: "metadata is trusted only from the URL asked" }), what);
   for (const member of ["issuer", "token_endpoint"]) {
     const value = body?.[member];
     if (typeof value !== "string" || !URL.canParse(value)) throw new CliError(`${what}: the metadata has no valid "${member}"`);

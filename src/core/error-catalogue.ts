@@ -3,7 +3,7 @@
  * status) and its public `error_description`. A description holding `{detail}` takes one dynamic
  * detail (a field name, a setting, a kid), passed to the `OAuthError` constructor; every other
  * text is fixed. Texts name the rule, never a secret, an assertion or a token. README
- * "Troubleshooting" has a row for each reason (test/core/error-catalogue.test.ts checks it).
+ * "Troubleshooting" has a row for each reason (test/node/troubleshooting-rows.test.ts checks it).
  */
 import { DPOP_PROBLEM_TEXT, type DpopProblem } from "./dpop.js";
 
@@ -314,6 +314,21 @@ const SERVER = {
   unexpected_error: { error: "server_error", description: "unexpected server error" },
 } as const;
 
+// issue 18: the trust edges (SPEC §9): no self-trust, no access token as a federated assertion,
+// explain on a disabled client, and trusted-issuer changes that would weaken existing credentials.
+export const TRUST_EDGE_FAILURES = withCode("invalid_client", {
+  federated_access_token_typ: "federated client_assertion is typed as an access token (typ at+jwt); an access token is never a client assertion",
+  federated_issuer_self: "federated client_assertion iss is this server's own issuer; this server never trusts itself as a federated issuer",
+  federated_client_disabled: "the client is disabled: no federated credential of it can authenticate",
+});
+const TRUST_EDGE_GRANT_FAILURES = withCode("invalid_grant", {
+  jwt_bearer_access_token_typ: "assertion is typed as an access token (typ at+jwt); an access token is never a jwt-bearer assertion",
+  jwt_bearer_issuer_self: "assertion iss is this server's own issuer; this server never trusts itself as a federated issuer",
+});
+const TRUST_EDGE_ADMIN = {
+  trusted_issuer_change_unsafe_credentials: { error: "conflict", description: "the change would make federated credentials that name this issuer admit more than meant; change or remove them first: {detail}" },
+} as const;
+
 /** The one catalogue: reason → `error` code, optional status, public description. */
 export const REASONS = {
   ...MALFORMED_CLIENT_AUTH,
@@ -328,11 +343,14 @@ export const REASONS = {
   ...UNAVAILABLE,
   ...KEY_RING,
   ...SERVER,
+  ...TRUST_EDGE_FAILURES,
+  ...TRUST_EDGE_GRANT_FAILURES,
+  ...TRUST_EDGE_ADMIN,
 } as const satisfies Record<string, Entry>;
 
 export type Reason = keyof typeof REASONS;
 export type MalformedClientAuthReason = keyof typeof MALFORMED_CLIENT_AUTH;
-export type ClientAuthFailureReason = keyof typeof CLIENT_AUTH_FAILURES;
+export type ClientAuthFailureReason = keyof typeof CLIENT_AUTH_FAILURES | keyof typeof TRUST_EDGE_FAILURES;
 export type InvalidDpopProofReason = keyof typeof INVALID_DPOP_PROOF;
 export type DpopNonceReason = keyof typeof DPOP_NONCE_NEEDED;
 export type JwtBearerGrantReason = keyof typeof JWT_BEARER_GRANT_FAILURES;

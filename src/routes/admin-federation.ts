@@ -10,12 +10,13 @@ import type { AppEnv } from "../http/app-types.js";
 import { answerClientChange, audit, listingPage, NO_STORE, readAdminJson } from "../http/admin.js";
 import { explainFederatedAssertion } from "../oauth/federation/explain.js";
 import { TOKEN_PATH } from "./token.js";
-import { CreateTrustedIssuerSchema, parseTrustedIssuerInput, trustedIssuerRecord, UpdateTrustedIssuerSchema } from "../oauth/federation/trusted-issuer-metadata.js";
+import { recheckCredentialsNaming } from "../oauth/federation/credential-checks.js";
+import { CreateTrustedIssuerSchema, parseTrustedIssuerInput, refuseOwnIssuer, trustedIssuerRecord, UpdateTrustedIssuerSchema } from "../oauth/federation/trusted-issuer-metadata.js";
 import { applyTrustedIssuerChange, readClient } from "../oauth/registration/apply.js";
 import { existing } from "../oauth/registration/client-mutations.js";
 import { withCredentialAdded, withCredentialRemoved } from "../oauth/registration/credential-mutations.js";
 import { parseFederatedCredential } from "../oauth/registration/input.js";
-import { checkedIssuerId, createdIssuer, deletedIssuer, existingIssuer, patchedIssuer } from "../oauth/registration/trusted-issuer-mutations.js";
+import { applyCheckedIssuerPatch, checkedIssuerId, createdIssuer, deletedIssuer, existingIssuer } from "../oauth/registration/trusted-issuer-mutations.js";
 
 export const federationAdminRoutes = new Hono<AppEnv>();
 
@@ -23,8 +24,11 @@ const ISSUERS = "/admin/trusted-issuers";
 
 // Changes read as in routes/admin.ts: parse → mutate → apply → audit.
 federationAdminRoutes.post(ISSUERS, async (c) => {
-  const { stores, addressPolicy, clock } = c.get("server");
+  const { stores, addressPolicy, clock, issuer } = c.get("server");
   const record = trustedIssuerRecord(parseTrustedIssuerInput(CreateTrustedIssuerSchema, await readAdminJson(c, "request")), addressPolicy, clock());
+  refuseOwnIssuer(record.issuer, issuer);
+  // Credentials of an issuer deleted and created again still name it: they are held to the new terms.
+  await recheckCredentialsNaming(record, stores.clients, issuer);
   const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, record.issuer, (current) => createdIssuer(current, record));
   audit("trusted_issuer_created", { issuer: record.issuer }, change);
   return c.json(record, 201, { ...NO_STORE, Location: `${ISSUERS}/${encodeURIComponent(record.issuer)}` });
@@ -41,10 +45,10 @@ federationAdminRoutes.get(`${ISSUERS}/:issuer`, async (c) => {
 });
 
 federationAdminRoutes.patch(`${ISSUERS}/:issuer`, async (c) => {
-  const { stores, addressPolicy, clock } = c.get("server");
+  const { stores, addressPolicy, clock, issuer } = c.get("server");
   const patch = parseTrustedIssuerInput(UpdateTrustedIssuerSchema, await readAdminJson(c, "request"));
-  const now = clock();
-  const change = await applyTrustedIssuerChange(stores.trustedIssuerWriter, checkedIssuerId(c.req.param("issuer")), (current) => patchedIssuer(current, patch, addressPolicy, now));
+  const context = { writer: stores.trustedIssuerWriter, clients: stores.clients, serverIssuer: issuer, addressPolicy, now: clock() };
+  const change = await applyCheckedIssuerPatch(context, checkedIssuerId(c.req.param("issuer")), patch);
   const record = change.after!;
   audit("trusted_issuer_updated", { issuer: record.issuer }, change);
   return c.json(record, 200, NO_STORE);

@@ -8,7 +8,8 @@
  *   JWKS_FETCH_TIMEOUT_MS for the whole exchange, `redirect: "manual"` (a 3xx is a failure: no hop
  *   to another host): see bounded-fetch.ts.
  * - Cached in the isolate and in the Cache API for JWKS_CACHE_TTL_SECONDS; a set read back from
- *   the Cache API is validated again as when it was fetched (another version may have written it). An unknown `kid`
+ *   the Cache API is used only if this Worker wrote it (an HMAC tag, shared-key-set-cache.ts: any
+ *   Worker on the zone can write that cache) and is validated again as when it was fetched. An unknown `kid`
  *   triggers a refetch at most every JWKS_REFETCH_MIN_INTERVAL_SECONDS per client (and per isolate),
  *   so a flood of assertions with made-up kids cannot turn the server into a fetch amplifier.
  * - After a failed fetch the failure is remembered for JWKS_FAILURE_BACKOFF_SECONDS.
@@ -21,7 +22,8 @@ import { OAuthError } from "../core/errors.js";
 import { parseRemoteJwks } from "../core/jwk-set.js";
 import { inlineKeySource, type ClientKeySource } from "../core/key-sources.js";
 import { BoundedFetchError, fetchTextBounded, type FetchLike, type FetchLimits } from "./bounded-fetch.js";
-import { JWKS_CACHE_TTL_SECONDS, KeySetFailure, keySetCache } from "./key-set-cache.js";
+import { KeySetFailure, keySetCache } from "./key-set-cache.js";
+import { sharedKeySetCache } from "./shared-key-set-cache.js";
 import type { ClientRecord } from "../core/client-record.js";
 
 export type { FetchLike } from "./bounded-fetch.js";
@@ -43,6 +45,11 @@ export interface RemoteJwksOptions {
   readonly nowMs?: () => number;
   /** The shared cache, or null for none. Default: `caches.default` where it exists. */
   readonly sharedCache?: () => Promise<Cache | null>;
+  /**
+   * The secret shared-cache entries are authenticated under (CLIENT_SECRET_KEY): only entries this
+   * Worker wrote are used. Without it the shared cache is not used (shared-key-set-cache.ts).
+   */
+  readonly sharedCacheSecret?: () => Promise<string>;
   readonly maxBytes?: number;
   readonly timeoutMs?: number;
 }
@@ -54,7 +61,7 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
     unavailable: "assertion_jwks_unavailable",
   });
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
-  const sharedCache = options.sharedCache ?? defaultSharedCache;
+  const shared = sharedKeySetCache({ cache: options.sharedCache ?? defaultSharedCache, secret: options.sharedCacheSecret });
   const limits = { maxBytes: options.maxBytes ?? JWKS_MAX_BYTES, timeoutMs: options.timeoutMs ?? JWKS_FETCH_TIMEOUT_MS };
 
   return {
@@ -70,11 +77,11 @@ export function remoteJwksKeySource(options: RemoteJwksOptions): ClientKeySource
       const id = `${client.client_id}\n${uri}`;
       return cache.get(id, refresh, async (now) => {
         if (!refresh) {
-          const cached = await readShared(sharedCache, client, uri, now);
+          const cached = await shared.read(sharedKey(client, uri), now);
           if (cached) return cached;
         }
         const keys = await fetchJwks(uri, fetchImpl, limits);
-        await writeShared(sharedCache, client, uri, keys, now);
+        await shared.write(sharedKey(client, uri), keys, now);
         return { keys, fetchedAt: now };
       }, (failure) => console.error(JSON.stringify({ event: "client_jwks_unavailable", client_id: client.client_id, jwks_origin: originOf(uri), problem: failure.problem })));
     },
@@ -96,35 +103,6 @@ async function fetchJwks(uri: string, fetchImpl: FetchLike, limits: FetchLimits)
 
 function sharedKey(client: ClientRecord, uri: string): string {
   return `${CACHE_KEY_ORIGIN}/v1/${encodeURIComponent(client.client_id)}?uri=${encodeURIComponent(uri)}`;
-}
-
-async function readShared(cache: () => Promise<Cache | null>, client: ClientRecord, uri: string, now: number): Promise<{ keys: readonly JWK[]; fetchedAt: number } | null> {
-  try {
-    const store = await cache();
-    const hit = await store?.match(sharedKey(client, uri));
-    if (!hit) return null;
-    const fetchedAt = Number(hit.headers.get("X-Fetched-At"));
-    if (!Number.isFinite(fetchedAt) || now - fetchedAt >= JWKS_CACHE_TTL_SECONDS * 1000 || now < fetchedAt) return null;
-    // SPEC §6: the same rules as a fresh fetch; anything else means "fetch".
-    const parsed = parseRemoteJwks(await hit.text());
-    return parsed.ok ? { keys: parsed.keys, fetchedAt } : null;
-  } catch {
-    return null; // The Cache API is an optimisation: any trouble means "fetch".
-  }
-}
-
-async function writeShared(cache: () => Promise<Cache | null>, client: ClientRecord, uri: string, keys: readonly JWK[], now: number): Promise<void> {
-  try {
-    const store = await cache();
-    await store?.put(
-      sharedKey(client, uri),
-      new Response(JSON.stringify({ keys }), {
-        headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${JWKS_CACHE_TTL_SECONDS}`, "X-Fetched-At": String(now) },
-      }),
-    );
-  } catch {
-    // Not cached: the next isolate fetches again.
-  }
 }
 
 async function defaultSharedCache(): Promise<Cache | null> {

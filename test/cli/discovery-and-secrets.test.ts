@@ -1,4 +1,4 @@
-import { decodeJwt } from "jose";
+import { decodeJwt, exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { callWorker, ISSUER, TOKEN_URL } from "../helpers.js";
 import { cliHarness, fields } from "./harness.js";
@@ -95,6 +95,46 @@ describe("ets: credentials only over https, or http to a loopback host (SPEC §8
       expect(stderr).toMatch(/^ets: refusing to send the client secret over plain http:\/\/ to auth\.example\.com/);
     }
     expect(sent.filter((u) => u.includes("/oauth2/token"))).toEqual([]);
+  });
+
+  it("never sends a client assertion to an http:// token endpoint on another host (issue 18)", async () => {
+    const { cli, sent } = answering();
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    cli.files.set("k.json", { text: JSON.stringify({ ...(await exportJWK(privateKey)), kid: "k", alg: "ES256" }), mode: 0o600 });
+    cli.env.ETS_CLIENT_SECRET = "s".repeat(64);
+    for (const args of [["--key", "k.json"], ["--auth", "client_secret_jwt"]]) {
+      const { code, stderr } = await cli.run("token", "--url", "https://auth.example.com", "--client-id", "c", ...args);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^ets: refusing to send the client assertion over plain http:\/\/ to auth\.example\.com/);
+    }
+    expect(sent.filter((u) => u.includes("/oauth2/token"))).toEqual([]);
+  });
+
+  it("does not trust discovery metadata read over plain http:// from another host (issue 18)", async () => {
+    const { cli, sent } = answering();
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    cli.files.set("k.json", { text: JSON.stringify({ ...(await exportJWK(privateKey)), kid: "k", alg: "ES256" }), mode: 0o600 });
+    for (const command of ["assertion", "token"]) {
+      const { code, stderr } = await cli.run(command, "--url", "http://auth.example.com", "--client-id", "c", "--key", "k.json");
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^ets: refusing to read the discovery metadata over plain http:\/\/ from auth\.example\.com: use https:\/\//);
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it("asks every request not to follow redirects, and names a 3xx instead of following it (issue 18)", async () => {
+    const inits: Array<RequestInit | undefined> = [];
+    const cli = cliHarness({
+      fetch: async (input, init) => {
+        inits.push(init);
+        return new Response(null, { status: 308, headers: { Location: "https://elsewhere.example/admin/clients" } });
+      },
+    });
+    cli.env = { ETS_URL: "https://auth.example.com", ETS_ADMIN_TOKEN: "t".repeat(40) };
+    const { code, stderr } = await cli.run("clients", "list");
+    expect(code).toBe(1);
+    expect(stderr).toBe("ets: GET /admin/clients?limit=100: the server answered 308 (a redirect to https://elsewhere.example/admin/clients); not followed: the admin token is never sent on to another URL. Use the URL the service answers on (--url / ETS_URL)\n");
+    expect(inits.map((init) => init?.redirect)).toEqual(["manual"]);
   });
 });
 

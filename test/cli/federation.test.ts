@@ -20,6 +20,18 @@ describe("ets trusted-issuers", () => {
     expect((await cli.ok("trusted-issuers", "remove", GITHUB_ISSUER)).stdout).toMatch(/no longer trusted/);
     expect((await cli.run("trusted-issuers", "show", GITHUB_ISSUER)).stderr).toMatch(/404 not_found/);
   });
+
+  it("an issuer without a preset is shared unless --not-shared (issue 18)", async () => {
+    const cli = cliHarness();
+    const idp = await fakeIssuer("RS256");
+    cli.files.set("idp.jwks.json", { text: JSON.stringify({ keys: [idp.publicJwk] }), mode: 0o644 });
+    const issuer = `https://${uniqueId("idp")}.example`;
+    const refused = await cli.run("trusted-issuers", "add", "--issuer", issuer, "--jwks-file", "idp.jwks.json");
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/400 invalid_request: immutable_claims: a shared issuer needs/) });
+    const added = await cli.ok("trusted-issuers", "add", "--issuer", issuer, "--jwks-file", "idp.jwks.json", "--not-shared");
+    expect(fields(added.stdout)).toMatchObject({ issuer, shared: "false" });
+    expect((await cli.run("trusted-issuers", "add", "--issuer", issuer, "--shared", "--not-shared")).code).toBe(2);
+  });
 });
 
 describe("ets clients add-federated-credential and ets federation explain", () => {
@@ -42,7 +54,9 @@ describe("ets clients add-federated-credential and ets federation explain", () =
     expect(explained.stdout).toMatch(/^matched: deployer$/m);
     expect(explained.stdout).toMatch(/^ {2}d: federated_sub_mismatch/m);
     cli.stdin = await cluster.sign(kubernetesClaims(issuer, { sub: "system:serviceaccount:prod:other" }));
-    expect((await cli.ok("federation", "explain", "--client-id", client_id!, "--token-file", "-")).stdout).toMatch(/^matched: none$/m);
+    // Nothing matches: the explanation, and exit code 1, so `ets federation explain … && deploy` stops.
+    const unmatched = await cli.run("federation", "explain", "--client-id", client_id!, "--token-file", "-");
+    expect(unmatched).toMatchObject({ code: 1, stdout: expect.stringMatching(/^matched: none$/m), stderr: `ets: no federated credential of ${client_id} accepts this token\n` });
 
     const res = await postForm({ grant_type: "client_credentials", client_id: client_id!, client_assertion_type: JWT_BEARER, client_assertion: token });
     expect(res.status).toBe(200);
@@ -56,11 +70,16 @@ describe("ets clients add-federated-credential and ets federation explain", () =
     cli.files.set("gh.jwks.json", { text: JSON.stringify({ keys: [github.publicJwk] }), mode: 0o644 });
     await cli.run("trusted-issuers", "add", "--preset", "github-actions", "--jwks-file", "gh.jwks.json");
     const clientId = uniqueId("ci");
-    const created = await cli.ok("clients", "create-federated", "--name", "ci", "--client-id", clientId, "--scope", "deploy", "--credential-name", "main", "--issuer", GITHUB_ISSUER, "--subject", "repo:acme/api:ref:refs/heads/main", "--claim", "repository_id=123456");
+    const api = "https://api.example.com/deployments";
+    const created = await cli.ok("clients", "create-federated", "--name", "ci", "--client-id", clientId, "--scope", "deploy", "--resource", api, "--credential-name", "main", "--issuer", GITHUB_ISSUER, "--subject", "repo:acme/api:ref:refs/heads/main", "--claim", "repository_id=123456");
     expect(fields(created.stdout)).toMatchObject({ client_id: clientId, federated_credentials: "main" });
     expect(cli.files.size).toBe(1); // no key file written
-    const res = await postForm({ grant_type: "client_credentials", client_id: clientId, client_assertion_type: JWT_BEARER, client_assertion: await github.sign(githubClaims()) });
-    expect(await res.json()).toMatchObject({ scope: "deploy" });
+    expect(JSON.parse((await cli.ok("clients", "show", clientId)).stdout)).toMatchObject({ resources: [api] });
+    // The workload's token for the API it calls (RFC 8707 `resource` → `aud`), as docs/federation.md's workflow asks.
+    const res = await postForm({ grant_type: "client_credentials", client_id: clientId, client_assertion_type: JWT_BEARER, client_assertion: await github.sign(githubClaims()), resource: api });
+    const body = await res.json<{ scope: string; access_token: string }>();
+    expect(body).toMatchObject({ scope: "deploy" });
+    expect(JSON.parse(atob(body.access_token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")))).toMatchObject({ aud: api });
     await cli.ok("trusted-issuers", "remove", GITHUB_ISSUER);
   });
 

@@ -132,7 +132,7 @@ describe("ets keys --out and --local", () => {
     const file = cli.files.get(".secrets/signing-keys.json")!;
     expect(file.mode).toBe(0o600);
     expect(JSON.parse(file.text).keys).toHaveLength(1);
-    expect(generated.stderr).toContain("npx wrangler secret put SIGNING_KEYS < .secrets/signing-keys.json");
+    expect(generated.stderr).toContain("npx wrangler secret put SIGNING_KEYS --env production < .secrets/signing-keys.json");
     expect(await cli.run("keys", "rotate", "--current", ".secrets/signing-keys.json", "--out", ".secrets/signing-keys.json")).toMatchObject({ code: 1, stderr: expect.stringMatching(/^ets: cannot write \.secrets\/signing-keys\.json/) });
   });
 

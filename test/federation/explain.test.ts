@@ -72,4 +72,13 @@ describe("federation explain", () => {
     await expectOAuthError(await explain("x", "no-such-client"), 404, "not_found");
     await expectOAuthError(await admin("POST", `/admin/clients/${clientId}/federation/explain`, {}), 400, "invalid_client_metadata");
   });
+
+  it("says the client is disabled rather than match, for a disabled client (issue 18)", async () => {
+    const disabled = uniqueId("explain-off");
+    await registerClient({ client_id: disabled, federated_credentials: [main] });
+    await admin("PATCH", `/admin/clients/${disabled}`, { disabled: true });
+    const answer = await (await explain(await github.sign(githubClaims()), disabled)).json<any>();
+    expect(answer).toMatchObject({ matched: null, failure: { rule: "federated_client_disabled", description: expect.stringMatching(/client is disabled/) } });
+    expect(answer.credentials).toEqual([{ name: "main", result: "federated_client_disabled", description: expect.stringMatching(/client is disabled/) }]);
+  });
 });

@@ -107,7 +107,7 @@ describe("GitHub Actions tokens as client assertions", () => {
 
   it("a client without a credential for the issuer, a disabled client, an unknown client", async () => {
     const issuer = `https://${uniqueId("idp")}.example`;
-    await admin("POST", "/admin/trusted-issuers", { issuer, jwks: { keys: [github.publicJwk] } });
+    await admin("POST", "/admin/trusted-issuers", { issuer, jwks: { keys: [github.publicJwk] }, shared: false });
     const clientId = await federatedClient([{ name: "other", issuer, subject: "workload" }]);
     const body = await expectOAuthError(await exchange(clientId, await github.sign(githubClaims())), 401, "invalid_client");
     expect(body.error_description).toMatch(/the client has no federated credential for this issuer/);

@@ -109,7 +109,7 @@ describe("single use under concurrency, and the other endpoints", () => {
   it("25 concurrent copies of one single-use token give exactly one access token", async () => {
     const issuer = `https://${uniqueId("ci")}.example`;
     const ci = await fakeIssuer("RS256");
-    await trust({ issuer, jwks: { keys: [ci.publicJwk] } });
+    await trust({ issuer, jwks: { keys: [ci.publicJwk] }, shared: false });
     const clientId = await client([{ name: "main", issuer, subject: "project_path:group/proj:ref_type:branch:ref:main" }]);
     const token = await ci.sign(gitlabClaims(issuer));
     const results = await Promise.all(Array.from({ length: 25 }, () => exchange(clientId, token)));

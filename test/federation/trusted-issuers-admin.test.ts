@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { admin, expectOAuthError, uniqueId } from "../helpers.js";
+import { admin, expectOAuthError, ISSUER, uniqueId } from "../helpers.js";
 import { trustedIssuerKey } from "../../src/stores/kv-keys.js";
 
 const GITHUB = "https://token.actions.githubusercontent.com";
@@ -93,7 +93,7 @@ describe("trusted issuers: create, read, change, delete", () => {
 
   it("loses no write: 10 concurrent PATCHes of different fields all land", async () => {
     const issuer = cluster();
-    await admin("POST", "/admin/trusted-issuers", { issuer, jwks_uri: `${issuer}/jwks` });
+    await admin("POST", "/admin/trusted-issuers", { issuer, jwks_uri: `${issuer}/jwks`, shared: false });
     const changes = [
       { max_token_lifetime: 600 },
       { jti_policy: "reuse" },
@@ -105,5 +105,64 @@ describe("trusted issuers: create, read, change, delete", () => {
     expect(results.map((r) => r.status)).toEqual(changes.map(() => 200));
     const final = await (await admin("GET", path(issuer))).json<any>();
     expect(final).toMatchObject({ max_token_lifetime: 600, jti_policy: "reuse", allowed_algs: ["ES256"], preset: "kubernetes", immutable_claims: ["tenant_id"] });
+  });
+});
+
+describe("trusted issuers: what a record can never weaken (issue 18)", () => {
+  it("an issuer without a preset is shared unless the operator says shared: false", async () => {
+    const saas = "https://app.terraform.io";
+    const refused = await expectOAuthError(await admin("POST", "/admin/trusted-issuers", { issuer: saas, discovery: true }), 400, "invalid_request");
+    expect(refused.error_description).toMatch(/^immutable_claims: a shared issuer needs .*without a preset is shared unless .shared.: false/);
+    const pinned = await admin("POST", "/admin/trusted-issuers", { issuer: saas, discovery: true, immutable_claims: ["terraform_organization_id"] });
+    expect(await pinned.json()).toMatchObject({ issuer: saas, shared: true, immutable_claims: ["terraform_organization_id"] });
+    const own = cluster();
+    expect(await (await admin("POST", "/admin/trusted-issuers", { issuer: own, discovery: true, shared: false })).json()).toMatchObject({ issuer: own, shared: false });
+  });
+
+  it("the GitHub and GitLab presets keep their immutable-id pins and single_use, at creation and by PATCH", async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ preset: "github-actions", immutable_claims: ["repository_owner_id"] }, /^immutable_claims: .*must include repository_id/],
+      [{ preset: "github-actions", immutable_claims: ["repository_id", "environment"] }, /^immutable_claims: .*only repository_id, repository_owner_id/],
+      [{ preset: "github-actions", jti_policy: "reuse" }, /^jti_policy: .*single use/],
+      [{ issuer: GITHUB, discovery: true, jti_policy: "reuse" }, /^jti_policy: .*single use/],
+      [{ preset: "gitlab", immutable_claims: ["namespace_path"] }, /^immutable_claims: .*must include project_id/],
+      [{ preset: "gitlab", issuer: "https://gitlab.example.com", jti_policy: "reuse" }, /^jti_policy: .*single use/],
+    ];
+    for (const [body, description] of cases) {
+      const res = await expectOAuthError(await admin("POST", "/admin/trusted-issuers", body), 400, "invalid_request");
+      expect(res.error_description, JSON.stringify(body)).toMatch(description);
+    }
+    await admin("POST", "/admin/trusted-issuers", { preset: "github-actions" });
+    for (const patch of [{ jti_policy: "reuse" }, { immutable_claims: ["environment"] }, { preset: null, jti_policy: "reuse" }]) {
+      await expectOAuthError(await admin("PATCH", path(GITHUB), patch), 400, "invalid_request");
+    }
+    const narrowed = await admin("PATCH", path(GITHUB), { immutable_claims: ["repository_id"] });
+    expect(await narrowed.json()).toMatchObject({ immutable_claims: ["repository_id"], jti_policy: "single_use", shared: true });
+    await admin("DELETE", path(GITHUB));
+  });
+
+  it("this server's own issuer is never a trusted issuer", async () => {
+    for (const body of [{ issuer: ISSUER, discovery: true, shared: false }, { issuer: `${ISSUER}/`, jwks_uri: `${ISSUER}/.well-known/jwks.json`, shared: false }, { preset: "kubernetes", issuer: `${ISSUER}/tenant`, jwks_uri: "https://keys.example/jwks" }]) {
+      const res = await expectOAuthError(await admin("POST", "/admin/trusted-issuers", body), 400, "invalid_request");
+      expect(res.error_description, JSON.stringify(body)).toMatch(/^issuer: is this server's own issuer/);
+    }
+  });
+
+  it("a change re-checks the credentials that name the issuer, and refuses one that would make them unsafe, naming them", async () => {
+    const issuer = cluster();
+    await admin("POST", "/admin/trusted-issuers", { issuer, jwks_uri: `${issuer}/jwks`, shared: false });
+    const clientId = uniqueId("recheck");
+    const reg = await admin("POST", "/admin/clients", { client_id: clientId, federated_credentials: [{ name: "ci", issuer, subject: "workload-a" }] });
+    expect(reg.status).toBe(201);
+    // Made shared: the credential pins no immutable claim, so it would admit another tenant's workload-a.
+    const refused = await expectOAuthError(await admin("PATCH", path(issuer), { shared: true, immutable_claims: ["tenant_id"] }), 409, "conflict");
+    expect(refused.error_description).toMatch(new RegExp(`${clientId}/ci \\(claims: `));
+    expect((await (await admin("GET", path(issuer))).json<any>()).shared).toBe(false);
+    // A change no credential breaks goes through.
+    expect((await admin("PATCH", path(issuer), { max_token_lifetime: 600 })).status).toBe(200);
+    // Delete and re-create under weaker terms is a change too.
+    expect((await admin("DELETE", path(issuer))).status).toBe(204);
+    const recreated = await expectOAuthError(await admin("POST", "/admin/trusted-issuers", { issuer, jwks_uri: `${issuer}/jwks`, immutable_claims: ["tenant_id"] }), 409, "conflict");
+    expect(recreated.error_description).toContain(`${clientId}/ci`);
   });
 });

@@ -3,6 +3,7 @@
  * crash trace (an unhandled rejection is fatal under Node, unlike in the workerd tests).
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 
 function ets(...args: string[]) {
@@ -20,4 +21,10 @@ it("refuses plain http:// to another host in one line, before looking for an adm
 
 it("a missing admin token for a deployed service is one line", () => {
   expect(ets("clients", "list", "--url", "https://auth.example.com")).toEqual({ code: 1, stderr: "ets: no admin token: set ETS_ADMIN_TOKEN (or pass --admin-token-file FILE)\n" });
+});
+
+it("ets --version prints package.json's version", async () => {
+  const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+  const result = spawnSync(process.execPath, ["src/cli/bin.js", "--version"], { encoding: "utf8" });
+  expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: `ets ${version}\n`, stderr: "" });
 });

@@ -3,6 +3,7 @@
  * for the top level and each [env.*] passes without a warning, and each environment repeats every
  * binding and var, since wrangler does not inherit them (scripts/check-deploy-config.mjs).
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,6 +13,9 @@ import { checkDeployConfig } from "../../scripts/check-deploy-config.mjs";
 const repoToml = resolve("wrangler.toml");
 const scratch = mkdtempSync(join(tmpdir(), "ets-deploy-config-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+// Three dry runs (the top level and two environments) take seconds: the shipped file is checked once.
+let shipped: ReturnType<typeof checkDeployConfig> | undefined;
+const checkShipped = () => (shipped ??= checkDeployConfig(repoToml));
 
 /** wrangler.toml with `edit` applied, in a scratch directory (main made absolute). */
 function variant(name: string, edit: (toml: string) => string): string {
@@ -25,9 +29,34 @@ function variant(name: string, edit: (toml: string) => string): string {
 
 describe("deploy configuration (wrangler.toml)", () => {
   it("defines production and staging, and every one dry-runs cleanly with all bindings", async () => {
-    const { environments, problems } = await checkDeployConfig(repoToml);
+    const { environments, problems } = await checkShipped();
     expect(environments).toEqual(expect.arrayContaining(["production", "staging"]));
     expect(problems).toEqual([]);
+  });
+
+  it("a deploy without --env is its own Worker, never production's or staging's (issue 19)", async () => {
+    const { workerNames } = await checkShipped();
+    // What `npx wrangler deploy --dry-run` (no --env) would deploy, and what each environment would.
+    expect(workerNames).toEqual({ "": "edge-token-service-local", production: "edge-token-service", staging: "edge-token-service-staging" });
+  });
+
+  it("npm run deploy refuses to run without a named environment", () => {
+    for (const args of [["--dry-run"], ["--env", "nowhere"]]) {
+      const result = spawnSync(process.execPath, ["scripts/deploy.mjs", ...args], { encoding: "utf8" });
+      expect({ args, code: result.status, stderr: result.stderr }).toEqual({
+        args,
+        code: 2,
+        stderr: "npm run deploy: name the environment to deploy: npm run deploy -- --env production (wrangler.toml defines production, staging; the top level is local dev and is never deployed)\n",
+      });
+    }
+  });
+
+  it("fails when the top level has an environment's Worker name", async () => {
+    const path = variant("same-name", (t) => t.replace(/^name = "edge-token-service-local"$/m, 'name = "edge-token-service"'));
+    const { problems } = await checkDeployConfig(path);
+    expect(problems).toEqual([
+      '[env.production] deploys the Worker "edge-token-service", the same as a deploy without --env: give the top level a name of its own, so a plain `wrangler deploy` cannot replace this deployment',
+    ]);
   });
 
   it("fails when an environment lacks a Durable Object binding", async () => {

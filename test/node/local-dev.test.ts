@@ -52,8 +52,9 @@ describe("local dev: npm start and plain wrangler dev", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("no admin token for the local server: there is no ADMIN_TOKEN in .dev.vars. Run `npm start`");
 
-    // The Worker logs its generated token on the first admin request.
-    await fetch(`${server.url}/admin/clients`, { headers: { Authorization: "Bearer not-the-token" } });
+    // The Worker logs its generated token on the first request that reads a client: the
+    // walk-through's first `curl /jwts`, before any admin call.
+    expect((await fetch(`${server.url}/jwts`)).status).toBe(200);
     const logged = (await waitForOutput(/the generated local admin token is (\S+)/))?.[1];
     expect(logged, server.output()).toBeDefined();
 
@@ -84,6 +85,12 @@ describe("local dev: npm start and plain wrangler dev", () => {
     await server.stop();
     // The token never sits where `git add .` would take it.
     expect(repo.untracked().filter((f) => !f.startsWith(".wrangler/"))).toEqual([]);
+  });
+
+  it("npm start --port N, as a reader types it (without `--`), starts on that port", async () => {
+    server = await repo.startDevServer(PORT, { npmArgs: ["--port", String(PORT)] });
+    expect(server.output()).toContain(`running locally on http://127.0.0.1:${PORT}`);
+    await server.stop();
   });
 
   it("a wrong ETS_ADMIN_TOKEN for the local server: the CLI's 401 says to unset it", async () => {

@@ -166,11 +166,11 @@ describe("admin API: jwks_uri at registration", () => {
     }
   });
 
-  it("accepts an http loopback jwks_uri in local dev (loopback host, no SIGNING_KEYS or CLIENT_SECRET_KEY)", async () => {
+  it("accepts an http loopback jwks_uri in local dev (loopback host, no SIGNING_KEYS or CLIENT_SECRET_KEY, ISSUER unset)", async () => {
     const res = await callWorker(
       "http://127.0.0.1/admin/clients",
       { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ client_id: uniqueId("local-uri"), jwks_uri: "http://127.0.0.1:9999/jwks.json" }) },
-      { SIGNING_KEYS: undefined, CLIENT_SECRET_KEY: undefined },
+      { SIGNING_KEYS: undefined, CLIENT_SECRET_KEY: undefined, ISSUER: undefined },
     );
     expect(res.status).toBe(201);
   });

@@ -88,3 +88,20 @@ describe("private_key_jwt clients with a jwks_uri", () => {
     expect(Date.now() - started).toBeLessThan(6_000);
   });
 });
+
+describe("a jwks_uri key set in the shared Cache API (SPEC §6, issue 18)", () => {
+  it("a set another Worker on the zone wrote there is never used: an attacker's key there signs nothing", async () => {
+    const { clientId, uri } = await remoteClient();
+    const [real, attacker] = [await clientKeyPair(), await clientKeyPair()];
+    host.serveKeys(uri, [real.publicJwk]);
+    // Another Worker on the same zone writes a well-formed, fresh set with its own key under the client's kid.
+    const cacheKey = `https://client-jwks.cache.invalid/v1/${encodeURIComponent(clientId)}?uri=${encodeURIComponent(uri)}`;
+    await caches.default.put(cacheKey, new Response(JSON.stringify({ keys: [{ ...attacker.publicJwk, kid: real.kid }] }), {
+      headers: { "Content-Type": "application/json", "Cache-Control": "max-age=300", "X-Fetched-At": String(Date.now()) },
+    }));
+    const forged = await expectOAuthError(await tokenWithAssertion(await keyAssertion(as(clientId, { ...attacker, kid: real.kid }))), 401, "invalid_client");
+    expect(forged.error_description).toMatch(/signature verification failed/);
+    expect(host.count(uri)).toBe(1);
+    expect((await tokenWithAssertion(await keyAssertion(as(clientId, real)))).status).toBe(200);
+  });
+});

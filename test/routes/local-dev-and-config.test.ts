@@ -93,6 +93,16 @@ describe("a deployment missing a secret names it", () => {
     const res = await callWorker(`${ISSUER}/admin/clients`, { headers: { Authorization: "Bearer anything" } }, { ADMIN_TOKEN: undefined });
     await expectUnavailable(res, "ADMIN_TOKEN");
   });
+
+  it("ADMIN_TOKEN that is trivially guessable: 503 naming it, and the guessable token is never accepted (issue 18)", async () => {
+    for (const guessable of ["a".repeat(40), "ab".repeat(20), "abcd1234".repeat(5), "abcdefghijklmnopqrstuvwxyz0123456789", "9876543210".repeat(4)]) {
+      const res = await callWorker(`${ISSUER}/admin/clients`, { headers: { Authorization: `Bearer ${guessable}` } }, { ADMIN_TOKEN: guessable });
+      const text = await res.text();
+      expect(res.status, guessable).toBe(503);
+      expect(JSON.parse(text).error_description, guessable).toMatch(/ADMIN_TOKEN .*trivially guessable/);
+      expect(text).not.toContain(guessable);
+    }
+  });
 });
 
 describe("invalid settings answer 503 naming the setting, never 500", () => {

@@ -5,6 +5,7 @@
  * 0.0.0.0`); without them, on a loopback host, local dev answers as one issuer however it is called.
  */
 import { env } from "cloudflare:test";
+import { importJWK, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, callWorker, expectOAuthError, formInit, ISSUER, JWT_BEARER, registerSecretClient } from "../helpers.js";
 import { parseCurl } from "../support.js";
@@ -142,9 +143,46 @@ describe("settings an operator would want checked (SPEC §8)", () => {
   });
 
   it("ADMIN_TOKEN must have at least 32 characters", async () => {
-    const short = "0123456789abcdef0123456789abcde"; // 31
+    const short = "k3J9xQ2vL7pR4tW8zN1mB6cF0hD5sG2"; // 31
     await expectNamed(`${ISSUER}/admin/clients`, { ADMIN_TOKEN: short }, "ADMIN_TOKEN", { headers: { Authorization: `Bearer ${short}` } });
     const ok = await callWorker(`${ISSUER}/admin/clients`, { headers: { Authorization: `Bearer ${short}x` } }, { ADMIN_TOKEN: `${short}x` });
     expect(ok.status).toBe(200);
+  });
+});
+
+describe("local dev only for a local issuer; demo clients never outlive it (issue 18)", () => {
+  /** A Worker deployed before its secrets were set: a public https ISSUER, no key material, the deployed defaults. */
+  const PUBLIC_NO_SECRETS = { SIGNING_KEYS: undefined, CLIENT_SECRET_KEY: undefined, ADMIN_TOKEN: undefined, SAMPLE_JWT_ROUTE: undefined };
+
+  it("a public ISSUER without secrets, reached on a loopback URL, is not local dev: nothing generated, nothing unlocked", async () => {
+    const devToken = await generatedAdminToken();
+    for (const origin of LOOPBACK_ORIGINS) {
+      const jwks = await callWorker(`${origin}/.well-known/jwks.json`, {}, PUBLIC_NO_SECRETS);
+      expect(jwks.status, origin).toBe(503);
+      expect((await jwks.json<any>()).error_description).toContain("SIGNING_KEYS");
+      const walkthrough = await callWorker(`${origin}/admin/local-dev`, { headers: { Authorization: `Bearer ${devToken}` } }, PUBLIC_NO_SECRETS);
+      expect(walkthrough.status, origin).toBe(503);
+      expect((await walkthrough.json<any>()).error_description).toContain("ADMIN_TOKEN");
+      await expectOAuthError(await callWorker(`${origin}/jwts`, {}, PUBLIC_NO_SECRETS), 404, "not_found");
+    }
+    // A loopback ISSUER keeps local dev, as before.
+    const local = await callWorker("http://127.0.0.1:8787/admin/local-dev", { headers: { Authorization: `Bearer ${devToken}` } }, { ...PUBLIC_NO_SECRETS, ISSUER: "http://127.0.0.1:8787" });
+    expect(local.status).toBe(200);
+  });
+
+  it("demo clients left in KV by local dev are refused by a Worker with its secrets", async () => {
+    // Local dev writes the demo clients and hands out their credentials.
+    const devToken = await generatedAdminToken();
+    const walkthrough = await (await callWorker("http://127.0.0.1:8787/admin/local-dev", { headers: { Authorization: `Bearer ${devToken}` } }, BARE)).json<any>();
+    const demo = walkthrough.demo_clients.find((c: any) => c.client_id === "demo-private-key-jwt");
+    for (const id of DEMO_CLIENTS) expect(await env.CLIENTS.get(clientKey(id)), id).not.toBeNull();
+    const key = await importJWK(demo.private_jwk, "ES256");
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({ iss: demo.client_id, sub: demo.client_id, aud: ISSUER, iat: now, exp: now + 60, jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: "ES256", kid: demo.private_jwk.kid })
+      .sign(key);
+    const form = formInit({ grant_type: "client_credentials", client_id: demo.client_id, client_assertion_type: JWT_BEARER, client_assertion: assertion });
+    const refused = await expectOAuthError(await callWorker(`${ISSUER}/oauth2/token`, form), 401, "invalid_client");
+    expect(refused.error_description).toBe("client authentication failed: unknown or disabled client");
   });
 });

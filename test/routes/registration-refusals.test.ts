@@ -72,4 +72,18 @@ describe("registration refuses what could never authenticate", () => {
       }
     }
   });
+
+  it("a JWK with a deeply nested unknown member: 400 naming the member, never a 503 (issue 18)", async () => {
+    const { jwk } = await publicJwk("ES256", "deep");
+    let nested: unknown = "x";
+    for (let i = 0; i < 5000; i++) nested = { a: nested };
+    const clientId = uniqueId("deep");
+    const created = await expectOAuthError(await admin("POST", "/admin/clients", { client_id: clientId, jwks: { keys: [{ ...jwk, x_extra: nested }] } }), 400, "invalid_client_metadata");
+    expect(created.error_description).toMatch(/^jwks\.keys\.0\.x_extra: /);
+    await registerClient({ client_id: clientId, jwks: { keys: [jwk] } });
+    const added = await expectOAuthError(await admin("POST", `/admin/clients/${clientId}/keys`, { ...jwk, kid: "deeper", x_extra: nested }), 400, "invalid_client_metadata");
+    expect(added.error_description).toMatch(/x_extra: /);
+    const issuer = await expectOAuthError(await admin("POST", "/admin/trusted-issuers", { issuer: "https://deep.example", shared: false, jwks: { keys: [{ ...jwk, x_extra: nested }] } }), 400, "invalid_request");
+    expect(issuer.error_description).toMatch(/^jwks\.keys\.0\.x_extra: /);
+  });
 });

@@ -120,7 +120,7 @@ describe("aud: the token endpoint URL or the issuer identifier, with or without 
 describe("exactly one matching credential across all clients", () => {
   it("two clients whose credentials match the same workload: refused, for both", async () => {
     const wl = await workload();
-    await registerClient({ client_id: uniqueId("twin"), federated_credentials: [{ name: "twin", issuer: wl.issuer, subject_pattern: "system:serviceaccount:ci:deploy*", grants: ["jwt_bearer"] }] });
+    await registerClient({ client_id: uniqueId("twin"), federated_credentials: [{ name: "twin", issuer: wl.issuer, subject_pattern: "system:serviceaccount:ci:deployer", grants: ["jwt_bearer"] }] });
     await refused(await grant(await wl.token()), /matches federated credentials of several clients/);
   });
 
@@ -247,9 +247,10 @@ describe("every SPEC §9 rule, as invalid_grant with its own description", () =>
     await refused(await grant(await wl.token({ sub: "system:serviceaccount:ci:other", cluster_id: "c-1" })), /assertion sub differs from the credential's subject/);
     await refused(await grant(await wl.token({ cluster_id: "c-2" })), /assertion claim differs from the credential's pinned value: cluster_id$/);
     expect((await grant(await wl.token({ cluster_id: "c-1" }))).status).toBe(200);
-    const pattern = await workload({ credential: { subject: undefined, subject_pattern: "system:serviceaccount:ci:deploy-*" } });
+    // A service-account pattern names its namespace and account literally (issue 18): the pattern case uses another subject shape.
+    const pattern = await workload({ credential: { subject: undefined, subject_pattern: "workload:ci:deploy-*" } });
     await refused(await grant(await pattern.token()), /assertion sub does not match the credential's subject_pattern/);
-    expect((await grant(await pattern.token({ sub: "system:serviceaccount:ci:deploy-web" }))).status).toBe(200);
+    expect((await grant(await pattern.token({ sub: "workload:ci:deploy-web" }))).status).toBe(200);
   });
 
   it("several candidates, none matching: one text that points to explain", async () => {

@@ -10,7 +10,11 @@ import {
   remoteJwksKeySource,
   type RemoteJwksOptions,
 } from "../../src/stores/remote-jwks.js";
+import { sharedKeySetCache } from "../../src/stores/shared-key-set-cache.js";
 import { clientKeyPair, hugeBody, jwksHost, stalledBody } from "../jwks-host.js";
+
+/** The secret this Worker's cache entries are authenticated under (CLIENT_SECRET_KEY in production). */
+const SECRET = "c2VjcmV0LWtleS1mb3ItdGhlLWp3a3MtY2FjaGUtdGVzdA";
 
 let counter = 0;
 function remoteClient(uri = `https://keys${++counter}.example/jwks.json`): ClientRecord {
@@ -128,8 +132,8 @@ describe("remote jwks_uri key source", () => {
 
   it("shares fetched sets between isolates through the Cache API", async () => {
     const cache = await caches.open(`jwks-test-${crypto.randomUUID()}`);
-    const first = setup({ sharedCache: async () => cache });
-    const second = setup({ sharedCache: async () => cache });
+    const first = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET });
+    const second = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET });
     second.clock.ms = first.clock.ms;
     const client = remoteClient();
     const key = await clientKeyPair();
@@ -138,7 +142,7 @@ describe("remote jwks_uri key source", () => {
     expect(await second.source.keysOf(client, false)).toEqual([key.publicJwk]);
     expect(second.host.requests).toEqual([]);
     // An expired shared entry is not used.
-    const other = setup({ sharedCache: async () => cache });
+    const other = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET });
     other.clock.ms = first.clock.ms + JWKS_CACHE_TTL_SECONDS * 1000;
     vi.spyOn(console, "error").mockImplementation(() => {});
     expect(await failure(other.source.keysOf(client, false))).toBe("assertion_jwks_unavailable");
@@ -146,23 +150,67 @@ describe("remote jwks_uri key source", () => {
   });
 });
 
-describe("remote jwks_uri: what comes back from the Cache API is validated again (SPEC §6)", () => {
-  const poisoned: Array<[string, (publicJwk: Record<string, unknown>) => unknown]> = [
-    ["private key material", (jwk) => ({ keys: [{ ...jwk, d: "AAAA" }] })],
-    ["a key without kid", (jwk) => ({ keys: [{ ...jwk, kid: undefined }] })],
-    ["not a JWK Set", () => ({ keys: "nope" })],
-    ["an RSA key under 2048 bits", () => ({ keys: [{ kty: "RSA", kid: "weak", n: "AQAB", e: "AQAB" }] })],
+describe("remote jwks_uri: a key set in the shared Cache API is used only if this Worker wrote it (SPEC §6, issue 18)", () => {
+  /** What another Worker on the zone can write into the shared cache: any body and headers under the key this one reads. */
+  async function forge(cache: Cache, client: ClientRecord, keys: unknown[], headers: Record<string, string>) {
+    const cacheKey = `https://client-jwks.cache.invalid/v1/${encodeURIComponent(client.client_id)}?uri=${encodeURIComponent(client.jwks_uri!)}`;
+    await cache.put(cacheKey, new Response(JSON.stringify({ keys }), { headers: { "Content-Type": "application/json", "Cache-Control": "max-age=300", ...headers } }));
+  }
+
+  it("a forged entry (valid keys, fresh, without or with a wrong MAC) is ignored: the set is fetched", async () => {
+    const cache = await caches.open(`jwks-forged-${crypto.randomUUID()}`);
+    const { host, source, clock } = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET });
+    const client = remoteClient();
+    const real = await clientKeyPair();
+    const attacker = await clientKeyPair();
+    host.serveKeys(client.jwks_uri!, [real.publicJwk]);
+    const forgedHeaders: Array<Record<string, string>> = [{ "X-Fetched-At": String(clock.ms) }, { "X-Fetched-At": String(clock.ms), "X-Key-Set-Mac": "A".repeat(43) }];
+    for (const headers of forgedHeaders) {
+      await forge(cache, client, [{ ...attacker.publicJwk, kid: real.publicJwk.kid }], headers);
+      const fresh = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET, fetch: host.fetch });
+      fresh.clock.ms = clock.ms;
+      expect(await fresh.source.keysOf(client, false)).toEqual([real.publicJwk]);
+    }
+    expect(await source.keysOf(client, false)).toEqual([real.publicJwk]);
+  });
+
+  it("an entry another Worker wrote under its own secret is not used either; without a secret the shared cache is not used", async () => {
+    const cache = await caches.open(`jwks-other-${crypto.randomUUID()}`);
+    const other = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => "another-workers-secret-value-000" });
+    const client = remoteClient();
+    const theirs = await clientKeyPair();
+    other.host.serveKeys(client.jwks_uri!, [theirs.publicJwk]);
+    await other.source.keysOf(client, false);
+    const mine = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET });
+    mine.clock.ms = other.clock.ms;
+    const real = await clientKeyPair();
+    mine.host.serveKeys(client.jwks_uri!, [real.publicJwk]);
+    expect(await mine.source.keysOf(client, false)).toEqual([real.publicJwk]);
+    expect(mine.host.requests).toEqual([client.jwks_uri]);
+    const noSecret = setup({ sharedCache: async () => cache });
+    noSecret.clock.ms = other.clock.ms;
+    noSecret.host.serveKeys(client.jwks_uri!, [real.publicJwk]);
+    expect(await noSecret.source.keysOf(client, false)).toEqual([real.publicJwk]);
+    expect(noSecret.host.requests).toEqual([client.jwks_uri]);
+  });
+});
+
+describe("remote jwks_uri: what comes back from the Cache API is validated again, even under this Worker's own tag (SPEC §6)", () => {
+  const poisoned: Array<[string, (publicJwk: Record<string, unknown>) => unknown[]]> = [
+    ["private key material", (jwk) => [{ ...jwk, d: "AAAA" }]],
+    ["a key without kid", (jwk) => [{ ...jwk, kid: undefined }]],
+    ["not a JWK Set", () => "nope" as unknown as unknown[]],
+    ["an RSA key under 2048 bits", () => [{ kty: "RSA", kid: "weak", n: "AQAB", e: "AQAB" }]],
   ];
-  for (const [what, body] of poisoned) {
+  for (const [what, keys] of poisoned) {
     it(`a cached set with ${what} is not used: the set is fetched again`, async () => {
       const cache = await caches.open(`jwks-poison-${crypto.randomUUID()}`);
-      const { host, source, clock } = setup({ sharedCache: async () => cache });
+      const { host, source, clock } = setup({ sharedCache: async () => cache, sharedCacheSecret: async () => SECRET });
       const client = remoteClient();
       const key = await clientKeyPair();
       const cacheKey = `https://client-jwks.cache.invalid/v1/${encodeURIComponent(client.client_id)}?uri=${encodeURIComponent(client.jwks_uri!)}`;
-      await cache.put(cacheKey, new Response(JSON.stringify(body(key.publicJwk as Record<string, unknown>)), {
-        headers: { "Content-Type": "application/json", "Cache-Control": "max-age=300", "X-Fetched-At": String(clock.ms) },
-      }));
+      // Written with this Worker's own tag (an older version of it, say): still checked as when fetched.
+      await sharedKeySetCache({ cache: async () => cache, secret: async () => SECRET }).write(cacheKey, keys(key.publicJwk as Record<string, unknown>) as never, clock.ms);
       host.serveKeys(client.jwks_uri!, [key.publicJwk]);
       expect(await source.keysOf(client, false)).toEqual([key.publicJwk]);
       expect(host.requests).toEqual([client.jwks_uri]);

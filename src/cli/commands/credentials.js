@@ -55,7 +55,9 @@ async function token(ctx) {
   if (key.kind === "secret" && !SECRET_METHODS.includes(auth)) throw new UsageError(`--auth must be one of ${SECRET_METHODS.join(", ")} with --secret`);
   const secret = key.kind === "secret" ? key.secret : "";
   const tokenEndpoint = (await ctx.metadata()).token_endpoint;
-  if (auth === "client_secret_basic" || auth === "client_secret_post") requireSafeTransport(tokenEndpoint, "the client secret");
+  // SPEC §8: a client assertion is a credential too (usable until it expires, by whoever reads it).
+  const credential = auth === "client_secret_basic" || auth === "client_secret_post" ? "the client secret" : "the client assertion";
+  requireSafeTransport(tokenEndpoint, credential);
   if (auth === "client_secret_basic") {
     // RFC 6749 §2.3.1: form-urlencode both parts before base64.
     const encode = (/** @type {string} */ v) => encodeURIComponent(v).replace(/%20/g, "+");
@@ -68,7 +70,7 @@ async function token(ctx) {
     form.set("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
     form.set("client_assertion", await signAssertion(ctx, clientId, key));
   }
-  const res = await send(ctx.io, tokenEndpoint, { method: "POST", headers, body: form.toString() });
+  const res = await send(ctx.io, tokenEndpoint, { method: "POST", headers, body: form.toString() }, { what: "token endpoint", why: `${credential} is never sent on to another URL` });
   const body = await readJson(res, "token endpoint");
   ctx.out(JSON.stringify(body, null, 2));
 }

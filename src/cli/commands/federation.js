@@ -18,7 +18,7 @@ const ISSUERS = "/admin/trusted-issuers";
 export const trustedIssuerCommands = {
   add: {
     run: addIssuer,
-    usage: `trusted-issuers add [--preset ${PRESETS.join("|")}] [--issuer URL] [--discovery | --jwks-uri URL | --jwks-file FILE | --spiffe-bundle-endpoint URL] [--allowed-alg RS256]… [--max-token-lifetime S] [--shared] [--immutable-claim C]… [--jti-policy single_use|reuse]`,
+    usage: `trusted-issuers add [--preset ${PRESETS.join("|")}] [--issuer URL] [--discovery | --jwks-uri URL | --jwks-file FILE | --spiffe-bundle-endpoint URL] [--allowed-alg RS256]… [--max-token-lifetime S] [--shared | --not-shared] [--immutable-claim C]… [--jti-policy single_use|reuse]`,
   },
   list: { run: listIssuers, usage: "trusted-issuers list" },
   show: { run: showIssuer, usage: "trusted-issuers show ISSUER" },
@@ -29,7 +29,7 @@ export const trustedIssuerCommands = {
 export const federatedCredentialCommands = {
   "create-federated": {
     run: createFederated,
-    usage: "clients create-federated --name N [--client-id ID] [--scope 'a b'] --credential-name C --issuer URL (--subject S | --subject-pattern P) [--claim NAME=VALUE]… [--grant client_assertion|jwt_bearer]… [--allow-default-service-account]",
+    usage: "clients create-federated --name N [--client-id ID] [--scope 'a b'] [--resource URI]… --credential-name C --issuer URL (--subject S | --subject-pattern P) [--claim NAME=VALUE]… [--grant client_assertion|jwt_bearer]… [--allow-default-service-account]",
   },
   "add-federated-credential": {
     run: addCredential,
@@ -40,7 +40,7 @@ export const federatedCredentialCommands = {
 
 /** @type {Record<string, Command>} */
 export const federationCommands = {
-  explain: { run: explain, usage: "federation explain --client-id ID --token-file FILE (- for stdin)" },
+  explain: { run: explain, usage: "federation explain --client-id ID --token-file FILE (- for stdin); exit code 1 when no credential matches" },
 };
 
 /** @param {CommandContext} ctx */
@@ -64,7 +64,10 @@ async function addIssuer(ctx) {
   const algs = listFlag(args, "allowed-alg");
   if (algs.length > 0) body.allowed_algs = algs;
   set("max_token_lifetime", integerFlag(args, "max-token-lifetime"));
+  if (args.flags.shared === true && args.flags["not-shared"] === true) throw new UsageError("give --shared or --not-shared, not both");
   if (args.flags.shared === true) body.shared = true;
+  // SPEC §9: an issuer without a preset is shared unless the operator says only their workloads get its tokens.
+  if (args.flags["not-shared"] === true) body.shared = false;
   const claims = listFlag(args, "immutable-claim");
   if (claims.length > 0) body.immutable_claims = claims;
   set("jti_policy", flag(args, "jti-policy"));
@@ -124,6 +127,9 @@ async function createFederated(ctx) {
   };
   const scope = flag(args, "scope");
   if (scope !== undefined) metadata.scope = scope;
+  // RFC 8707: the APIs the workload may ask tokens for (`resource` in its token request).
+  const resources = listFlag(args, "resource");
+  if (resources.length > 0) metadata.resources = resources;
   const info = await ctx.admin("POST", "/admin/clients", metadata);
   if (ctx.json) return ctx.out(JSON.stringify(info, null, 2));
   ctx.out(`client_id: ${info.client_id}`);
@@ -194,16 +200,21 @@ async function explain(ctx) {
     throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
   });
   const answer = await ctx.admin("POST", `/admin/clients/${encodeURIComponent(id)}/federation/explain`, { assertion: text.trim() });
-  if (ctx.json) return ctx.out(JSON.stringify(answer, null, 2));
-  ctx.out(`matched: ${answer.matched ?? "none"}`);
-  if (answer.failure) ctx.out(`failure: ${answer.failure.rule}: ${answer.failure.description}`);
-  for (const c of answer.credentials) ctx.out(`  ${c.name}: ${c.result}${c.description ? ` (${c.description})` : ""}`);
-  // SPEC §13: the same token as the JWT bearer grant's assertion (no client_id).
-  const grant = answer.jwt_bearer;
-  if (grant === undefined) return;
-  ctx.out(`jwt-bearer grant: ${grant.matched ?? "none"}${grant.failure ? ` (${grant.failure.rule}: ${grant.failure.description})` : ""}`);
-  for (const c of grant.credentials) ctx.out(`  ${c.name}: ${c.result}${c.description ? ` (${c.description})` : ""}`);
-  if (grant.other_clients.length > 0) ctx.out(`  also matched by: ${grant.other_clients.join(" ")}`);
+  if (ctx.json) ctx.out(JSON.stringify(answer, null, 2));
+  else {
+    ctx.out(`matched: ${answer.matched ?? "none"}`);
+    if (answer.failure) ctx.out(`failure: ${answer.failure.rule}: ${answer.failure.description}`);
+    for (const c of answer.credentials) ctx.out(`  ${c.name}: ${c.result}${c.description ? ` (${c.description})` : ""}`);
+    // SPEC §13: the same token as the JWT bearer grant's assertion (no client_id).
+    const grant = answer.jwt_bearer;
+    if (grant !== undefined) {
+      ctx.out(`jwt-bearer grant: ${grant.matched ?? "none"}${grant.failure ? ` (${grant.failure.rule}: ${grant.failure.description})` : ""}`);
+      for (const c of grant.credentials) ctx.out(`  ${c.name}: ${c.result}${c.description ? ` (${c.description})` : ""}`);
+      if (grant.other_clients.length > 0) ctx.out(`  also matched by: ${grant.other_clients.join(" ")}`);
+    }
+  }
+  // A pipeline step (`ets federation explain … && deploy`) must stop when the token would be refused.
+  if (!answer.matched && !answer.jwt_bearer?.matched) throw new CliError(`no federated credential of ${id} accepts this token`);
 }
 
 /**

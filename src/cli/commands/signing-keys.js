@@ -32,17 +32,23 @@ const LOCAL_SIGNING_KEYS_VAR = "LOCAL_DEV_SIGNING_KEYS";
 /** @typedef {{ keys: import("jose").JWK[] }} JwkSet */
 
 export const signingKeyCommands = {
-  generate: { run: generate, usage: "keys generate [--alg ES256] [--out FILE | --local]" },
-  rotate: { run: rotate, usage: "keys rotate [--current FILE | < FILE | --local] [--alg ES256] [--out FILE]   (SIGNING_KEYS) | keys rotate [--remove-previous]   (the server's key ring)" },
+  generate: { run: generate, usage: "keys generate [--alg ES256] [--out FILE | --local] [--env production]" },
+  rotate: { run: rotate, usage: "keys rotate [--current FILE | < FILE | --local] [--alg ES256] [--out FILE] [--env production]   (SIGNING_KEYS) | keys rotate [--remove-previous]   (the server's key ring)" },
   status: { run: status, usage: "keys status   (the server's signing keys: GET /admin/keys)" },
-  promote: { run: promote, usage: "keys promote [--kid KID (default: the last key)] [--current FILE | < FILE | --local] [--out FILE]" },
-  retire: { run: retire, usage: "keys retire --kid KID [--current FILE | < FILE | --local] [--out FILE]" },
+  promote: { run: promote, usage: "keys promote [--kid KID (default: the last key)] [--current FILE | < FILE | --local] [--out FILE] [--env production]" },
+  retire: { run: retire, usage: "keys retire --kid KID [--current FILE | < FILE | --local] [--out FILE] [--env production]" },
   show: { run: show, usage: "keys show [--current FILE | < FILE | --local]" },
 };
 
-/** @param {CommandContext} ctx @param {string} file */
+/**
+ * The next step for a new value: `wrangler secret put` for the environment named by --env (default
+ * production; a put without --env would go to the top level's local-dev Worker), or a restart.
+ * @param {CommandContext} ctx @param {string} file
+ */
 const put = (ctx, file) =>
-  ctx.args.flags.local === true ? "restart the local server (it reads .dev.vars at start)" : `npx wrangler secret put SIGNING_KEYS < ${file}`;
+  ctx.args.flags.local === true
+    ? "restart the local server (it reads .dev.vars at start)"
+    : `npx wrangler secret put SIGNING_KEYS --env ${flag(ctx.args, "env") ?? "production"} < ${file}`;
 
 /** @param {CommandContext} ctx */
 async function generate(ctx) {

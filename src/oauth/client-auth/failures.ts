@@ -7,6 +7,7 @@ import { OAuthError } from "../../core/errors.js";
 import {
   CLIENT_AUTH_FAILURES,
   MALFORMED_CLIENT_AUTH,
+  TRUST_EDGE_FAILURES,
   type ClientAuthFailureReason,
   type MalformedClientAuthReason,
 } from "../../core/error-catalogue.js";
@@ -33,4 +34,5 @@ export function pinnedClaimFailed(claim: string): OAuthError {
 export const ALL_CLIENT_AUTH_DESCRIPTIONS: readonly string[] = [
   ...Object.values(MALFORMED_CLIENT_AUTH),
   ...Object.values(CLIENT_AUTH_FAILURES),
+  ...Object.values(TRUST_EDGE_FAILURES),
 ].map((entry) => entry.description);

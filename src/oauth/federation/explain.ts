@@ -6,6 +6,7 @@
 import type { ClientRecord } from "../../core/client-record.js";
 import * as z from "../../zod.js";
 import { parseClientAssertion } from "../client-auth/assertion.js";
+import { clientAuthFailed } from "../client-auth/failures.js";
 import { parseOrThrow } from "../registration/invalid-metadata.js";
 import { OAuthError } from "../../core/errors.js";
 import { credentialAllows } from "../../core/federation.js";
@@ -58,6 +59,13 @@ export async function explainFederatedAssertion(
     const failure = { rule: err.reason, description: err.description };
     const all = credentials.map((c) => ({ name: c.name, result: failure.rule, description: failure.description }));
     return { matched: null, issuer: null, failure, credentials: all, jwt_bearer: { matched: null, failure, credentials: all, other_clients: [] } };
+  }
+  // SPEC §9: a disabled client authenticates with nothing; explain says so rather than "match".
+  if (client.disabled) {
+    const { reason: rule, description } = clientAuthFailed("federated_client_disabled");
+    const all = credentials.map((c) => ({ name: c.name, result: rule, description }));
+    const failure = { rule, description };
+    return { matched: null, issuer: issuerOf(parsed.unverifiedClaims) ?? null, failure, credentials: all, jwt_bearer: { matched: null, failure, credentials: all, other_clients: [] } };
   }
   const evaluation = await evaluateFederatedAssertion(parsed, client, deps, { ...settings, spiffeAssertionType: false });
   const byName = new Map(evaluation.credentials.map((outcome) => [outcome.credential.name, outcome]));

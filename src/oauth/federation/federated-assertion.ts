@@ -2,7 +2,8 @@
  * Federated client authentication (SPEC §9): a client assertion issued to a workload by a trusted
  * external issuer (GitHub Actions, GitLab CI, Kubernetes, SPIFFE, any OIDC issuer), checked
  * against the client's federated credentials for that issuer. In order: find the trusted issuer by
- * `iss` (a JWT-SVID without `iss` by its sub's trust domain) → the client's credentials for it →
+ * `iss` (a JWT-SVID without `iss` by its sub's trust domain; never an access token, never this
+ * server's own issuer) → the client's credentials for it →
  * assertion type → alg allowed for the issuer → key by `kid` → signature → issuer rules (iss, exp,
  * iat, nbf, lifetime cap, jti policy) → each credential's rules (aud, sub / pattern, pinned
  * claims). The single-use `jti` is consumed by the caller, last (client-auth/index.ts).
@@ -21,6 +22,7 @@ import { clientAuthFailed } from "../client-auth/failures.js";
 import { matchingKeys } from "../client-auth/keys.js";
 import { verifyCompactJws } from "../jws.js";
 import { checkCredentialClaims, checkIssuerClaims, type CheckedFederatedToken, type FederatedClaimRules } from "./federated-claims.js";
+import { isOwnIssuer } from "./issuer-kinds.js";
 import { isSpiffeIssuer } from "./trusted-issuer-metadata.js";
 
 export interface FederationDependencies {
@@ -86,6 +88,19 @@ export async function verifyIssuerToken(parsed: ParsedAssertion, deps: Federatio
   return { issuer: trusted, claims, token: checkIssuerClaims(claims, trusted, rules) };
 }
 
+/**
+ * SPEC §9, no self-trust: why `parsed` can never be a federated assertion here, whoever is trusted:
+ * it is typed as an access token (RFC 9068 §2.1 `typ` `at+jwt`, any case, with or without
+ * `application/`), or its issuer is this server (`serverIssuer`, any URL of its origin).
+ * Client authentication and the JWT bearer grant both ask, each with its own reasons.
+ */
+export function selfTrustProblem(parsed: ParsedAssertion, serverIssuer: string): "access_token_typ" | "issuer_self" | undefined {
+  const typ = parsed.header.typ;
+  if (typeof typ === "string" && /^(application\/)?at\+jwt$/i.test(typ)) return "access_token_typ";
+  const iss = issuerOf(parsed.unverifiedClaims);
+  return iss !== undefined && isOwnIssuer(iss, serverIssuer) ? "issuer_self" : undefined;
+}
+
 /** The trusted issuer the token names (its `iss`, or a JWT-SVID's trust domain), or null. */
 export async function findTrustedIssuer(parsed: ParsedAssertion, deps: FederationDependencies): Promise<TrustedIssuerRecord | null> {
   const iss = issuerOf(parsed.unverifiedClaims);
@@ -120,6 +135,10 @@ export async function evaluateFederatedAssertion(
     credentials: [...mine.map((credential) => ({ credential, failure })), ...others],
   });
 
+  // SPEC §9: an access token is never a client assertion, and this server never trusts itself:
+  // client A's access token must not authenticate as client B, whatever the trusted issuer store holds.
+  const selfTrust = selfTrustProblem(parsed, settings.issuer);
+  if (selfTrust !== undefined) return failAll(clientAuthFailed(selfTrust === "access_token_typ" ? "federated_access_token_typ" : "federated_issuer_self"));
   const issuer = await findTrustedIssuer(parsed, deps);
   if (issuer === null) return failAll(clientAuthFailed("federated_issuer_unknown"));
   if (mine.length === 0) return failAll(clientAuthFailed("federated_no_credential"), issuer);
@@ -162,6 +181,7 @@ export async function verifyFederatedAssertion(
   if (match) return { issuer: evaluation.issuer!, credential: match.credential, token: evaluation.token! };
   throw candidates.length === 1 ? candidates[0]!.failure! : clientAuthFailed("federated_no_credential_matched");
 }
+
 
 /** alg allowed for the issuer, no crit, the issuer's key by kid, the signature: then the claims are trusted. */
 async function verifySignature(parsed: ParsedAssertion, issuer: TrustedIssuerRecord, keySource: IssuerKeySource): Promise<Record<string, unknown>> {

@@ -1,7 +1,8 @@
 /**
  * What an operator gets from `"preset"` when registering a trusted issuer (SPEC §9), so the
  * well-known issuers are one command, not a JSON document. Explicit fields override a preset,
- * except that a multi-tenant issuer always stays shared (trusted-issuer-metadata.ts).
+ * except its protections: a multi-tenant issuer stays shared, single use and pinned on its
+ * immutable ids (issuer-kinds.ts, trusted-issuer-metadata.ts).
  */
 import type { JtiPolicy, TrustedIssuerPreset } from "../../core/federation.js";
 import type { AsymmetricAlg } from "../../core/algorithms.js";

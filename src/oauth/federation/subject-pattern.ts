@@ -7,12 +7,13 @@
 
 const SEPARATOR = /[:/]/;
 
-interface Segments {
+export interface Segments {
   readonly texts: readonly string[];
   readonly separators: string;
 }
 
-function segments(value: string): Segments {
+/** `value` split at every `:` and `/`: the texts between them, and the separators in order. */
+export function segments(value: string): Segments {
   const texts: string[] = [];
   let separators = "";
   let start = 0;
@@ -35,13 +36,16 @@ export function subjectMatchesPattern(pattern: string, subject: string): boolean
   return p.texts.every((text, i) => globMatches(text, s.texts[i]!));
 }
 
-/** Whether the pattern has no literal text at all (such as `*` or `*:*`): it admits every subject. */
-export function isWildcardsOnly(pattern: string): boolean {
-  return segments(pattern).texts.every((text) => /^\**$/.test(text));
+/**
+ * Whether the pattern has no literal text from segment `from` on (such as `*` or `*:*`, or
+ * `repo:*:*` from 1): it admits every subject that shares its first `from` segments.
+ */
+export function isWildcardsOnly(pattern: string, from = 0): boolean {
+  return segments(pattern).texts.slice(from).every((text) => /^\**$/.test(text));
 }
 
 /** `*`-glob of one segment: the classic two-pointer match, backtracking only to the last `*`. */
-function globMatches(pattern: string, text: string): boolean {
+export function globMatches(pattern: string, text: string): boolean {
   let p = 0;
   let t = 0;
   let star = -1;

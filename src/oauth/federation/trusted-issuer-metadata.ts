@@ -11,6 +11,7 @@ import { ClientJwkSchema } from "../registration/schema.js";
 import { OAuthError } from "../../core/errors.js";
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from "../../core/protocol.js";
 import { DEFAULT_ALLOWED_ALGS, PRESETS, WELL_KNOWN_SHARED_ISSUERS } from "./presets.js";
+import { isOwnIssuer, presetWeakening } from "./issuer-kinds.js";
 
 /** Longest issuer identifier: the KV key `trusted-issuer:<issuer>` must stay under 512 bytes. */
 export const MAX_ISSUER_LENGTH = 400;
@@ -113,11 +114,20 @@ export function trustedIssuerRecord(input: TrustedIssuerInput, addresses: Addres
   if (mustBeShared && input.shared === false) {
     throw invalidMetadata("shared", `${issuer} is a multi-tenant issuer: anyone can get a token from it, so it is always shared`);
   }
-  const shared = input.shared ?? mustBeShared;
+  // SPEC §9: an issuer without a preset may sign for anyone (a SaaS CI, an OIDC provider): shared
+  // unless the operator says it is theirs alone.
+  const shared = input.shared ?? preset?.shared ?? true;
   const immutableClaims = input.immutable_claims ?? preset?.immutable_claims ?? wellKnownClaims;
   if (shared && immutableClaims === undefined) {
-    throw invalidMetadata("immutable_claims", "a shared issuer needs the claims that identify a tenant and can never be re-registered by someone else (e.g. repository_id)");
+    throw invalidMetadata(
+      "immutable_claims",
+      `a shared issuer needs the claims that identify a tenant and can never be re-registered by someone else (e.g. repository_id); an issuer without a preset is shared unless "shared": false says only your workloads get its tokens`,
+    );
   }
+  const jtiPolicy = input.jti_policy ?? preset?.jti_policy ?? "single_use";
+  // A preset's protections cannot be weakened by the record (issuer-kinds.ts).
+  const weakening = presetWeakening({ issuer, preset: input.preset, spiffe_bundle_endpoint: input.spiffe_bundle_endpoint, immutable_claims: immutableClaims, jti_policy: jtiPolicy });
+  if (weakening) throw invalidMetadata(...weakening);
 
   const record: TrustedIssuerRecord = {
     issuer,
@@ -130,11 +140,20 @@ export function trustedIssuerRecord(input: TrustedIssuerInput, addresses: Addres
     max_token_lifetime: input.max_token_lifetime ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
     shared,
     ...(immutableClaims !== undefined ? { immutable_claims: [...immutableClaims] } : {}),
-    jti_policy: input.jti_policy ?? preset?.jti_policy ?? "single_use",
+    jti_policy: jtiPolicy,
     created_at: createdAt,
     updated_at: now,
   };
   return record;
+}
+
+/**
+ * SPEC §9: this server's own issuer (any URL of its origin) is never a trusted issuer: its access
+ * tokens would then authenticate as any client whose credential names one of its clients.
+ * @throws OAuthError invalid_request naming `issuer`.
+ */
+export function refuseOwnIssuer(issuer: string, serverIssuer: string): void {
+  if (isOwnIssuer(issuer, serverIssuer)) throw invalidMetadata("issuer", `is this server's own issuer (${serverIssuer}): it never trusts itself; its access tokens are never client assertions`);
 }
 
 /**

@@ -26,7 +26,7 @@ import { authenticateClient, issuerAudiences, type ClientAuthDependencies, type 
 import { triedBasicAuth } from "../client-auth/presented.js";
 import type { FederatedClaimRules, CheckedFederatedToken } from "../federation/federated-claims.js";
 import { checkCredentialClaims } from "../federation/federated-claims.js";
-import { credentialAudiences, findTrustedIssuer, verifyIssuerToken, type FederationDependencies } from "../federation/federated-assertion.js";
+import { credentialAudiences, findTrustedIssuer, selfTrustProblem, verifyIssuerToken, type FederationDependencies } from "../federation/federated-assertion.js";
 import { decideAudience, decideScopes } from "./client-credentials.js";
 import type { GrantDecision } from "./grant.js";
 
@@ -121,6 +121,9 @@ export async function evaluateJwtBearerAssertion(
   deps: FederationDependencies & Pick<JwtBearerDependencies, "clients" | "jwtBearerClients">,
   settings: FederatedClaimRules & { readonly issuer: string; readonly endpointUrl: string },
 ): Promise<JwtBearerEvaluation> {
+  // SPEC §9: never an access token, never this server's own issuer (federated-assertion.ts).
+  const selfTrust = selfTrustProblem(parsed, settings.issuer);
+  if (selfTrust !== undefined) return { failure: new OAuthError(selfTrust === "access_token_typ" ? "jwt_bearer_access_token_typ" : "jwt_bearer_issuer_self"), candidates: [] };
   const issuer = await findTrustedIssuer(parsed, deps);
   if (issuer === null) return { failure: new OAuthError("jwt_bearer_issuer_unknown"), candidates: [] };
   const credentialsOf = (client: ClientRecord | null) =>

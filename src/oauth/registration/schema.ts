@@ -22,8 +22,22 @@ import {
 } from "../../core/algorithms.js";
 import { PublicJwkSchema } from "../../core/jwk-set.js";
 
-/** A public signing JWK of a client (core/jwk-set.ts, judged by core/algorithms.js). */
-export const ClientJwkSchema = PublicJwkSchema;
+const isScalar = (value: unknown) => value === null || ["string", "number", "boolean"].includes(typeof value);
+/** A JWK member value of at most one level: a scalar, or an array of scalars (as `x5c`, `key_ops`). */
+const isFlat = (value: unknown) => isScalar(value) || (Array.isArray(value) && value.every(isScalar));
+
+/**
+ * A public signing JWK of a client (core/jwk-set.ts, judged by core/algorithms.js). Members this
+ * server does not know are stored as given, so they must stay flat: a deeply nested value would
+ * otherwise fail deep in storage (issue 18: a 503 instead of a 400 naming the member).
+ */
+export const ClientJwkSchema = PublicJwkSchema.check(
+  z.superRefine((jwk, ctx) => {
+    for (const [member, value] of Object.entries(jwk)) {
+      if (!isFlat(value)) ctx.addIssue({ code: "custom", message: "an unknown JWK member may hold only a string, number, boolean or null, or a list of them", path: [member] });
+    }
+  }),
+);
 
 /** An empty list or space-separated scope tokens (RFC 6749 §3.3). */
 const SCOPE_LIST = new RegExp(`^(${SCOPE_TOKEN_CHARS}+( ${SCOPE_TOKEN_CHARS}+)*)?$`);

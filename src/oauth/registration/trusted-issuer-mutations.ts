@@ -8,7 +8,9 @@ import type { AddressPolicy } from "../../core/addresses.js";
 import type { TrustedIssuerRecord } from "../../core/federation.js";
 import { OAuthError } from "../../core/errors.js";
 import type * as z from "../../zod.js";
+import { credentialRulesOf, recheckCredentialsNaming, type ClientPages } from "../federation/credential-checks.js";
 import { MAX_ISSUER_LENGTH, trustedIssuerRecord, UpdateTrustedIssuerSchema, type TrustedIssuerInput } from "../federation/trusted-issuer-metadata.js";
+import { applyTrustedIssuerChange, type AppliedChange } from "./apply.js";
 
 export type TrustedIssuerPatch = z.infer<typeof UpdateTrustedIssuerSchema>;
 
@@ -58,4 +60,42 @@ export function existingIssuer(current: TrustedIssuerRecord | null): TrustedIssu
 
 function notFound(): OAuthError {
   return new OAuthError("trusted_issuer_not_found");
+}
+
+/** What a checked trusted-issuer change reads: the writer of record, every client, this server's issuer. */
+export interface IssuerChangeContext {
+  readonly writer: Parameters<typeof applyTrustedIssuerChange>[0];
+  readonly clients: ClientPages;
+  readonly serverIssuer: string;
+  readonly addressPolicy: AddressPolicy;
+  readonly now: number;
+}
+
+/** Rounds of "re-check, then write" before giving up when the issuer's terms keep changing under us. */
+const RECHECK_ROUNDS = 4;
+const TERMS_CHANGED = Symbol("the terms credentials are judged by changed since they were re-checked");
+
+/**
+ * PATCH `patch` into trusted issuer `id` (SPEC §9): when it changes what credentials are judged by
+ * (kind, shared, immutable claims), every credential naming the issuer is re-checked against the
+ * result first, and the write goes through only if those terms are still the ones checked.
+ * @throws OAuthError not_found, invalid_request, conflict naming unsafe credentials, 503.
+ */
+export async function applyCheckedIssuerPatch(ctx: IssuerChangeContext, id: string, patch: TrustedIssuerPatch): Promise<AppliedChange<TrustedIssuerRecord>> {
+  for (let round = 1; ; round++) {
+    const current = (await ctx.writer.read(id)).record;
+    const candidate = patchedIssuer(current, patch, ctx.addressPolicy, ctx.now);
+    const terms = credentialRulesOf(candidate);
+    if (terms !== credentialRulesOf(current!)) await recheckCredentialsNaming(candidate, ctx.clients, ctx.serverIssuer);
+    try {
+      return await applyTrustedIssuerChange(ctx.writer, id, (latest) => {
+        const next = patchedIssuer(latest, patch, ctx.addressPolicy, ctx.now);
+        if (credentialRulesOf(next) !== terms) throw TERMS_CHANGED;
+        return next;
+      });
+    } catch (err) {
+      if (err !== TERMS_CHANGED) throw err;
+      if (round >= RECHECK_ROUNDS) throw new OAuthError("trusted_issuer_change_contended");
+    }
+  }
 }

@@ -28,6 +28,11 @@ export interface ServerProcessOptions {
   readonly name: string;
   /** Clean-up after the process ended (e.g. remove its state directory). */
   readonly afterStop?: () => void;
+  /**
+   * Start it in a process group of its own and stop the whole group: for a process that may not
+   * pass signals on (`npm start` runs its script through `sh -c`).
+   */
+  readonly processGroup?: boolean;
 }
 
 /** True once `GET <url>/healthz` answers 200. */
@@ -36,6 +41,7 @@ export const healthy = (url: string) => () => fetch(`${url}/healthz`).then((r) =
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const child = spawn(process.execPath, options.args, {
     cwd: options.cwd,
+    detached: options.processGroup === true,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...QUIET_WRANGLER_ENV },
   });
@@ -43,10 +49,16 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const signal = (name: NodeJS.Signals) => {
+    if (options.processGroup !== true) return void child.kill(name);
+    try {
+      process.kill(-child.pid!, name);
+    } catch {}
+  };
   const stop = async () => {
-    if (child.exitCode === null) child.kill("SIGTERM");
+    if (child.exitCode === null) signal("SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (child.exitCode === null || options.processGroup === true) signal("SIGKILL");
     options.afterStop?.();
   };
 

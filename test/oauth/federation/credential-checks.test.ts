@@ -47,7 +47,6 @@ describe("federated credential registration rules", () => {
     expect(field(credential({ subject: undefined, subject_pattern: "system:serviceaccount:*:def*" }))).toBe("subject_pattern");
     expect(field(credential({ subject: "system:serviceaccount:prod:default", allow_default_service_account: true }))).toBeUndefined();
     expect(field(credential({ subject: "system:serviceaccount:prod:deployer" }))).toBeUndefined();
-    expect(field(credential({ subject: undefined, subject_pattern: "system:serviceaccount:prod:deploy-*" }))).toBeUndefined();
   });
 
   it("a SPIFFE trust domain admits only its own SPIFFE IDs", () => {
@@ -55,5 +54,49 @@ describe("federated credential registration rules", () => {
     expect(field(credential({ issuer: td.issuer, subject: "spiffe://example.org/ns/prod/sa/api" }), td)).toBeUndefined();
     expect(field(credential({ issuer: td.issuer, subject: "spiffe://evil.org/ns/prod/sa/api" }), td)).toBe("subject");
     expect(field(credential({ issuer: td.issuer, subject: "spiffe://example.org.evil/x" }), td)).toBe("subject");
+  });
+
+  // Issue 18 item 1: the rules are judged per kind of issuer, after the part every subject of that issuer shares.
+  describe("per kind of issuer (issue 18)", () => {
+    const why = (c: FederatedCredential, i = issuer()) => credentialProblem(c, i, SERVER);
+    const pattern = (subject_pattern: string, i = issuer()) => why(credential({ issuer: i.issuer, subject: undefined, subject_pattern }), i);
+    const k8s = issuer({ issuer: "https://k8s.example", preset: "kubernetes", jti_policy: "reuse" });
+    const td = issuer({ issuer: "spiffe://example.org", preset: "spiffe", discovery: undefined, spiffe_bundle_endpoint: "https://b.example/" });
+    const githubPinned = (subject_pattern: string) => why(credential({ issuer: github.issuer, subject: undefined, subject_pattern, claims: { repository_id: "1" } }), github);
+
+    it("Kubernetes: a literal namespace and service account, whatever the issuer was registered as", () => {
+      for (const i of [k8s, issuer()]) {
+        expect(pattern("system:serviceaccount:*:deployer", i)).toEqual(["subject_pattern", expect.stringMatching(/literal namespace and service account/)]);
+        expect(pattern("system:serviceaccount:prod-*:deployer", i)?.[1]).toMatch(/literal namespace and service account/);
+        expect(pattern("system:serviceaccount:prod:deploy-*", i)?.[1]).toMatch(/literal namespace and service account/);
+        expect(pattern("system:serviceaccount:prod:deployer", i)).toBeUndefined();
+      }
+      expect(why(credential({ issuer: k8s.issuer, subject: "prod:deployer" }), k8s)).toEqual(["subject", expect.stringMatching(/system:serviceaccount:<namespace>:<service account>/)]);
+    });
+
+    it("the default service-account rule applies to patterns too: *:*:*:default", () => {
+      expect(pattern("*:*:*:default")).toEqual(["subject_pattern", expect.stringMatching(/default service account/)]);
+      expect(pattern("*:*:*:def*")?.[1]).toMatch(/default service account/);
+      expect(pattern("*:*:*:default", k8s)?.[0]).toBe("subject_pattern");
+      expect(pattern("*:*:*:deployer")?.[1]).toMatch(/only wildcards|literal/);
+    });
+
+    it("SPIFFE: a literal first path segment after the trust domain", () => {
+      expect(pattern("spiffe://example.org/*/*/*", td)).toEqual(["subject_pattern", expect.stringMatching(/only wildcards after spiffe:\/\/example\.org\//)]);
+      expect(pattern("spiffe://example.org/*/prod/sa/api", td)).toEqual(["subject_pattern", expect.stringMatching(/literal first path segment/)]);
+      expect(pattern("spiffe://example.org/n*/prod/*", td)?.[1]).toMatch(/literal first path segment/);
+      expect(pattern("spiffe://example.org/ns/prod/sa/*", td)).toBeUndefined();
+      expect(pattern("spiffe://example.org/*/*", issuer())?.[1]).toMatch(/only wildcards after spiffe:\/\/example\.org\//);
+    });
+
+    it('"only wildcards" is judged after the fixed prefix of GitHub and GitLab subjects', () => {
+      expect(githubPinned("repo:*")).toEqual(["subject_pattern", expect.stringMatching(/only wildcards after repo:/)]);
+      expect(githubPinned("repo:*/*:*")?.[1]).toMatch(/only wildcards after repo:/);
+      expect(githubPinned("repo:acme/*:*")).toBeUndefined();
+      const gitlab = issuer({ issuer: "https://gitlab.com", preset: "gitlab", shared: true, immutable_claims: ["project_id"] });
+      expect(why(credential({ issuer: gitlab.issuer, subject: undefined, subject_pattern: "project_path:*/*:ref_type:*:ref:*", claims: { project_id: "1" } }), gitlab)?.[1]).toMatch(
+        /only wildcards after project_path:/,
+      );
+    });
   });
 });
