@@ -7,6 +7,7 @@
  *   node bench/experiment.mjs @HEAD~1 tree --rounds=3        # a commit's code against the working tree
  *   node bench/experiment.mjs shards=1 shards=4 shards=16 shards=64 --rounds=3
  *   node bench/experiment.mjs tree floor no-do --rounds=3    # against the design floor
+ *   node bench/experiment.mjs @933f678 tree tree+quota --rounds=3   # quotas: no quota vs before, and a quota'd client
  *
  * A setup is `+`-joined parts: `tree` (the working tree, the default) or `@<git ref>` (that
  * commit's src/), then any of
@@ -14,6 +15,9 @@
  *   floor         bench/variants/floor.ts: workerd HTTP + the JOSE pair + one Durable Object call
  *   floor-jose    the floor without the Durable Object call; floor-http: workerd's HTTP alone
  *   shards=N      the bench client registered with replay_guard_shards N
+ *   quota         the bench client registered with a token_quota it never reaches (limit 10^9 per
+ *                 30 days, enforce; `quota=observe` for observe mode): what the exact counter
+ *                 costs a quota'd client (SPEC §11)
  *   grant=jwt-bearer      the load is the JWT bearer grant (SPEC §13): a fresh workload token per
  *                 request from a trusted issuer, no client authentication
  *   grant=token-exchange  the load is token exchange (RFC 8693): the bench client authenticates
@@ -59,6 +63,7 @@ function parseSetup(name, secrets) {
       setup.vars.BENCH_FLOOR = { floor: "jose+do", "floor-jose": "jose", "floor-http": "http" }[flag];
       setup.vars.BENCH_CLIENT_JWK = JSON.stringify(secrets.clientPublicJwk);
     } else if (flag === "shards") setup.clientFields.replay_guard_shards = Number(value);
+    else if (flag === "quota") setup.clientFields.token_quota = { limit: 1_000_000_000, window: 2_592_000, mode: value === "observe" ? "observe" : "enforce" };
     else if (flag === "keys" && value === "auto") Object.assign(setup.vars, { SIGNING_KEY_ROTATION: "auto", SIGNING_KEYS: undefined });
     else if (flag === "keys" && value === "manual") setup.vars.SIGNING_KEY_ROTATION = "manual";
     else if (flag === "grant") setup.grant = value;

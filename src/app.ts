@@ -9,6 +9,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { ConfigError } from "./config.js";
 import { serverContext } from "./context.js";
 import type { AppEnv } from "./http/app-types.js";
+import { finishDecision } from "./http/decision.js";
 import { oauthErrorResponse } from "./http/errors.js";
 import { OAuthError } from "./core/errors.js";
 import { triedBasicAuth } from "./oauth/client-auth/index.js";
@@ -48,16 +49,20 @@ app.notFound(() => oauthErrorResponse(new OAuthError("route_not_found")));
 app.onError((err, c) => {
   const triedBasic = triedBasicAuth(c.req.header("Authorization") ?? null);
   if (err instanceof OAuthError) {
-    if (err.status >= 500 || err.error === "invalid_client") {
-      // Stable reason codes for operators; never the assertion, secret or token.
+    // SPEC §11: a refusal of the token, introspection or revocation endpoint is its audit line,
+    // reason included; elsewhere a request_failed line. Never the assertion, secret or token.
+    const audited = finishDecision(c, { status: err.status, reason: err.reason });
+    if (!audited && (err.status >= 500 || err.error === "invalid_client")) {
       console.log(JSON.stringify({ event: "request_failed", path: c.req.path, error: err.error, reason: err.reason }));
     }
     return oauthErrorResponse(err, { triedBasicAuth: triedBasic });
   }
   if (err instanceof ConfigError) {
     console.error(JSON.stringify({ event: "config_error", setting: err.setting, message: err.message }));
+    finishDecision(c, { status: 503, reason: "config_error" });
     return oauthErrorResponse(new OAuthError("config_error", err.message));
   }
   console.error(JSON.stringify({ event: "unexpected_error", path: c.req.path, name: err.name }));
+  finishDecision(c, { status: 500, reason: "unexpected_error" });
   return oauthErrorResponse(new OAuthError("unexpected_error"));
 });

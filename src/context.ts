@@ -34,6 +34,8 @@ import type { IssuerKeySource } from "./core/key-sources.js";
 import type { TokenLifecycleDependencies } from "./oauth/presented-token.js";
 import type { RegistrationChecks } from "./oauth/registration/input.js";
 import type { TokenRequestDependencies } from "./oauth/token-request.js";
+import { quotaCounters, type QuotaCounters } from "./stores/quota-counter.js";
+import { auditTrail, type AuditTrail } from "./stores/audit-trail.js";
 
 /**
  * What an isolate holds for one Worker configuration and origin: the stores, built once and
@@ -53,6 +55,12 @@ export interface Stores {
   readonly issuerKeys: IssuerKeySource;
   /** Where client public keys come from (inline jwks, or jwks_uri). */
   readonly keySource: ClientKeySource;
+  /** Each client's counter: exact quota windows and the usage of tokens without a jti (SPEC §11). */
+  readonly quotaCounters: QuotaCounters;
+  /** One line (and, with `USAGE` bound, one data point) per token, introspection and revocation decision. */
+  readonly audit: AuditTrail;
+  /** The replay-guard namespace, for the usage report's reads (oauth/usage-report.ts). */
+  readonly replayGuards: Env["REPLAY_GUARD"];
   /** SPEC §13: the clients with a jwt_bearer credential per issuer (kept by the client writer). */
   readonly jwtBearerIndex: JwtBearerIndex;
   /** The key ring (SPEC §12), or null when the signing keys are SIGNING_KEYS alone. */
@@ -147,6 +155,7 @@ export function tokenRequestDependencies(server: ServerContext): TokenRequestDep
     ...clientAuthDependencies(server),
     signingKeys: server.secrets.signingKeys,
     dpopNonces: server.secrets.dpopNonces,
+    quotaCounters: server.stores.quotaCounters,
     revocations: server.stores.revocations,
     jwtBearerClients: server.stores.jwtBearerIndex,
   }));
@@ -223,6 +232,9 @@ function buildContext(env: Env, url: URL): ServerContext {
     trustedIssuerWriter: registryWrites(env.REGISTRY_WRITER, "trusted_issuer", trustedIssuers),
     // Trusted issuers' URLs follow the same rule as jwks_uri (SPEC §8: loopback http in local dev only).
     issuerKeys: issuerKeySource({ addressPolicy: parts.addressPolicy }),
+    quotaCounters: quotaCounters(env.QUOTA_COUNTER, settings.replayGuardTimeoutMs),
+    audit: auditTrail(env.USAGE),
+    replayGuards: env.REPLAY_GUARD,
     jwtBearerIndex,
     keyRing: ring?.admin ?? null,
   };

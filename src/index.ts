@@ -8,6 +8,7 @@ import { tickKeyRing } from "./stores/key-ring.js";
 
 export { RegistryWriter } from "./stores/registry-writer.js";
 export { DevSecrets } from "./stores/dev-secrets.js";
+export { QuotaCounter } from "./stores/quota-counter.js";
 export { ReplayGuard } from "./stores/replay-guard.js";
 export { RevocationList } from "./stores/revocation-list.js";
 export { SigningKeyRing } from "./stores/key-ring.js";

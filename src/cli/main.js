@@ -13,6 +13,7 @@ import { clientCommands } from "./commands/clients.js";
 import { credentialCommands } from "./commands/credentials.js";
 import { federatedCredentialCommands, federationCommands, trustedIssuerCommands } from "./commands/federation.js";
 import { signingKeyCommands } from "./commands/signing-keys.js";
+import { usageCommands } from "./commands/usage.js";
 import { commandContext, DEFAULT_URL } from "./context.js";
 
 /** @typedef {import("./context.js").CliIo} CliIo */
@@ -21,13 +22,13 @@ import { commandContext, DEFAULT_URL } from "./context.js";
 const GLOBAL_FLAGS = { boolean: ["json", "help", "version"], string: ["url", "admin-token", "admin-token-file"] };
 const COMMAND_FLAGS = {
   boolean: ["local", "discovery", "shared", "not-shared", "allow-default-service-account", "remove-previous"],
-  string: ["secret-file", "secret-out", "name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for", "shards", "location",
+  string: ["secret-file", "secret-out", "name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for", "shards", "location", "quota",
     "preset", "issuer", "jwks-file", "spiffe-bundle-endpoint", "max-token-lifetime", "jti-policy", "subject", "subject-pattern", "audience", "token-file", "credential-name", "env"],
   multiple: ["resource", "allowed-alg", "immutable-claim", "claim", "grant"],
 };
 
 /** @type {Record<string, Record<string, Command>>} */
-const GROUPS = { clients: { ...clientCommands, ...federatedCredentialCommands }, keys: signingKeyCommands, "trusted-issuers": trustedIssuerCommands, federation: federationCommands };
+const GROUPS = { clients: { ...clientCommands, ...usageCommands, ...federatedCredentialCommands }, keys: signingKeyCommands, "trusted-issuers": trustedIssuerCommands, federation: federationCommands };
 /** @type {Record<string, Command>} */
 const TOP_LEVEL = credentialCommands;
 

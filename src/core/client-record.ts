@@ -5,6 +5,7 @@
 import type { JWK } from "jose";
 import type { AssertionAlg, TokenEndpointAuthMethod } from "./algorithms.js";
 import type { FederatedCredential } from "./federation.js";
+import type { TokenQuota } from "./quota.js";
 
 /** Which `aud` values a client assertion may carry (SPEC §3 rule 7): the issuer only, or also the endpoint URL. */
 export type AudienceMode = "compat" | "strict";
@@ -83,4 +84,6 @@ export interface ClientRecord {
   replay_guard_location?: ReplayGuardLocation;
   /** Replay-guard topologies this client left, still recorded in until each one's `until`. */
   replay_guard_previous?: PreviousReplayTopology[];
+  /** SPEC §11: at most `limit` tokens per window; absent: no quota. */
+  token_quota?: TokenQuota;
 }

@@ -21,6 +21,8 @@ export type OAuthErrorCode =
   | "use_dpop_nonce"
   | "temporarily_unavailable"
   | "server_error"
+  // SPEC §11 quotas (RFC 6585 §4 status 429).
+  | "too_many_requests"
   // Management API (RFC 7591 §3.2.2, RFC 6750 §3.1) and the sample route.
   | "invalid_client_metadata"
   | "invalid_token"
@@ -41,6 +43,7 @@ export const STATUS: Record<OAuthErrorCode, number> = {
   use_dpop_nonce: 400,
   temporarily_unavailable: 503,
   server_error: 500,
+  too_many_requests: 429,
   invalid_client_metadata: 400,
   invalid_token: 401,
   not_found: 404,
@@ -314,6 +317,13 @@ const SERVER = {
   unexpected_error: { error: "server_error", description: "unexpected server error" },
 } as const;
 
+/** Per-client quotas and usage (SPEC §11, issue 20). */
+const QUOTAS = {
+  quota_exceeded: { error: "too_many_requests", description: "the client's token_quota is used up: {detail}; retry after the window ends (Retry-After) with a new client assertion" },
+  quota_counter_unavailable: { error: "temporarily_unavailable", description: "the client's quota counter could not be reached; no token was issued, retry with a new assertion" },
+  usage_unavailable: { error: "temporarily_unavailable", description: "the client's usage counts could not be read; retry shortly" },
+} as const;
+
 // issue 18: the trust edges (SPEC §9): no self-trust, no access token as a federated assertion,
 // explain on a disabled client, and trusted-issuer changes that would weaken existing credentials.
 export const TRUST_EDGE_FAILURES = withCode("invalid_client", {
@@ -343,6 +353,7 @@ export const REASONS = {
   ...UNAVAILABLE,
   ...KEY_RING,
   ...SERVER,
+  ...QUOTAS,
   ...TRUST_EDGE_FAILURES,
   ...TRUST_EDGE_GRANT_FAILURES,
   ...TRUST_EDGE_ADMIN,

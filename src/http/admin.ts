@@ -9,7 +9,9 @@ import { OAuthError } from "../core/errors.js";
 import type { ClientRecord } from "../core/client-record.js";
 import { applyClientChange, type AppliedChange } from "../oauth/registration/apply.js";
 import { clientInformation } from "../oauth/registration/client-information.js";
+import { rememberLeftTopologies } from "../oauth/usage-report.js";
 import type { AppEnv } from "./app-types.js";
+import { background } from "./decision.js";
 
 /** Every admin answer: it may hold client metadata or a freshly issued secret. */
 export const NO_STORE = { "Cache-Control": "no-store" } as const;
@@ -74,5 +76,7 @@ export async function answerClientChange(
   const change = await applyClientChange(stores.clientWriter, c.req.param("client_id")!, (current) => mutate(current, now));
   const info = clientInformation(change.after!, secret);
   audit(event, { client_id: info.client_id }, change, details);
+  // SPEC §11: replay-guard topologies the client left stay readable by its usage report.
+  if (change.after !== null) background(c)(rememberLeftTopologies(change.after, stores));
   return c.json(info, status, NO_STORE);
 }

@@ -8,6 +8,7 @@
  * is not theirs is `{"active": false}` (RFC 7662 §2.2), indistinguishable from an unknown one.
  */
 import type { ClientRecord } from "../core/client-record.js";
+import type { DecisionTrace } from "../core/audit.js";
 import type { FormParams } from "../core/form-params.js";
 import type { TokenType } from "../core/protocol.js";
 import { lineageRevoked, type AccessTokenClaims, type ActorClaim } from "./access-token.js";
@@ -47,14 +48,16 @@ export async function handleIntrospectionRequest(
   authorization: string | null,
   deps: TokenLifecycleDependencies,
   settings: ClientAuthSettings,
+  trace?: DecisionTrace,
 ): Promise<IntrospectionResponse> {
-  const { authenticated, claims } = await authenticateAndReadToken(form, authorization, deps, settings);
+  const { authenticated, claims } = await authenticateAndReadToken(form, authorization, deps, settings, trace);
   const visible = claims !== null && (await mayIntrospect(authenticated.client, claims, deps));
   // Fail closed: a token that would be reported active is checked against the revocation list
   // first, and an unreachable list is a 503, never `active: true`. An exchanged token is inactive
   // once any token it derives from is revoked (SPEC §13).
   const active = visible && !(await lineageRevoked(claims, deps.revocations));
   await authenticated.commit();
+  if (trace !== undefined) trace.active = active;
   return active ? activeResponse(claims) : INACTIVE;
 }
 

@@ -2,6 +2,7 @@
  * What the introspection (RFC 7662) and revocation (RFC 7009) endpoints share: their
  * dependencies, and the `token` parameter they act on.
  */
+import type { DecisionTrace } from "../core/audit.js";
 import type { FormParams } from "../core/form-params.js";
 import { OAuthError } from "../core/errors.js";
 import type { RevokedTokens } from "../stores/revocation-list.js";
@@ -35,8 +36,9 @@ export async function authenticateAndReadToken(
   authorization: string | null,
   deps: TokenLifecycleDependencies,
   settings: ClientAuthSettings,
+  trace?: DecisionTrace,
 ): Promise<{ authenticated: AuthenticatedClient; claims: AccessTokenClaims | null }> {
-  const authenticated = await authenticateClient(form, authorization, deps, settings);
+  const authenticated = await authenticateClient(form, authorization, deps, settings, trace);
   const token = requireTokenParameter(form);
   const claims = await verifyAccessToken(token, await deps.signingKeys(), settings.issuer, settings.now);
   return { authenticated, claims };

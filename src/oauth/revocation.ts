@@ -7,6 +7,7 @@
  * expired token, and a token of another client (which is NOT revoked), all look the same, so the
  * endpoint cannot be used to probe which tokens exist.
  */
+import type { DecisionTrace } from "../core/audit.js";
 import type { FormParams } from "../core/form-params.js";
 import type { ClientAuthSettings } from "./client-auth/index.js";
 import { authenticateAndReadToken, type TokenLifecycleDependencies } from "./presented-token.js";
@@ -21,8 +22,9 @@ export async function handleRevocationRequest(
   authorization: string | null,
   deps: TokenLifecycleDependencies,
   settings: ClientAuthSettings,
+  trace?: DecisionTrace,
 ): Promise<void> {
-  const { authenticated, claims } = await authenticateAndReadToken(form, authorization, deps, settings);
+  const { authenticated, claims } = await authenticateAndReadToken(form, authorization, deps, settings, trace);
   // RFC 7009 §2.1: only the client the token was issued to may revoke it.
   const revocable = claims !== null && claims.client_id === authenticated.client.client_id;
   await authenticated.commit();

@@ -1,9 +1,10 @@
 /**
- * The token endpoint as a list of named steps (RFC 6749 §3.2, §4.4; SPEC §3, §4, §13; RFC 9449 §5):
+ * The token endpoint as a list of named steps (RFC 6749 §3.2, §4.4; SPEC §3, §4, §11, §13; RFC 9449 §5):
  * grant type → the grant's decision (client_credentials: authenticate the client, scope and
  * audience; the JWT bearer grant; token exchange) → check the DPoP proof → the token's lifetime →
- * consume the request's single-use jtis and the proof's → mint the access token (DPoP-bound with a
- * proof). Every grant reaches the token through these same last steps.
+ * issue (issuance.ts): consume the request's single-use jtis and the proof's → the client's quota
+ * → mint the access token (DPoP-bound with a proof) → count it. Every grant reaches the token
+ * through these same last steps, so each gets the quota, the usage count and the audit fields.
  */
 import type { DpopNonceMode } from "../config.js";
 import type { FormParams } from "../core/form-params.js";
@@ -21,6 +22,9 @@ import { decideClientCredentials } from "./grants/client-credentials.js";
 import type { GrantDecision } from "./grants/grant.js";
 import { decideJwtBearer } from "./grants/jwt-bearer.js";
 import { decideTokenExchange } from "./grants/token-exchange.js";
+import { traceClient, type DecisionTrace } from "../core/audit.js";
+import type { QuotaCounters } from "../stores/quota-counter.js";
+import { issueToken } from "./issuance.js";
 
 export interface TokenRequestDependencies extends ClientAuthDependencies {
   signingKeys(): Promise<SigningKeys>;
@@ -29,6 +33,8 @@ export interface TokenRequestDependencies extends ClientAuthDependencies {
   readonly revocations: RevokedTokens;
   /** The JWT bearer grant: which clients may hold a matching credential. */
   readonly jwtBearerClients: JwtBearerClients;
+  /** SPEC §11: each client's counter (quota decisions, usage of tokens without a jti). */
+  readonly quotaCounters: QuotaCounters;
 }
 
 export interface TokenRequestSettings extends ClientAuthSettings {
@@ -53,21 +59,44 @@ export interface TokenResponse {
   scope?: string;
 }
 
+/** Per request: the DPoP header, the audit trace the endpoint fills in, and after-response work. */
+export interface TokenRequestContext {
+  readonly dpop?: DpopHttpRequest;
+  readonly trace?: DecisionTrace;
+  /** The Worker's `waitUntil`: work after the response (usage counts, oauth/issuance.ts). */
+  readonly background?: (work: Promise<unknown>) => void;
+}
+
+/** The answer and the headers it carries beyond no-store (`RateLimit…` of a quota'd client). */
+export interface TokenRequestResult {
+  readonly response: TokenResponse;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /**
  * Handle one token request.
- * @throws OAuthError for every RFC 6749 §5.2 error, and 503 when a dependency is down.
+ * @throws OAuthError for every RFC 6749 §5.2 error, 429 over an enforced quota, and 503 when a dependency is down.
  */
 export async function handleTokenRequest(
   form: FormParams,
   authorization: string | null,
   deps: TokenRequestDependencies,
   settings: TokenRequestSettings,
-  dpop: DpopHttpRequest = NO_DPOP,
-): Promise<TokenResponse> {
+  context: TokenRequestContext = {},
+): Promise<TokenRequestResult> {
+  const { dpop = NO_DPOP, trace } = context;
   const grantType = form.get("grant_type");
   if (grantType === undefined) throw new OAuthError("grant_type_missing");
-  const grant = await decideGrant(grantType, form, authorization, deps, settings);
+  if (trace !== undefined && (SUPPORTED_GRANT_TYPES as readonly string[]).includes(grantType)) trace.grant_type = grantType;
+  const grant = await decideGrant(grantType, form, authorization, deps, settings, trace);
   const { client } = grant;
+  // SPEC §11 audit: whose token, how it authenticated, and what it derives from.
+  traceClient(trace, client, grant.authMethod);
+  if (trace !== undefined) {
+    if (grant.federated !== undefined) trace.federated = grant.federated;
+    if (grant.subject !== undefined) trace.token_sub = grant.subject;
+    if (grant.exchangedFrom !== undefined) trace.subject_token_jti = grant.exchangedFrom[0];
+  }
 
   const nonces = dpop.proof !== null && settings.dpopNonce === "required" ? await deps.dpopNonces() : null;
   const proof = await checkTokenRequestDpop(dpop, client, { now: settings.now, clockSkewSeconds: settings.clockSkewSeconds, nonces });
@@ -82,57 +111,62 @@ export async function handleTokenRequest(
   const lifetimeSeconds = grant.notAfter === undefined ? ttl : Math.min(ttl, grant.notAfter - settings.now);
   if (lifetimeSeconds < 1) throw new OAuthError(grantType === JWT_BEARER_GRANT ? "jwt_bearer_expiring" : "federated_token_expiring");
 
-  // Every single-use jti last, in parallel. Should several fail, the grant's error is reported, so
-  // the answer does not depend on which Durable Object replied first.
-  if (proof === null) {
-    await grant.commit();
-  } else {
-    const [grantUse, proofUse] = await Promise.allSettled([
-      grant.commit(),
-      consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry),
-    ]);
-    if (grantUse.status === "rejected") throw grantUse.reason;
-    if (proofUse.status === "rejected") throw proofUse.reason;
-  }
-
-  const minted = await mintAccessToken(
+  // The single-use jtis (the grant's and the proof's, in parallel), the quota, the mint and the
+  // usage count: the steps every grant shares (issuance.ts).
+  const scope = grant.scopes.length > 0 ? grant.scopes.join(" ") : undefined;
+  const issued = await issueToken(
     {
-      issuer: settings.issuer,
-      clientId: client.client_id,
-      ...(grant.subject !== undefined ? { subject: grant.subject } : {}),
-      audience: grant.audience,
-      scopes: grant.scopes,
-      lifetimeSeconds,
+      client,
       now: settings.now,
-      dpopJkt: proof?.jkt,
-      ...(grant.act !== undefined ? { act: grant.act } : {}),
-      ...(grant.exchangedFrom !== undefined ? { exchangedFrom: grant.exchangedFrom } : {}),
+      commit: (usage) => grant.commit(usage),
+      alsoCommit: proof === null ? undefined : () => consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry),
+      token: { aud: grant.audience, scope, lifetimeSeconds },
+      mint: () =>
+        mintAccessToken(
+          {
+            issuer: settings.issuer,
+            clientId: client.client_id,
+            ...(grant.subject !== undefined ? { subject: grant.subject } : {}),
+            audience: grant.audience,
+            scopes: grant.scopes,
+            lifetimeSeconds,
+            now: settings.now,
+            dpopJkt: proof?.jkt,
+            ...(grant.act !== undefined ? { act: grant.act } : {}),
+            ...(grant.exchangedFrom !== undefined ? { exchangedFrom: grant.exchangedFrom } : {}),
+          },
+          keys,
+        ),
     },
-    keys,
+    { quotaCounters: deps.quotaCounters, background: context.background ?? ignoreBackground },
+    trace,
   );
-  if (grant.federated !== undefined) {
-    // SPEC §9 audit: who the workload was (never the external token or the access token itself).
-    const { issuer, subject, credential } = grant.federated;
-    console.log(JSON.stringify({ audit: "federated_token_issued", client_id: client.client_id, grant_type: grantType, issuer, subject, credential, token_jti: minted.jti, exp: minted.exp }));
-  }
-  if (grant.exchangedFrom !== undefined) {
-    // SPEC §13 audit: whose token was exchanged, by whom (jtis only, never a token).
-    console.log(JSON.stringify({ audit: "token_exchanged", client_id: client.client_id, subject: grant.subject, subject_token_jti: grant.exchangedFrom[0], token_jti: minted.jti, aud: grant.audience, exp: minted.exp }));
-  }
-  const response: TokenResponse = { access_token: minted.token, token_type: proof === null ? "Bearer" : "DPoP", expires_in: minted.expiresIn };
+  const response: TokenResponse = { access_token: issued.minted.token, token_type: proof === null ? "Bearer" : "DPoP", expires_in: issued.minted.expiresIn };
   if (grant.issuedTokenType !== undefined) response.issued_token_type = grant.issuedTokenType;
-  if (grant.scopes.length > 0) response.scope = grant.scopes.join(" ");
-  return response;
+  if (scope !== undefined) response.scope = scope;
+  return { response, headers: issued.headers };
+}
+
+/** Without a `waitUntil` (direct callers in tests), after-response work runs unobserved. */
+function ignoreBackground(work: Promise<unknown>): void {
+  void work.catch(() => {});
 }
 
 /**
  * The grant's own rules (SPEC §4, §13), each consuming nothing.
  * @throws OAuthError unsupported_grant_type for any other grant, and each grant's errors.
  */
-async function decideGrant(grantType: string, form: FormParams, authorization: string | null, deps: TokenRequestDependencies, settings: TokenRequestSettings): Promise<GrantDecision> {
+async function decideGrant(
+  grantType: string,
+  form: FormParams,
+  authorization: string | null,
+  deps: TokenRequestDependencies,
+  settings: TokenRequestSettings,
+  trace: DecisionTrace | undefined,
+): Promise<GrantDecision> {
   switch (grantType) {
     case CLIENT_CREDENTIALS_GRANT: {
-      const authenticated = await authenticateClient(form, authorization, deps, settings);
+      const authenticated = await authenticateClient(form, authorization, deps, settings, trace);
       const decision = decideClientCredentials(form, authenticated.client, settings.defaultAudience);
       return {
         client: authenticated.client,
@@ -141,13 +175,13 @@ async function decideGrant(grantType: string, form: FormParams, authorization: s
         audience: decision.audience,
         ...(authenticated.notAfter !== undefined ? { notAfter: authenticated.notAfter } : {}),
         ...(authenticated.federated !== undefined ? { federated: authenticated.federated } : {}),
-        commit: () => authenticated.commit(),
+        commit: (usage) => authenticated.commit(usage),
       };
     }
     case JWT_BEARER_GRANT:
-      return decideJwtBearer(form, authorization, deps, settings);
+      return decideJwtBearer(form, authorization, deps, settings, trace);
     case TOKEN_EXCHANGE_GRANT:
-      return decideTokenExchange(form, authorization, deps, settings);
+      return decideTokenExchange(form, authorization, deps, settings, trace);
     default:
       throw new OAuthError("grant_type_unsupported");
   }

@@ -16,6 +16,9 @@ import { createdClient, deletedClient, existing, patchedClient, withRotatedSecre
 import { parseClientPatch, parseNewClient, parseNewKey, parseSecretRotation } from "../oauth/registration/input.js";
 import { withKeyAdded, withKeyRemoved } from "../oauth/registration/key-mutations.js";
 import { federationAdminRoutes } from "./admin-federation.js";
+import { usageAdminRoutes } from "./admin-usage.js";
+import { rememberLeftTopologies } from "../oauth/usage-report.js";
+import { background } from "../http/decision.js";
 import { keyAdminRoutes } from "./admin-keys.js";
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -23,6 +26,8 @@ export const adminRoutes = new Hono<AppEnv>();
 adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES));
 // Trusted issuers, federated credentials and explain (SPEC §9), behind the same admin token.
 adminRoutes.route("/", federationAdminRoutes);
+// Usage and quota state (SPEC §11).
+adminRoutes.route("/", usageAdminRoutes);
 // The signing-key ring (SPEC §12), behind the same admin token.
 adminRoutes.route("/", keyAdminRoutes);
 
@@ -35,6 +40,8 @@ adminRoutes.post("/admin/clients", async (c) => {
   const now = clock();
   const change = await applyClientChange(stores.clientWriter, input.client_id, (current, deleted) => createdClient(current, input, now, c.get("server").settings, deleted));
   audit("client_created", { client_id: input.client_id }, change);
+  // SPEC §11: a re-created client_id's inherited topologies stay readable by its usage report.
+  background(c)(rememberLeftTopologies(change.after!, stores));
   return c.json(clientInformation(change.after!, secret), 201, { ...NO_STORE, Location: `/admin/clients/${encodeURIComponent(input.client_id)}` });
 });
 

@@ -41,14 +41,26 @@ describe("GitHub Actions tokens as client assertions", () => {
     expect(token).toMatchObject({ sub: clientId, client_id: clientId, iss: ISSUER });
     expect(token.exp).toBeLessThanOrEqual(claims.exp as number);
     expect(body.expires_in).toBeLessThanOrEqual(120);
-    const lines = log.mock.calls.map((c) => String(c[0])).filter((l) => l.includes("federated_token_issued"));
+    // SPEC §9 + §11: the token_issued audit line names the workload.
+    const lines = log.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('"audit":"token_issued"'));
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ client_id: clientId, issuer: GITHUB_ISSUER, subject: SUB, credential: "deploy-main" });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ client_id: clientId, issuer: GITHUB_ISSUER, subject: SUB, credential: "deploy-main", token_jti: token.jti });
     expect(lines[0]).not.toContain(assertion.split(".")[2]);
     log.mockRestore();
 
     const again = await expectOAuthError(await exchange(clientId, assertion), 401, "invalid_client");
     expect(again.error_description).toMatch(/jti has already been used \(this issuer's tokens are single use\)/);
+  });
+
+  it("usage counts each client's federated tokens exactly (counted in the issuer's replay-guard objects), and a quota applies", async () => {
+    const [a, b] = [await federatedClient(), await federatedClient([credential], { token_quota: { limit: 2, window: 86_400 } })];
+    for (let i = 0; i < 3; i++) expect((await exchange(a, await github.sign(githubClaims()))).status).toBe(200);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await exchange(b, await github.sign(githubClaims()))).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const total = async (id: string) => (await (await admin("GET", `/admin/clients/${id}/usage`)).json<any>()).hours.reduce((n: number, h: any) => n + h.issued, 0);
+    expect(await total(a)).toBe(3);
+    expect(await total(b)).toBe(2);
   });
 
   it("a token is single use per issuer, across clients that trust it", async () => {

@@ -103,5 +103,5 @@ test("operator trusts a local issuer with ets, a CI job exchanges its OIDC token
   // The same authentication at introspection.
   const introspected = await curlToken("ci-deployer", await ciToken(), "/oauth2/introspect", ["--data-urlencode", `token=${tag.body.access_token}`]);
   expect(introspected).toMatchObject({ status: 200, body: { active: true, client_id: "ci-deployer" } });
-  expect(worker.output()).toMatch(/"audit":"federated_token_issued".*"credential":"main"/);
+  expect(worker.output()).toMatch(/"audit":"token_issued".*"credential":"main"/);
 });

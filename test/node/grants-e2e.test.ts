@@ -136,5 +136,5 @@ test("a workload gets an MCP token with the JWT bearer grant; the MCP server exc
   });
   expect(revoked.status, await revoked.clone().text()).toBe(200);
   await expect(verifyAccessToken(exchanged.access_token, { issuer: worker.url, audience: UPSTREAM, revocation })).rejects.toMatchObject({ status: 401, description: expect.stringMatching(/revoked/) });
-  expect(worker.output()).toMatch(/"audit":"token_exchanged".*"client_id":"orders-mcp"/);
+  expect(worker.output()).toMatch(/"audit":"token_issued".*"client_id":"orders-mcp".*"subject_token_jti"/);
 });

@@ -8,10 +8,11 @@
 import { createLocalJWKSet, decodeProtectedHeader, decodeJwt, jwtVerify, type JSONWebKeySet } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import testSecrets from "../fixtures/server-secrets.json" with { type: "json" };
-import { expectUnavailable } from "../faults/fault-support.js";
+import { captureWorkerLogs, expectUnavailable } from "../faults/fault-support.js";
 import { callWorker, ISSUER, JWT_BEARER, keyAssertion, postForm, registerKeyClient, TOKEN_URL, type EnvOverrides, type KeyClient } from "../helpers.js";
 import { authenticatedForm, INTROSPECT_URL } from "../lifecycle-helpers.js";
 
+const logs = captureWorkerLogs();
 const AUTO: EnvOverrides = { SIGNING_KEY_ROTATION: "auto", SIGNING_KEYS: undefined };
 const AUTO_BESIDE_SIGNING_KEYS: EnvOverrides = { SIGNING_KEY_ROTATION: "auto" };
 const operatorKid = (JSON.parse(testSecrets.SIGNING_KEYS) as { keys: Array<{ kid: string }> }).keys[0]!.kid;
@@ -70,10 +71,14 @@ describe("automatic signing keys: tokens and the JWKS", () => {
   it("no token outlives SIGNING_KEY_RETAIN − CLOCK_SKEW: a client's longer access_token_ttl is cut, and expires_in says so", async () => {
     const longLived = await registerKeyClient("ES256", { access_token_ttl: 86_400 });
     const retain = { ...AUTO, SIGNING_KEY_RETAIN: "3700" };
+    logs.clear();
     const capped = await token(longLived, retain);
     expect(capped.expires_in).toBe(3700 - 15);
     const claims = decodeJwt(capped.access_token);
     expect(claims.exp! - claims.iat!).toBe(3685);
+    // The audit line of the decision records the exp the token carries.
+    const issued = logs.lines().filter((line) => line.includes('"audit":"token_issued"')).map((line) => JSON.parse(line));
+    expect(issued).toEqual([expect.objectContaining({ token_jti: claims.jti, exp: claims.exp })]);
     // With SIGNING_KEYS alone the client's lifetime applies as before.
     expect((await token(longLived)).expires_in).toBe(86_400);
     // The default lifetime fits (RETAIN ≥ ACCESS_TOKEN_TTL + CLOCK_SKEW is a start check).

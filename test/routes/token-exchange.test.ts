@@ -60,8 +60,9 @@ describe("an MCP server exchanges its caller's token for an upstream one", () =>
     expect(claims).toMatchObject({ iss: ISSUER, sub: caller.clientId, client_id: mcp.clientId, act: { sub: mcp.clientId }, aud: UPSTREAM, exchanged_from: [original.jti] });
     expect(claims.jti).not.toBe(original.jti);
     expect(claims.exp).toBeLessThanOrEqual(original.exp!);
-    const line = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"audit":"token_exchanged"'));
-    expect(JSON.parse(line!)).toMatchObject({ client_id: mcp.clientId, subject: caller.clientId, subject_token_jti: original.jti, token_jti: claims.jti, aud: UPSTREAM });
+    // SPEC §11 + §13: the token_issued audit line says whose token was exchanged, by whom (jtis only).
+    const line = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"audit":"token_issued"'));
+    expect(JSON.parse(line!)).toMatchObject({ client_id: mcp.clientId, grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", token_sub: caller.clientId, subject_token_jti: original.jti, token_jti: claims.jti, aud: UPSTREAM });
     expect(line).not.toContain(subject.split(".")[2]);
   });
 

@@ -70,8 +70,8 @@ describe("the JWT bearer grant issues a token to the one matching credential's c
     const claims = decodeJwt(body.access_token as string);
     expect(claims).toMatchObject({ iss: ISSUER, sub: wl.clientId, client_id: wl.clientId, aud: ISSUER, scope: "deploy read" });
     expect(claims.exp).toBeLessThanOrEqual(exp);
-    const line = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"audit":"federated_token_issued"'));
-    expect(JSON.parse(line!)).toMatchObject({ client_id: wl.clientId, grant_type: JWT_BEARER_GRANT_TYPE, issuer: wl.issuer, subject: SUB, credential: "deployer" });
+    const line = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"audit":"token_issued"'));
+    expect(JSON.parse(line!)).toMatchObject({ client_id: wl.clientId, grant_type: JWT_BEARER_GRANT_TYPE, auth_method: "jwt_bearer", issuer: wl.issuer, subject: SUB, credential: "deployer", token_jti: claims.jti });
     expect(line).not.toContain(assertion.split(".")[2]);
   });
 
@@ -289,5 +289,23 @@ describe("explain covers the grant", () => {
     });
     // Nothing was consumed by explaining.
     await refused(await grant(token), /several clients/);
+  });
+});
+
+describe("the JWT bearer grant and SPEC §11", () => {
+  it("the client's quota applies (429 beyond it) and usage counts its tokens exactly, with the workload token's jti", async () => {
+    const wl = await workload({ client: { token_quota: { limit: 2, window: 86_400 } } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await grant(await wl.token())).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    // Without a quota: a replayed workload token is refused and not counted.
+    const plain = await workload();
+    expect((await grant(await plain.token())).status).toBe(200);
+    const again = await plain.token();
+    expect((await grant(again)).status).toBe(200);
+    expect((await grant(again)).status).toBe(400);
+    const total = async (id: string) => (await (await admin("GET", `/admin/clients/${id}/usage`)).json<any>()).hours.reduce((n: number, h: any) => n + h.issued, 0);
+    expect(await total(wl.clientId)).toBe(2);
+    expect(await total(plain.clientId)).toBe(2);
   });
 });

@@ -12,6 +12,8 @@
  * trusted (rule 6 and after) once the signature verifies (SPEC §3 rule 5).
  */
 import type { AudienceMode } from "../../core/client-record.js";
+import { traceClient, type DecisionTrace } from "../../core/audit.js";
+import type { CountedUse, UsageCount } from "../../core/quota.js";
 import type { FormParams } from "../../core/form-params.js";
 import type { ClientRegistry } from "../../stores/clients.js";
 import type { ClientRecord } from "../../core/client-record.js";
@@ -57,10 +59,12 @@ export interface AuthenticatedClient {
   readonly method: ClientRecord["token_endpoint_auth_method"];
   /**
    * Consume the assertion's jti (no-op for secret methods). Call after every other check of the
-   * request has passed and before anything is issued.
+   * request has passed and before anything is issued. With `usage`, the token is counted in the
+   * same step, in the object that records the jti (SPEC §11).
+   * @returns the count to undo, or null when nothing was counted (no jti, or no `usage`).
    * @throws OAuthError invalid_client on replay, 503 temporarily_unavailable if the guard is down.
    */
-  commit(): Promise<void>;
+  commit(usage?: UsageCount | null): Promise<CountedUse | null>;
   /** A federated client (SPEC §9): who the workload was, for the audit line. */
   readonly federated?: { readonly issuer: string; readonly subject: string | undefined; readonly credential: string };
   /** Seconds since the epoch after which nothing issued on this authentication may live (the external token's exp). */
@@ -76,27 +80,45 @@ export async function authenticateClient(
   authorization: string | null,
   deps: ClientAuthDependencies,
   settings: ClientAuthSettings,
+  trace?: DecisionTrace,
 ): Promise<AuthenticatedClient> {
   const presented = extractPresentedCredentials(form, authorization);
-  if (presented.kind === "client_assertion") return authenticateWithAssertion(presented, deps, settings);
+  if (presented.kind === "client_assertion") {
+    const authenticated = await authenticateWithAssertion(presented, deps, settings, trace);
+    traceClient(trace, authenticated.client, authenticated.method);
+    if (trace !== undefined && authenticated.federated !== undefined) trace.federated = authenticated.federated;
+    return authenticated;
+  }
 
+  // SPEC §11 audit: the client the request named and how, before it is known to exist.
+  if (trace !== undefined) {
+    trace.client_id = presented.clientId;
+    trace.auth_method = presented.kind;
+  }
   const client = await findActiveClient(deps, presented.clientId);
   if (client.token_endpoint_auth_method !== presented.kind) throw clientAuthFailed("auth_method_not_registered");
   if (presented.kind === "client_secret_basic" && form.has("client_id") && form.get("client_id") !== client.client_id) {
     throw clientAuthFailed("basic_client_id_mismatch");
   }
   if (!(await clientSecretMatches(client, presented.secret, deps, settings.now))) throw clientAuthFailed("secret_mismatch");
-  return { client, method: client.token_endpoint_auth_method, commit: async () => {} };
+  traceClient(trace, client, client.token_endpoint_auth_method);
+  return { client, method: client.token_endpoint_auth_method, commit: async () => null };
 }
 
 async function authenticateWithAssertion(
   presented: Extract<PresentedCredentials, { kind: "client_assertion" }>,
   deps: ClientAuthDependencies,
   settings: ClientAuthSettings,
+  trace: DecisionTrace | undefined,
 ): Promise<AuthenticatedClient> {
+  if (trace !== undefined) {
+    trace.client_id = presented.clientId;
+    trace.auth_method = "client_assertion";
+  }
   // SPEC §3 rule 2, then which client the (unverified) assertion is for.
   const parsed = parseClientAssertion(presented.assertion);
   const named = nameAssertionClient(presented.clientId, parsed.unverifiedClaims);
+  if (trace !== undefined) trace.client_id = named.clientId;
   if (named.claimsNameAnother) return authenticateFederated(parsed, named.clientId, presented.spiffe === true, deps, settings);
   // The jwt-spiffe assertion type is for federated JWT-SVIDs only.
   if (presented.spiffe === true) throw clientAuthFailed("federated_spiffe_type_mismatch");
@@ -104,6 +126,7 @@ async function authenticateWithAssertion(
   // Find the client; check its method.
   const client = await findActiveClient(deps, named.clientId);
   const method = client.token_endpoint_auth_method;
+  if (trace !== undefined) trace.auth_method = method;
   if (method !== "private_key_jwt" && method !== "client_secret_jwt") throw clientAuthFailed("auth_method_not_registered");
 
   // Rules 3 and 9 (header), 4 (candidate keys), 5 (signature): then the claims are trusted.
@@ -124,14 +147,15 @@ async function authenticateWithAssertion(
   return {
     client,
     method,
-    async commit() {
-      if (committed) return;
+    async commit(usage) {
+      if (committed) return null;
       committed = true;
       // SPEC §3 rule 10: remember (client_id, jti) until exp + skew, then it is expired anyway,
-      // in the client's own replay-guard objects (SPEC §10).
+      // in the client's own replay-guard objects (SPEC §10); the token's count rides along (§11).
       const scope = clientReplayScope(client, settings.now);
-      const firstUse = await deps.jtiRegistry.consumeOnce(scope, client.client_id, verified.jti, verified.exp + settings.clockSkewSeconds);
+      const firstUse = await deps.jtiRegistry.consumeOnce(scope, client.client_id, verified.jti, verified.exp + settings.clockSkewSeconds, usage ?? undefined);
       if (!firstUse) throw clientAuthFailed("assertion_replayed");
+      return usage ? { undo: () => deps.jtiRegistry.uncount(scope, client.client_id, verified.jti, usage) } : null;
     },
   };
 }
@@ -166,12 +190,17 @@ async function authenticateFederated(
     method: client.token_endpoint_auth_method,
     federated: { issuer: issuer.issuer, subject: token.subject, credential: verified.credential.name },
     notAfter: token.exp,
-    async commit() {
-      if (committed || token.jti === undefined) return;
+    async commit(usage) {
+      if (committed || token.jti === undefined) return null;
       committed = true;
-      // SPEC §9: single use per issuer, across every client that trusts it, in the issuer's objects.
-      const firstUse = await deps.jtiRegistry.consumeOnce(issuerReplayScope(issuer.issuer), federatedJtiScope(issuer.issuer), token.jti, token.exp + settings.clockSkewSeconds);
+      // SPEC §9: single use per issuer, across every client that trusts it, in the issuer's objects;
+      // the token's count rides along (SPEC §11).
+      const scope = issuerReplayScope(issuer.issuer);
+      const subject = federatedJtiScope(issuer.issuer);
+      const jti = token.jti;
+      const firstUse = await deps.jtiRegistry.consumeOnce(scope, subject, jti, token.exp + settings.clockSkewSeconds, usage ?? undefined);
       if (!firstUse) throw clientAuthFailed("federated_jti_replayed");
+      return usage ? { undo: () => deps.jtiRegistry.uncount(scope, subject, jti, usage) } : null;
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { ClientRecord } from "../../core/client-record.js";
 import type { ActorClaim } from "../access-token.js";
+import type { CountedUse, UsageCount } from "../../core/quota.js";
 
 export interface GrantDecision {
   /** The client the token is issued to (its `client_id`). */
@@ -26,10 +27,12 @@ export interface GrantDecision {
   readonly requiredJkt?: string;
   /**
    * Consume the request's single-use jtis (client assertion, federated assertion). Called once,
-   * after every check passed, in parallel with the DPoP proof's.
+   * after every check passed, in parallel with the DPoP proof's (oauth/issuance.ts). With `usage`,
+   * the token is counted with one of them, in the same step (SPEC §11).
+   * @returns the count to undo, or null when nothing was counted (no jti, or no `usage`).
    * @throws OAuthError on replay, 503 when the replay guard is down.
    */
-  commit(): Promise<void>;
+  commit(usage: UsageCount | null): Promise<CountedUse | null>;
   /** A workload identity (SPEC §9, §13), for the audit line. */
   readonly federated?: { readonly issuer: string; readonly subject: string | undefined; readonly credential: string };
   /** RFC 8693 §2.2.1 `issued_token_type`, for token exchange answers. */

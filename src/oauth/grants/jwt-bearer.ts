@@ -17,6 +17,7 @@ import { JWT_BEARER_GRANT_FAILURES, type ClientAuthFailureReason, type JwtBearer
 import { OAuthError } from "../../core/errors.js";
 import { credentialAllows, federatedJtiScope, type FederatedCredential, type TrustedIssuerRecord } from "../../core/federation.js";
 import type { FormParams } from "../../core/form-params.js";
+import { traceClient, type DecisionTrace } from "../../core/audit.js";
 import type { ClientLookup } from "../../stores/clients.js";
 import type { JwtBearerClients } from "../../stores/jwt-bearer-index.js";
 import type { JtiRegistry } from "../../stores/replay-guard.js";
@@ -176,12 +177,12 @@ export function selectJwtBearerMatch(evaluation: JwtBearerEvaluation, namedClien
  * @throws OAuthError invalid_request (no assertion), invalid_client (a client authentication that
  *   fails), invalid_grant (every assertion rule), invalid_scope, invalid_target, 503.
  */
-export async function decideJwtBearer(form: FormParams, authorization: string | null, deps: JwtBearerDependencies, settings: JwtBearerSettings): Promise<GrantDecision> {
+export async function decideJwtBearer(form: FormParams, authorization: string | null, deps: JwtBearerDependencies, settings: JwtBearerSettings, trace?: DecisionTrace): Promise<GrantDecision> {
   const assertion = form.get("assertion");
   if (assertion === undefined) throw new OAuthError("jwt_bearer_assertion_missing");
   // RFC 7521 §4.1: client authentication is optional; when present it must succeed, and it names the client.
   const presentsClient = triedBasicAuth(authorization) || ["client_assertion", "client_assertion_type", "client_secret"].some((name) => form.has(name));
-  const authenticated = presentsClient ? await authenticateClient(form, authorization, deps, settings) : undefined;
+  const authenticated = presentsClient ? await authenticateClient(form, authorization, deps, settings, trace) : undefined;
 
   let parsed: ParsedAssertion;
   try {
@@ -191,6 +192,7 @@ export async function decideJwtBearer(form: FormParams, authorization: string | 
   }
   const evaluation = await evaluateJwtBearerAssertion(parsed, deps, settings);
   const { client, credential } = selectJwtBearerMatch(evaluation, authenticated?.client.client_id ?? form.get("client_id"));
+  traceClient(trace, client, authenticated?.method ?? "jwt_bearer");
   const issuer = evaluation.issuer!;
   const token = evaluation.token!;
   const scopes = decideScopes(form.get("scope"), client);
@@ -204,21 +206,31 @@ export async function decideJwtBearer(form: FormParams, authorization: string | 
     audience,
     notAfter: Math.min(token.exp, authenticated?.notAfter ?? token.exp),
     federated: { issuer: issuer.issuer, subject: token.subject, credential: credential.name },
-    async commit() {
-      if (committed) return;
+    async commit(usage) {
+      if (committed) return null;
       committed = true;
-      // SPEC §9: a single_use issuer's jti once per issuer, shared with its client assertions.
-      const uses = [authenticated?.commit() ?? Promise.resolve()];
-      if (token.jti !== undefined) {
-        uses.push(
-          deps.jtiRegistry.consumeOnce(issuerReplayScope(issuer.issuer), federatedJtiScope(issuer.issuer), token.jti, token.exp + settings.clockSkewSeconds).then((firstUse) => {
-            if (!firstUse) throw new OAuthError("jwt_bearer_jti_replayed");
-          }),
-        );
+      // SPEC §9: a single_use issuer's jti once per issuer, shared with its client assertions. SPEC
+      // §11: the token is counted with the workload token's jti, else with the client assertion's.
+      const jti = token.jti;
+      const scope = issuerReplayScope(issuer.issuer);
+      const subject = federatedJtiScope(issuer.issuer);
+      const clientUse = authenticated?.commit(jti === undefined ? usage : null) ?? Promise.resolve(null);
+      const tokenUse =
+        jti === undefined
+          ? Promise.resolve(null)
+          : deps.jtiRegistry.consumeOnce(scope, subject, jti, token.exp + settings.clockSkewSeconds, usage ?? undefined).then((firstUse) => {
+              if (!firstUse) throw new OAuthError("jwt_bearer_jti_replayed");
+              return usage ? { undo: () => deps.jtiRegistry.uncount(scope, subject, jti, usage) } : null;
+            });
+      const [clientOutcome, tokenOutcome] = await Promise.allSettled([clientUse, tokenUse]);
+      const counted = [clientOutcome, tokenOutcome].flatMap((o) => (o.status === "fulfilled" && o.value !== null ? [o.value] : []));
+      const failed = [clientOutcome, tokenOutcome].find((o): o is PromiseRejectedResult => o.status === "rejected");
+      if (failed) {
+        // Not issued: a count made by the other commit is taken back.
+        await Promise.all(counted.map((use) => use.undo().catch(() => {})));
+        throw failed.reason;
       }
-      const outcomes = await Promise.allSettled(uses);
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-      if (failed) throw failed.reason;
+      return counted[0] ?? null;
     },
   };
 }

@@ -16,6 +16,7 @@
 import type { ClientRecord, TokenExchangePolicy } from "../../core/client-record.js";
 import { OAuthError } from "../../core/errors.js";
 import type { FormParams } from "../../core/form-params.js";
+import type { DecisionTrace } from "../../core/audit.js";
 import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE } from "../../core/protocol.js";
 import type { RevokedTokens } from "../../stores/revocation-list.js";
 import type { SigningKeys } from "../../stores/signing-keys.js";
@@ -133,8 +134,8 @@ export async function readSubjectToken(token: string, deps: Pick<TokenExchangeDe
  * @throws OAuthError invalid_client, unauthorized_client, invalid_request, invalid_target,
  *   invalid_scope, 503.
  */
-export async function decideTokenExchange(form: FormParams, authorization: string | null, deps: TokenExchangeDependencies, settings: ClientAuthSettings): Promise<GrantDecision> {
-  const authenticated = await authenticateClient(form, authorization, deps, settings);
+export async function decideTokenExchange(form: FormParams, authorization: string | null, deps: TokenExchangeDependencies, settings: ClientAuthSettings, trace?: DecisionTrace): Promise<GrantDecision> {
+  const authenticated = await authenticateClient(form, authorization, deps, settings, trace);
   const { client } = authenticated;
   const policy = client.token_exchange;
   if (policy === undefined) throw new OAuthError("token_exchange_not_allowed");
@@ -155,7 +156,7 @@ export async function decideTokenExchange(form: FormParams, authorization: strin
     act,
     exchangedFrom: revocationLineage(subject),
     ...(subject.cnf !== undefined ? { requiredJkt: subject.cnf.jkt } : {}),
-    commit: () => authenticated.commit(),
+    commit: (usage) => authenticated.commit(usage),
     ...(authenticated.federated !== undefined ? { federated: authenticated.federated } : {}),
     issuedTokenType: ACCESS_TOKEN_TYPE,
   };

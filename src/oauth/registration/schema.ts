@@ -10,6 +10,7 @@ import * as z from "../../zod.js";
 import { FederatedCredentialsSchema } from "../federation/credential-schema.js";
 import { DEFAULT_REPLAY_GUARD_SHARDS, MAX_REPLAY_GUARD_SHARDS } from "../../stores/replay-topology.js";
 import { REPLAY_GUARD_LOCATIONS } from "../../core/client-record.js";
+import { QUOTA_LIMIT_MAX, QUOTA_LIMIT_MIN, QUOTA_MODES, QUOTA_WINDOW_MAX_SECONDS, QUOTA_WINDOW_MIN_SECONDS } from "../../core/quota.js";
 import { CLIENT_CREDENTIALS_GRANT } from "../../core/protocol.js";
 import {
   CLIENT_SECRET_JWT_ALGS,
@@ -74,6 +75,12 @@ const fields = {
   token_exchange: tokenExchange,
   replay_guard_shards: z.number().check(z.int(), z.gte(1), z.lte(MAX_REPLAY_GUARD_SHARDS)),
   replay_guard_location: z.enum(REPLAY_GUARD_LOCATIONS),
+  // SPEC §11: at most `limit` tokens per fixed, epoch-aligned `window` seconds; `mode` defaults to enforce.
+  token_quota: z.strictObject({
+    limit: z.number().check(z.int(), z.gte(QUOTA_LIMIT_MIN), z.lte(QUOTA_LIMIT_MAX)),
+    window: z.number().check(z.int(), z.gte(QUOTA_WINDOW_MIN_SECONDS), z.lte(QUOTA_WINDOW_MAX_SECONDS)),
+    mode: z._default(z.enum(QUOTA_MODES), "enforce"),
+  }),
 };
 
 export const CreateClientSchema = z.strictObject({
@@ -96,6 +103,7 @@ export const CreateClientSchema = z.strictObject({
   // SPEC §10: written into the record, so a later default never moves this client's objects.
   replay_guard_shards: z._default(fields.replay_guard_shards, DEFAULT_REPLAY_GUARD_SHARDS),
   replay_guard_location: z.optional(fields.replay_guard_location),
+  token_quota: z.optional(fields.token_quota),
 });
 
 /** PATCH: any field but client_id and token_endpoint_auth_method; `null` clears an optional one. */
@@ -116,6 +124,7 @@ export const UpdateClientSchema = z.strictObject({
   token_exchange: z.optional(z.nullable(fields.token_exchange)),
   replay_guard_shards: z.optional(fields.replay_guard_shards),
   replay_guard_location: z.optional(z.nullable(fields.replay_guard_location)),
+  token_quota: z.optional(z.nullable(fields.token_quota)),
 });
 
 /** Longest overlap of an old and a new client secret after a rotation: 30 days. */
