@@ -124,7 +124,12 @@ const issuerOrigin = z.pipe(
   }),
 );
 
-const SettingsSchema = z.object({
+/**
+ * Every var and how it is read; an unset var takes its default here, the one place defaults are
+ * written (from core/protocol.js where the protocol names them). README "Configuration" and every
+ * wrangler.toml block repeat them: test/node/config-defaults.test.ts checks they agree.
+ */
+export const SettingsSchema = z.object({
   ISSUER: issuerOrigin,
   ACCESS_TOKEN_TTL: wholeNumber("ACCESS_TOKEN_TTL", DEFAULT_ACCESS_TOKEN_TTL_SECONDS, 86_400),
   ASSERTION_MAX_LIFETIME: wholeNumber("ASSERTION_MAX_LIFETIME", DEFAULT_ASSERTION_MAX_LIFETIME_SECONDS, 3600),

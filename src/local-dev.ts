@@ -25,6 +25,7 @@
 import { isLoopbackHostname, LOCAL_DEV_ADDRESSES, type AddressPolicy } from "./core/addresses.js";
 import type { SampleRouteMode } from "./config.js";
 import { memoizeAsync } from "./memo.js";
+import { invalidMetadata } from "./oauth/registration/invalid-metadata.js";
 import type { ClientWrites } from "./stores/registry-writer.js";
 import type { ClientLookup } from "./stores/clients.js";
 import type { ClientRecord } from "./core/client-record.js";
@@ -86,7 +87,8 @@ const DEMO_CLIENT_IDS: ReadonlySet<string> = new Set([DEMO_SECRET_JWT_CLIENT_ID,
  * The deployment's parts outside local dev: demo clients never outlive it (SPEC §8). A demo client
  * found in the registry (written by local dev before the secrets were set, or before ISSUER was)
  * authenticates nobody: it reads as unknown, and a log line tells the operator to delete it. The
- * admin API still shows it, so it can be deleted.
+ * admin API still shows it, so it can be deleted; it cannot create one (nor change a leftover):
+ * the ids are reserved for local dev, and such a client could never authenticate here.
  */
 export function outsideLocalDev(deployed: DeploymentParts): DeploymentParts {
   const refuseDemo = (record: ClientRecord | null) => {
@@ -99,6 +101,15 @@ export function outsideLocalDev(deployed: DeploymentParts): DeploymentParts {
     clients: {
       get: async (clientId) => refuseDemo(await deployed.clients.get(clientId)),
       list: (limit, cursor) => deployed.clients.list(limit, cursor),
+    },
+    clientWriter: {
+      read: (clientId) => deployed.clientWriter.read(clientId),
+      commit: async (clientId, version, next) => {
+        if (next !== null && DEMO_CLIENT_IDS.has(clientId)) {
+          throw invalidMetadata("client_id", `${clientId} is reserved for local dev's demo client (outside local dev it authenticates nobody); choose another client_id`);
+        }
+        return deployed.clientWriter.commit(clientId, version, next);
+      },
     },
   };
 }

@@ -6,19 +6,22 @@
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { parsePrivateKeyText } from "../client/assertion.js";
+import { ACCESS_TOKEN_SIGNING_ALGS, isAsymmetricAlg, PRIVATE_KEY_JWT_ALGS } from "../core/algorithms.js";
 import { CliError, UsageError } from "./args.js";
 
-/** Algorithms the CLI generates keys for (the server accepts these and more, SPEC §3 rule 3). */
-export const GENERATED_KEY_ALGS = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"];
-
 /**
+ * The algorithm of a key the CLI generates: a client's `private_key_jwt` key or a `SIGNING_KEYS`
+ * entry, so one of the server's asymmetric algorithms (core/algorithms.js: PRIVATE_KEY_JWT_ALGS,
+ * which ACCESS_TOKEN_SIGNING_ALGS is too). ES256 by default.
  * @param {string | undefined} alg
- * @returns {string}
- * @throws {UsageError} for an algorithm the CLI does not generate keys for.
+ * @returns {import("../core/algorithms.js").AsymmetricAlg}
+ * @throws {UsageError} for an algorithm the server does not accept for such a key.
  */
 export function checkAlg(alg) {
   const chosen = alg ?? "ES256";
-  if (!GENERATED_KEY_ALGS.includes(chosen)) throw new UsageError(`--alg must be one of ${GENERATED_KEY_ALGS.join(", ")}`);
+  if (!isAsymmetricAlg(chosen) || !(/** @type {readonly string[]} */ (ACCESS_TOKEN_SIGNING_ALGS)).includes(chosen)) {
+    throw new UsageError(`--alg must be one of ${PRIVATE_KEY_JWT_ALGS.join(", ")}`);
+  }
   return chosen;
 }
 

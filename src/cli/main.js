@@ -14,7 +14,8 @@ import { credentialCommands } from "./commands/credentials.js";
 import { federatedCredentialCommands, federationCommands, trustedIssuerCommands } from "./commands/federation.js";
 import { signingKeyCommands } from "./commands/signing-keys.js";
 import { usageCommands } from "./commands/usage.js";
-import { commandContext, DEFAULT_URL } from "./context.js";
+import { DEFAULT_URL } from "./configuration.js";
+import { commandContext } from "./context.js";
 
 /** @typedef {import("./context.js").CliIo} CliIo */
 /** @typedef {{ run: (ctx: import("./context.js").CommandContext) => Promise<void>, usage: string }} Command */

@@ -1,8 +1,9 @@
 // @ts-check
 /**
- * Which URLs this server may fetch (SPEC §6: a client's `jwks_uri`, and later a trusted issuer's
- * discovery, JWKS and bundle URLs), checked as addresses, not as strings. Pure functions, no OAuth
- * vocabulary, so every layer and every fetcher use the same rules.
+ * Which URLs this server may fetch (SPEC §6: a client's `jwks_uri`, and a trusted issuer's
+ * discovery, JWKS and bundle URLs), and which hosts are loopback (local dev; where the CLI may send
+ * a credential over plain http://), checked as addresses, not as strings. Pure functions, no OAuth
+ * vocabulary, so every layer, every fetcher and the CLI use the same rules.
  *
  * Hosts are read from `new URL(x).hostname`, after WHATWG parsing has normalised them
  * (`http://0x7f.1/` → `127.0.0.1`, `[::ffff:127.0.0.1]` → `[::ffff:7f00:1]`), never from the text.
@@ -83,6 +84,25 @@ export function isLoopbackHostname(hostname) {
   if (v6.slice(0, 7).every((h) => h === 0) && v6[7] === 1) return true;
   const mapped = mappedIPv4(v6);
   return mapped !== undefined && mapped >>> 24 === 127;
+}
+
+/**
+ * True for the loopback hosts a program on the operator's machine may send a credential to over
+ * plain `http://` (the CLI, SPEC §8): 127.0.0.0/8, [::1] and `localhost`. Stricter than
+ * isLoopbackHostname on purpose, and only here: that one judges the host a Worker was called on,
+ * where the whole configuration decides (src/local-dev.ts); this one decides where a secret goes
+ * through the machine's own resolver and network stack, so only forms that stay on the machine on
+ * every system count. Not `*.localhost` (a resolver that does not follow RFC 6761 §6.3 asks DNS),
+ * not an IPv4-mapped `[::ffff:127.x.y.z]` (whether it reaches 127/8 depends on the system's
+ * dual-stack support).
+ * @param {string} hostname  URL.hostname form
+ * @returns {boolean}
+ */
+export function isLoopbackForCredentials(hostname) {
+  if (hostname.toLowerCase().endsWith(".localhost")) return false;
+  const v6 = hostname.startsWith("[") ? parseIPv6(hostname.slice(1, -1)) : undefined;
+  if (v6 !== undefined && mappedIPv4(v6) !== undefined) return false;
+  return isLoopbackHostname(hostname);
 }
 
 /**

@@ -296,9 +296,9 @@ const UNAVAILABLE = {
   replay_guard_unavailable: { error: "temporarily_unavailable", description: "the replay guard could not be reached; no token was issued, retry with a new assertion" },
   revocation_list_unavailable: { error: "temporarily_unavailable", description: "the revocation list could not be reached; retry shortly" },
   client_store_unavailable: { error: "temporarily_unavailable", description: "the client registry could not be {detail}; retry shortly" },
-  client_writer_unavailable: { error: "temporarily_unavailable", description: "the client registry could not be updated; retry shortly" },
   trusted_issuer_store_unavailable: { error: "temporarily_unavailable", description: "the trusted issuer store could not be {detail}; retry shortly" },
-  trusted_issuer_writer_unavailable: { error: "temporarily_unavailable", description: "the trusted issuer store could not be updated; retry shortly" },
+  // The RegistryWriter Durable Object (stores/registry-writer.ts), for every record kind; the detail names the kind's store.
+  registry_writer_unavailable: { error: "temporarily_unavailable", description: "the {detail} could not be updated; retry shortly" },
 } as const;
 
 /** Signing keys that rotate themselves (SPEC §12): the key ring and its admin API. */

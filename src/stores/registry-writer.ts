@@ -173,7 +173,7 @@ export function registryWrites<K extends RegistryKind>(
   const stub = (id: string) => namespace.get(namespace.idFromName(registryName(kind, id)));
   const unavailable = (cause: unknown) => {
     console.error(JSON.stringify({ event: "registry_writer_unavailable", kind, message: String(cause) }));
-    return new OAuthError(kind === "client" ? "client_writer_unavailable" : "trusted_issuer_writer_unavailable");
+    return new OAuthError("registry_writer_unavailable", kind === "client" ? "client registry" : "trusted issuer store");
   };
   return {
     async read(id) {

@@ -32,7 +32,8 @@ describe("ets clients create", () => {
     expect(decodeJwt(token.access_token)).toMatchObject({ client_id: clientId, scope: "read write" });
   });
 
-  for (const alg of ["PS256", "RS256", "EdDSA", "ES384"]) {
+  // Every asymmetric algorithm of core/algorithms.js, the fully-specified Ed25519 (RFC 9864) included.
+  for (const alg of ["PS256", "RS256", "EdDSA", "Ed25519", "ES384"]) {
     it(`creates a working ${alg} client`, async () => {
       const cli = cliHarness();
       const id = uniqueId(alg.toLowerCase());

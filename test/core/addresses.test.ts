@@ -3,7 +3,7 @@
  * a string. Each refused form is written the way an attacker would write it.
  */
 import { describe, expect, it } from "vitest";
-import { fetchUrlProblem, isLoopbackHostname, LOCAL_DEV_ADDRESSES, PUBLIC_ADDRESSES } from "../../src/core/addresses.js";
+import { fetchUrlProblem, isLoopbackForCredentials, isLoopbackHostname, LOCAL_DEV_ADDRESSES, PUBLIC_ADDRESSES } from "../../src/core/addresses.js";
 
 const deployed = PUBLIC_ADDRESSES;
 const localDev = LOCAL_DEV_ADDRESSES;
@@ -58,5 +58,17 @@ describe("isLoopbackHostname", () => {
   it("knows loopback from everything else", () => {
     for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "a.localhost", "[::1]", "[::ffff:7f00:1]"]) expect(isLoopbackHostname(host), host).toBe(true);
     for (const host of ["128.0.0.1", "10.0.0.1", "example.com", "localhost.example", "[::2]", "[fe80::1]"]) expect(isLoopbackHostname(host), host).toBe(false);
+  });
+});
+
+describe("isLoopbackForCredentials (the CLI's plain-http rule)", () => {
+  it("is isLoopbackHostname without *.localhost and IPv4-mapped addresses, whose routing depends on the operator's system", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "[::1]"]) expect(isLoopbackForCredentials(host), host).toBe(true);
+    for (const host of ["a.localhost", "[::ffff:7f00:1]", "128.0.0.1", "0.0.0.0", "example.com", "localhost.example", "127.0.0.1.nip.io", "[::2]"]) {
+      expect(isLoopbackForCredentials(host), host).toBe(false);
+    }
+    // Read from URL.hostname, as the CLI does: WHATWG parsing normalises the forms first.
+    expect(isLoopbackForCredentials(new URL("http://[::ffff:127.0.0.1]:8787").hostname)).toBe(false);
+    expect(isLoopbackForCredentials(new URL("http://127.1:8787").hostname)).toBe(true);
   });
 });

@@ -92,6 +92,16 @@ describe("faults: KV and the client writer fail under the admin API and /jwts", 
     expect((await adminCall({}, "GET", `/admin/clients/${clientId}`)).status).toBe(404);
   });
 
+  it("one reason for both record kinds, named after the writer of record: registry_writer_unavailable", async () => {
+    logs.clear();
+    const client = await expectUnavailable(await adminCall({ REGISTRY_WRITER: unreachableWriter() }, "POST", "/admin/clients", { client_id: `faulty-${crypto.randomUUID().slice(0, 8)}`, token_endpoint_auth_method: "client_secret_post" }));
+    expect(client.error_description).toBe("the client registry could not be updated; retry shortly");
+    const issuer = await expectUnavailable(await adminCall({ REGISTRY_WRITER: unreachableWriter() }, "POST", "/admin/trusted-issuers", { issuer: "https://faulty.example", jwks_uri: "https://faulty.example/jwks", shared: false }));
+    expect(issuer.error_description).toBe("the trusted issuer store could not be updated; retry shortly");
+    const reasons = logs.lines().filter((l) => l.includes('"event":"request_failed"')).map((l) => JSON.parse(l).reason);
+    expect(reasons).toEqual(["registry_writer_unavailable", "registry_writer_unavailable"]);
+  });
+
   it("read, update, rotate and delete: 503, not 404 and not 500, and nothing changed", async () => {
     const { clientId } = await registerSecretClient("client_secret_basic");
     const writer = unreachableWriter();

@@ -123,6 +123,10 @@ describe("GitHub Actions tokens as client assertions", () => {
     const clientId = await federatedClient([{ name: "other", issuer, subject: "workload" }]);
     const body = await expectOAuthError(await exchange(clientId, await github.sign(githubClaims())), 401, "invalid_client");
     expect(body.error_description).toMatch(/the client has no federated credential for this issuer/);
+    // Which issuers a client has credentials for is told only to a token the issuer really signed.
+    const forged = await (await fakeIssuer("RS256", github.kid)).sign(githubClaims());
+    const forgedBody = await expectOAuthError(await exchange(clientId, forged), 401, "invalid_client");
+    expect(forgedBody.error_description).toMatch(/federated client_assertion signature verification failed/);
 
     const disabled = await federatedClient();
     await admin("PATCH", `/admin/clients/${disabled}`, { disabled: true });

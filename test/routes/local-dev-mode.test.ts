@@ -5,9 +5,9 @@
  * 0.0.0.0`); without them, on a loopback host, local dev answers as one issuer however it is called.
  */
 import { env } from "cloudflare:test";
-import { importJWK, SignJWT } from "jose";
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, callWorker, expectOAuthError, formInit, ISSUER, JWT_BEARER, registerSecretClient } from "../helpers.js";
+import { admin, ADMIN_TOKEN, callWorker, expectOAuthError, formInit, ISSUER, JWT_BEARER, registerSecretClient } from "../helpers.js";
 import { parseCurl } from "../support.js";
 import { clientKey } from "../../src/stores/kv-keys.js";
 
@@ -184,5 +184,27 @@ describe("local dev only for a local issuer; demo clients never outlive it (issu
     const form = formInit({ grant_type: "client_credentials", client_id: demo.client_id, client_assertion_type: JWT_BEARER, client_assertion: assertion });
     const refused = await expectOAuthError(await callWorker(`${ISSUER}/oauth2/token`, form), 401, "invalid_client");
     expect(refused.error_description).toBe("client authentication failed: unknown or disabled client");
+  });
+
+  it("the demo client ids are reserved: a Worker with its secrets refuses creating them (400 naming client_id), and deletes leftovers", async () => {
+    const devToken = await generatedAdminToken();
+    expect((await callWorker("http://127.0.0.1:8787/admin/local-dev", { headers: { Authorization: `Bearer ${devToken}` } }, BARE)).status).toBe(200);
+    const { publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const publicJwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" };
+    const bodies: Record<string, Record<string, unknown>> = {
+      "demo-client-secret-jwt": { client_id: "demo-client-secret-jwt", token_endpoint_auth_method: "client_secret_jwt" },
+      "demo-private-key-jwt": { client_id: "demo-private-key-jwt", jwks: { keys: [publicJwk] } },
+    };
+    for (const id of DEMO_CLIENTS) {
+      // A leftover of local dev cannot be changed (it authenticates nobody here)…
+      const patched = await expectOAuthError(await admin("PATCH", `/admin/clients/${id}`, { scope: "read" }), 400, "invalid_client_metadata");
+      expect(patched.error_description, id).toMatch(/^client_id: .*reserved for local dev/);
+      // …only deleted…
+      expect((await admin("DELETE", `/admin/clients/${id}`)).status, id).toBe(204);
+      // …but not created again: it could never authenticate here.
+      const body = await expectOAuthError(await admin("POST", "/admin/clients", bodies[id]), 400, "invalid_client_metadata");
+      expect(body.error_description, id).toMatch(/^client_id: .*reserved for local dev/);
+      expect((await admin("GET", `/admin/clients/${id}`)).status, id).toBe(404);
+    }
   });
 });

@@ -129,6 +129,17 @@ describe("exactly one matching credential across all clients", () => {
     await refused(await grant(await wl.token()), /no client has a federated credential for this issuer that allows the jwt-bearer grant/);
   });
 
+  it("an issuer without jwt_bearer credentials: the signature and issuer rules are judged first, so a caller who cannot sign learns nothing of the credentials", async () => {
+    const wl = await workload({ credential: { grants: undefined } });
+    const impostor = await fakeIssuer("ES256", wl.key.kid);
+    await refused(await grant(await impostor.sign({ iss: wl.issuer, sub: SUB, aud: TOKEN_URL, exp: nowSeconds() + 60, jti: "j" })), /assertion signature verification failed/);
+    await refused(await grant(await wl.token({}, { kid: "unknown-kid" })), /no key of the trusted issuer matches the assertion kid and alg/);
+    const now = nowSeconds();
+    await refused(await grant(await wl.token({ iat: now - 400, nbf: undefined, exp: now - 60 })), /assertion has expired/);
+    // Only a token the issuer really signed, valid now, learns that no credential allows the grant.
+    await refused(await grant(await wl.token()), /no client has a federated credential for this issuer that allows the jwt-bearer grant/);
+  });
+
   it("a jwt_bearer-only credential is no client assertion", async () => {
     const wl = await workload();
     const res = await postForm({ grant_type: "client_credentials", client_id: wl.clientId, client_assertion_type: JWT_BEARER, client_assertion: await wl.token({ aud: ISSUER }) });

@@ -4,7 +4,7 @@
  * here; only public keys are sent. Secrets are printed once, to stdout only.
  */
 import { clientIdArg, CliError, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
-import { SECRETS_DIR } from "../context.js";
+import { SECRETS_DIR } from "../configuration.js";
 import { checkAlg, generateKeyPairJwk, writePrivateKeyFile } from "../keys.js";
 import { publicJwkOf, TOKEN_ENDPOINT_AUTH_METHODS } from "../../core/algorithms.js";
 import { formatWindow, parseQuota } from "../quota.js";

@@ -9,7 +9,8 @@
 import { createClientAssertion } from "../../client/assertion.js";
 import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE } from "../../core/protocol.js";
 import { CliError, flag, integerFlag, listFlag, requiredFlag, UsageError } from "../args.js";
-import { isLoopbackUrl, readJson, readSecret, requireSafeTransport, send } from "../context.js";
+import { readSecret } from "../configuration.js";
+import { isLoopbackUrl, readJson, requireSafeTransport, send } from "../transport.js";
 import { readPrivateKeyFile, writePrivateKeyFile } from "../keys.js";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */

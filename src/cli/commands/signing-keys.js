@@ -22,7 +22,7 @@
  */
 import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from "../../core/protocol.js";
 import { CliError, flag, UsageError } from "../args.js";
-import { DEV_VARS_FILE, readDevVar, setDevVar } from "../context.js";
+import { DEV_VARS_FILE, readDevVar, setDevVar } from "../configuration.js";
 import { checkAlg, generateKeyPairJwk } from "../keys.js";
 
 /** The .dev.vars line `--local` works on: local dev's signing key (SIGNING_KEYS would end local dev). */

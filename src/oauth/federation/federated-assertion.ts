@@ -3,10 +3,11 @@
  * external issuer (GitHub Actions, GitLab CI, Kubernetes, SPIFFE, any OIDC issuer), checked
  * against the client's federated credentials for that issuer. In order: find the trusted issuer by
  * `iss` (a JWT-SVID without `iss` by its sub's trust domain; never an access token, never this
- * server's own issuer) → the client's credentials for it →
- * assertion type → alg allowed for the issuer → key by `kid` → signature → issuer rules (iss, exp,
- * iat, nbf, lifetime cap, jti policy) → each credential's rules (aud, sub / pattern, pinned
- * claims). The single-use `jti` is consumed by the caller, last (client-auth/index.ts).
+ * server's own issuer) → assertion type → alg allowed for the issuer → key by `kid` → signature →
+ * issuer rules (iss, exp, iat, nbf, lifetime cap, jti policy) → the client's credentials for it →
+ * each credential's rules (aud, sub / pattern, pinned claims). Whether the client has a credential
+ * for the issuer is told only to a token the issuer signed. The single-use `jti` is consumed by the
+ * caller, last (client-auth/index.ts).
  *
  * `evaluateFederatedAssertion` answers for every credential (the explain endpoint uses it);
  * `verifyFederatedAssertion` turns that into a match or the rule that failed.
@@ -141,10 +142,11 @@ export async function evaluateFederatedAssertion(
   if (selfTrust !== undefined) return failAll(clientAuthFailed(selfTrust === "access_token_typ" ? "federated_access_token_typ" : "federated_issuer_self"));
   const issuer = await findTrustedIssuer(parsed, deps);
   if (issuer === null) return failAll(clientAuthFailed("federated_issuer_unknown"));
-  if (mine.length === 0) return failAll(clientAuthFailed("federated_no_credential"), issuer);
   try {
     if (settings.spiffeAssertionType && !isSpiffeIssuer(issuer)) throw clientAuthFailed("federated_spiffe_type_mismatch");
+    // The issuer's keys and its own rules first: which credentials the client has is told only to a token it signed.
     const { claims, token } = await verifyIssuerToken(parsed, deps, settings, issuer);
+    if (mine.length === 0) return failAll(clientAuthFailed("federated_no_credential"), issuer);
     const credentials = mine.map((credential): CredentialOutcome => {
       // SPEC §13: a credential whose grants omit client_assertion serves the JWT bearer grant only.
       if (!credentialAllows(credential, "client_assertion")) return { credential, failure: new OAuthError("federated_credential_grant_not_allowed") };

@@ -3,11 +3,13 @@
  * `assertion` is a trusted issuer's token, checked by every SPEC §9 rule, and the token goes to
  * the one client whose federated credential allows the grant (`grants: ["jwt_bearer"]`) and
  * matches it — across all clients, since the request names none. In order: the assertion parsed →
- * its trusted issuer → the clients with a jwt_bearer credential for it (stores/jwt-bearer-index.ts)
- * → signature and issuer rules, once → each candidate credential's rules (aud per this grant, sub,
+ * its trusted issuer → signature and issuer rules, once → the clients with a jwt_bearer credential
+ * for it (stores/jwt-bearer-index.ts) → each candidate credential's rules (aud per this grant, sub,
  * pinned claims) → exactly one match → a client the request names or authenticates must be its
- * client → that client's scope and resource rules. Nothing is consumed here: `commit()` spends the
- * assertion's jti (SPEC §9 policy, per issuer) with the request's other jtis, last.
+ * client → that client's scope and resource rules. The credentials are looked for only once the
+ * issuer signed the token: a caller who cannot sign one learns nothing of which credentials exist.
+ * Nothing is consumed here: `commit()` spends the assertion's jti (SPEC §9 policy, per issuer)
+ * with the request's other jtis, last.
  *
  * Every failure is 400 `invalid_grant` naming the rule (RFC 7523 §3.1): the federated rules' own
  * reasons are mapped onto this grant's (GRANT_REASONS), so one rule has one check and two texts.
@@ -127,20 +129,20 @@ export async function evaluateJwtBearerAssertion(
   if (selfTrust !== undefined) return { failure: new OAuthError(selfTrust === "access_token_typ" ? "jwt_bearer_access_token_typ" : "jwt_bearer_issuer_self"), candidates: [] };
   const issuer = await findTrustedIssuer(parsed, deps);
   if (issuer === null) return { failure: new OAuthError("jwt_bearer_issuer_unknown"), candidates: [] };
-  const credentialsOf = (client: ClientRecord | null) =>
-    client === null || client.disabled ? [] : (client.federated_credentials ?? []).filter((c) => c.issuer === issuer.issuer && credentialAllows(c, "jwt_bearer")).map((credential) => ({ client, credential }));
-  const clientIds = await deps.jwtBearerClients.clientsFor(issuer.issuer);
-  const possible = (await Promise.all(clientIds.map(async (id) => credentialsOf(await deps.clients.get(id))))).flat();
-  if (possible.length === 0) return { issuer, failure: new OAuthError("jwt_bearer_no_credential"), candidates: [] };
-
+  // The issuer's keys and its own rules first: which credentials exist is told only to a token it signed.
   let verified;
   try {
     verified = await verifyIssuerToken(parsed, deps, settings, issuer);
   } catch (err) {
     const failure = asGrantFailure(err);
-    if (failure instanceof OAuthError && isJwtBearerFailure(failure.reason)) return { issuer, failure, candidates: possible.map((c) => ({ ...c, failure })) };
+    if (failure instanceof OAuthError && isJwtBearerFailure(failure.reason)) return { issuer, failure, candidates: [] };
     throw failure;
   }
+  const credentialsOf = (client: ClientRecord | null) =>
+    client === null || client.disabled ? [] : (client.federated_credentials ?? []).filter((c) => c.issuer === issuer.issuer && credentialAllows(c, "jwt_bearer")).map((credential) => ({ client, credential }));
+  const clientIds = await deps.jwtBearerClients.clientsFor(issuer.issuer);
+  const possible = (await Promise.all(clientIds.map(async (id) => credentialsOf(await deps.clients.get(id))))).flat();
+  if (possible.length === 0) return { issuer, failure: new OAuthError("jwt_bearer_no_credential"), candidates: [] };
   const candidates = possible.map(({ client, credential }): JwtBearerCandidate => {
     try {
       checkCredentialClaims(verified.claims, credential, jwtBearerAudiences(credential, settings.issuer, settings.endpointUrl));
