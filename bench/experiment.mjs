@@ -23,6 +23,10 @@
  *   grant=token-exchange  the load is token exchange (RFC 8693): the bench client authenticates
  *                 as usual and exchanges one long-lived caller token per request
  *   e.g. node bench/experiment.mjs tree tree+grant=jwt-bearer tree+grant=token-exchange --rounds=3
+ *   keys=auto     SIGNING_KEY_ROTATION=auto without SIGNING_KEYS: tokens signed by the key ring
+ *                 (keys=manual, the default: SIGNING_KEYS)
+ *
+ *   node bench/experiment.mjs tree tree+keys=auto --rounds=5     # the token path with automatic keys
  * Prints a Markdown table with per-round ratios to the first setup; raw results go to bench/.out/.
  */
 import { execFileSync } from "node:child_process";
@@ -60,6 +64,8 @@ function parseSetup(name, secrets) {
       setup.vars.BENCH_CLIENT_JWK = JSON.stringify(secrets.clientPublicJwk);
     } else if (flag === "shards") setup.clientFields.replay_guard_shards = Number(value);
     else if (flag === "quota") setup.clientFields.token_quota = { limit: 1_000_000_000, window: 2_592_000, mode: value === "observe" ? "observe" : "enforce" };
+    else if (flag === "keys" && value === "auto") Object.assign(setup.vars, { SIGNING_KEY_ROTATION: "auto", SIGNING_KEYS: undefined });
+    else if (flag === "keys" && value === "manual") setup.vars.SIGNING_KEY_ROTATION = "manual";
     else if (flag === "grant") setup.grant = value;
     else throw new Error(`unknown setup part "${part}" (see the header of bench/experiment.mjs)`);
   }

@@ -6,10 +6,21 @@
 import { isLoopbackHostname } from "./core/addresses.js";
 import * as z from "./zod.js";
 import type { AudienceMode } from "./core/client-record.js";
+import { RING_CACHE_MAX_SECONDS, type KeyRingSchedule } from "./core/key-ring.js";
 import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, DEFAULT_ASSERTION_MAX_LIFETIME_SECONDS, DEFAULT_CLOCK_SKEW_SECONDS } from "./core/protocol.js";
 
 /** Default of REPLAY_GUARD_TIMEOUT_MS: the wait for the replay guard before failing closed. */
 const REPLAY_GUARD_TIMEOUT_MS = 3_000;
+
+/** JWKS `Cache-Control: max-age` with operator-managed keys (SIGNING_KEYS), and its ceiling with automatic keys. */
+export const JWKS_MAX_AGE_SECONDS = 300;
+const DAY_SECONDS = 86_400;
+/** SPEC §12 defaults: a key signs for 30 days, is published 2 days ahead and kept 2 days after. */
+export const SIGNING_KEY_LIFETIME_DEFAULT_SECONDS = 30 * DAY_SECONDS;
+export const SIGNING_KEY_PUBLISH_AHEAD_DEFAULT_SECONDS = 2 * DAY_SECONDS;
+export const SIGNING_KEY_RETAIN_DEFAULT_SECONDS = 2 * DAY_SECONDS;
+/** Upper bound of each schedule setting: a year. */
+const SIGNING_KEY_SCHEDULE_MAX_SECONDS = 366 * DAY_SECONDS;
 
 /** A missing or invalid setting. Rendered as 503 `temporarily_unavailable` naming the setting. */
 export class ConfigError extends Error {
@@ -45,6 +56,17 @@ export interface Settings {
   dpopNonce: DpopNonceMode;
   /** How long the token endpoint waits for the replay guard before failing closed (503). Default 3000. */
   replayGuardTimeoutMs: number;
+  /**
+   * SIGNING_KEY_ROTATION = "auto" (SPEC §12): the key ring's schedule; null when the signing keys
+   * are operator-managed (`manual`, the default: SIGNING_KEYS).
+   */
+  keyRing: KeyRingSchedule | null;
+  /**
+   * `max-age` of /.well-known/jwks.json: 300 s with SIGNING_KEYS; with automatic keys derived from
+   * the publish-ahead time, half of it and at most 300 s, so a verifier's copy that respects it is
+   * refreshed twice while a new key is published ahead of signing.
+   */
+  jwksMaxAgeSeconds: number;
 }
 
 // zod/mini's transform context has no addIssue(): a problem is pushed onto ctx.issues directly.
@@ -117,6 +139,10 @@ export const SettingsSchema = z.object({
   SAMPLE_JWT_ROUTE: z.optional(z.enum(["on", "off", "admin"])),
   DPOP_NONCE: z._default(z.optional(z.enum(["off", "required"])), "off"),
   REPLAY_GUARD_TIMEOUT_MS: wholeNumber("REPLAY_GUARD_TIMEOUT_MS", REPLAY_GUARD_TIMEOUT_MS, 60_000),
+  SIGNING_KEY_ROTATION: z._default(z.optional(z.enum(["manual", "auto"])), "manual"),
+  SIGNING_KEY_LIFETIME: wholeNumber("SIGNING_KEY_LIFETIME", SIGNING_KEY_LIFETIME_DEFAULT_SECONDS, SIGNING_KEY_SCHEDULE_MAX_SECONDS),
+  SIGNING_KEY_PUBLISH_AHEAD: wholeNumber("SIGNING_KEY_PUBLISH_AHEAD", SIGNING_KEY_PUBLISH_AHEAD_DEFAULT_SECONDS, SIGNING_KEY_SCHEDULE_MAX_SECONDS),
+  SIGNING_KEY_RETAIN: wholeNumber("SIGNING_KEY_RETAIN", SIGNING_KEY_RETAIN_DEFAULT_SECONDS, SIGNING_KEY_SCHEDULE_MAX_SECONDS),
 });
 
 const cache = new WeakMap<object, Settings>();
@@ -135,6 +161,7 @@ export function loadSettings(env: Env): Settings {
     throw new ConfigError(setting, `is invalid: ${issue.message}`);
   }
   const v = parsed.data;
+  const keyRing = v.SIGNING_KEY_ROTATION === "auto" ? keyRingSchedule(v.SIGNING_KEY_LIFETIME, v.SIGNING_KEY_PUBLISH_AHEAD, v.SIGNING_KEY_RETAIN, v.ACCESS_TOKEN_TTL + v.CLOCK_SKEW) : null;
   const settings: Settings = {
     issuer: v.ISSUER,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL,
@@ -145,19 +172,55 @@ export function loadSettings(env: Env): Settings {
     sampleJwtRoute: v.SAMPLE_JWT_ROUTE,
     dpopNonce: v.DPOP_NONCE,
     replayGuardTimeoutMs: v.REPLAY_GUARD_TIMEOUT_MS,
+    keyRing,
+    jwksMaxAgeSeconds: keyRing === null ? JWKS_MAX_AGE_SECONDS : jwksMaxAgeFor(v.SIGNING_KEY_PUBLISH_AHEAD),
   };
   cache.set(env, settings);
   return settings;
 }
 
+/** JWKS max-age with automatic keys: half the publish-ahead time, from 1 s to JWKS_MAX_AGE_SECONDS. */
+export function jwksMaxAgeFor(publishAheadSeconds: number): number {
+  return Math.min(JWKS_MAX_AGE_SECONDS, Math.max(1, Math.floor(publishAheadSeconds / 2)));
+}
+
+/**
+ * SPEC §12 start checks of the schedule, each naming its var. Beyond the SPEC's three: a key is
+ * published ahead for less than it signs and retained no longer than it signs, so at most three
+ * keys are published at once in steady state (the previous, the signing and the next).
+ * @param longestTokenSeconds ACCESS_TOKEN_TTL + CLOCK_SKEW.
+ */
+function keyRingSchedule(lifetime: number, publishAhead: number, retain: number, longestTokenSeconds: number): KeyRingSchedule {
+  const maxAge = jwksMaxAgeFor(publishAhead);
+  if (publishAhead < 2 * maxAge) {
+    throw new ConfigError("SIGNING_KEY_PUBLISH_AHEAD", `must be at least twice the JWKS max-age derived from it (2 × ${maxAge} s): at least ${2 * maxAge} seconds`);
+  }
+  if (publishAhead >= lifetime) {
+    throw new ConfigError("SIGNING_KEY_PUBLISH_AHEAD", `must be less than SIGNING_KEY_LIFETIME (${lifetime} s): a key is published ahead for less time than it signs`);
+  }
+  if (retain < longestTokenSeconds) {
+    throw new ConfigError("SIGNING_KEY_RETAIN", `must be at least ACCESS_TOKEN_TTL + CLOCK_SKEW (${longestTokenSeconds} s), so every token verifies until it expires`);
+  }
+  if (retain > lifetime) {
+    throw new ConfigError("SIGNING_KEY_RETAIN", `must be at most SIGNING_KEY_LIFETIME (${lifetime} s), so at most three keys are published at once`);
+  }
+  return { lifetimeSeconds: lifetime, publishAheadSeconds: publishAhead, retainSeconds: retain, cacheSeconds: Math.min(RING_CACHE_MAX_SECONDS, maxAge) };
+}
+
 /** Shortest accepted ADMIN_TOKEN (SPEC §8): 32 characters, e.g. `openssl rand -base64 32`. */
 export const ADMIN_TOKEN_MIN_LENGTH = 32;
 
-/** A secret's value, or a ConfigError naming it (the value itself is never logged). */
+/** A secret that is not set at all (as opposed to one set to a value that cannot be used). */
+export class MissingSecretError extends ConfigError {}
+
+/**
+ * A secret's value, or a ConfigError naming it (the value itself is never logged).
+ * @throws MissingSecretError when it is not set.
+ */
 export function requireSecret(env: Env, name: "ADMIN_TOKEN" | "SIGNING_KEYS" | "CLIENT_SECRET_KEY"): string {
   const value = env[name];
   if (typeof value !== "string" || value.trim() === "") {
-    throw new ConfigError(name, `secret is missing: set it with \`npx wrangler secret put ${name} --env <environment>\``);
+    throw new MissingSecretError(name, `secret is missing: set it with \`npx wrangler secret put ${name} --env <environment>\``);
   }
   if (name === "ADMIN_TOKEN" && value.length < ADMIN_TOKEN_MIN_LENGTH) {
     throw new ConfigError(name, `must have at least ${ADMIN_TOKEN_MIN_LENGTH} characters (generate one with \`openssl rand -base64 32\`)`);

@@ -7,7 +7,7 @@
  * whole configuration, and decorates them. Nothing else asks which mode it runs in.
  */
 import { systemClock, type Clock } from "./clock.js";
-import { ConfigError, loadSettings, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
+import { ConfigError, loadSettings, MissingSecretError, requireSecret, type SampleRouteMode, type Settings } from "./config.js";
 import { localDevApplies, outsideLocalDev, withLocalDev, type DeploymentParts, type LocalDevWalkthrough } from "./local-dev.js";
 import type { ClientAuthDependencies, ClientAuthSettings } from "./oauth/client-auth/index.js";
 import type { ClientKeySource } from "./core/key-sources.js";
@@ -20,6 +20,11 @@ import { revocationList, type RevokedTokens } from "./stores/revocation-list.js"
 import { loadSecretBox, type SecretBox } from "./stores/secret-box.js";
 import { remoteJwksKeySource } from "./stores/remote-jwks.js";
 import { loadSigningKeys, type SigningKeys } from "./stores/signing-keys.js";
+import type { RingSnapshot } from "./core/key-ring.js";
+import type { JWK } from "jose";
+import { keyRingStore, type RingRotation } from "./stores/key-ring.js";
+import { loadKeyRingSeal } from "./stores/key-ring-seal.js";
+import { ringSigningKeys } from "./stores/ring-signing-keys.js";
 import type { TrustedIssuerRecord } from "./core/federation.js";
 import { PUBLIC_ADDRESSES, type AddressPolicy } from "./core/addresses.js";
 import { TrustedIssuerRegistry } from "./stores/trusted-issuers.js";
@@ -58,6 +63,17 @@ export interface Stores {
   readonly replayGuards: Env["REPLAY_GUARD"];
   /** SPEC §13: the clients with a jwt_bearer credential per issuer (kept by the client writer). */
   readonly jwtBearerIndex: JwtBearerIndex;
+  /** The key ring (SPEC §12), or null when the signing keys are SIGNING_KEYS alone. */
+  readonly keyRing: KeyRingAdmin | null;
+}
+
+/** What the admin API asks of the key ring; what it reads and changes, this isolate uses at once. */
+export interface KeyRingAdmin {
+  /** The ring now, read from its Durable Object. */
+  status(): Promise<RingSnapshot>;
+  rotate(removePrevious: boolean): Promise<RingRotation>;
+  /** SIGNING_KEYS' public keys, published beside the ring's (none when it is not set). */
+  operatorKeys(): Promise<readonly JWK[]>;
 }
 
 /**
@@ -190,6 +206,7 @@ function buildContext(env: Env, url: URL): ServerContext {
     sampleDemoClientId: undefined,
     addressPolicy: PUBLIC_ADDRESSES,
     walkthrough: undefined,
+    keyRingSealing: "CLIENT_SECRET_KEY",
   };
   const localDev = localDevApplies(env, url);
   const parts = localDev ? withLocalDev(env, url, deployed, loadSecretBox) : outsideLocalDev(deployed);
@@ -200,6 +217,8 @@ function buildContext(env: Env, url: URL): ServerContext {
     throw new ConfigError("ISSUER", "must be an https:// origin outside local dev (a Worker with SIGNING_KEYS or CLIENT_SECRET_KEY set is not local dev)");
   }
   const trustedIssuers = new TrustedIssuerRegistry(env.CLIENTS);
+  const operatorKeys = async () => loadSigningKeys(await parts.secret("SIGNING_KEYS"));
+  const ring = settings.keyRing === null ? null : keyRingParts(env, parts, settings, operatorKeys);
 
   const stores: Stores = {
     clients: parts.clients,
@@ -217,9 +236,10 @@ function buildContext(env: Env, url: URL): ServerContext {
     audit: auditTrail(env.USAGE),
     replayGuards: env.REPLAY_GUARD,
     jwtBearerIndex,
+    keyRing: ring?.admin ?? null,
   };
   const secrets: SecretSource = {
-    signingKeys: async () => loadSigningKeys(await parts.secret("SIGNING_KEYS")),
+    signingKeys: ring === null ? operatorKeys : ring.signingKeys,
     secretBox: async () => loadSecretBox(await parts.secret("CLIENT_SECRET_KEY")),
     dpopNonces: async () => loadDpopNonces(await parts.secret("CLIENT_SECRET_KEY")),
     adminToken: () => parts.secret("ADMIN_TOKEN"),
@@ -235,4 +255,41 @@ function buildContext(env: Env, url: URL): ServerContext {
     stores,
     secrets,
   };
+}
+
+/**
+ * SIGNING_KEY_ROTATION = "auto": the signing keys come from the key ring (SPEC §12), cached in this
+ * isolate within the ring's horizon; SIGNING_KEYS, when set, stays published beside them.
+ */
+function keyRingParts(env: Env, parts: DeploymentParts, settings: Settings, operatorKeys: () => Promise<SigningKeys>) {
+  const schedule = settings.keyRing!;
+  const store = keyRingStore(env.SIGNING_KEY_RING, { schedule, sealing: parts.keyRingSealing });
+  const publishedOperatorKeys = () =>
+    operatorKeys().catch((err: unknown) => {
+      // Not set is fine here; set but unusable still fails closed, naming SIGNING_KEYS.
+      if (err instanceof MissingSecretError) return undefined;
+      throw err;
+    });
+  const keys = ringSigningKeys({
+    ring: store,
+    schedule,
+    seal: async () => loadKeyRingSeal(await parts.secret("CLIENT_SECRET_KEY")),
+    operatorKeys: publishedOperatorKeys,
+    maxTokenLifetimeSeconds: schedule.retainSeconds - settings.clockSkewSeconds,
+    clock: systemClock,
+  });
+  const admin: KeyRingAdmin = {
+    async status() {
+      const snapshot = await store.snapshot();
+      keys.adopt(snapshot);
+      return snapshot;
+    },
+    async rotate(removePrevious) {
+      const rotation = await store.rotate(removePrevious);
+      keys.adopt(rotation.snapshot);
+      return rotation;
+    },
+    operatorKeys: async () => (await publishedOperatorKeys())?.publicJwks.keys ?? [],
+  };
+  return { signingKeys: () => keys.current(), admin };
 }

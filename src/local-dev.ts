@@ -15,6 +15,8 @@
  *   once in the log; LOCAL_DEV_SIGNING_KEYS (read in local dev only) replaces the generated
  *   signing key, so a key rotation can be rehearsed locally;
  * - the client registry: the two demo clients exist before the first read;
+ * - the key ring (SIGNING_KEY_ROTATION = "auto"): its own ring object, sealed under the generated
+ *   CLIENT_SECRET_KEY;
  * - the issuer, when ISSUER is unset: the request origin with its loopback host written as
  *   127.0.0.1, so `localhost`, `127.0.0.1` and `[::1]` are one issuer (same scheme and port);
  * - values passed down: /jwts on by default, the demo client as its default (signed for anyone),
@@ -27,7 +29,8 @@ import { invalidMetadata } from "./oauth/registration/invalid-metadata.js";
 import type { ClientWrites } from "./stores/registry-writer.js";
 import type { ClientLookup } from "./stores/clients.js";
 import type { ClientRecord } from "./core/client-record.js";
-import type { DevMaterial } from "./stores/dev-secrets.js";
+import { devMaterialFrom, type DevMaterial } from "./stores/dev-secrets.js";
+import type { RingSealing } from "./stores/key-ring.js";
 import { DEFAULT_REPLAY_GUARD_SHARDS } from "./stores/replay-topology.js";
 import type { SecretBox } from "./stores/secret-box.js";
 import { toPublicJwk } from "./stores/signing-keys.js";
@@ -55,6 +58,8 @@ export interface DeploymentParts {
   readonly addressPolicy: AddressPolicy;
   /** GET /admin/local-dev: the demo clients' credentials, for `npm start` to print. */
   readonly walkthrough: (() => Promise<LocalDevWalkthrough>) | undefined;
+  /** With SIGNING_KEY_ROTATION = "auto": which key ring, sealed under which secret (stores/key-ring.ts). */
+  readonly keyRingSealing: RingSealing;
 }
 
 export interface LocalDevWalkthrough {
@@ -147,6 +152,8 @@ export function withLocalDev(env: Env, url: URL, deployed: DeploymentParts, secr
     sampleRouteDefault: "on",
     sampleDemoClientId: DEMO_SECRET_JWT_CLIENT_ID,
     addressPolicy: LOCAL_DEV_ADDRESSES,
+    // Local dev's own ring, sealed under the generated CLIENT_SECRET_KEY: a deployment's ring never is.
+    keyRingSealing: "local-dev",
     walkthrough: async () => {
       const material = await devMaterial(env);
       return {
@@ -168,7 +175,7 @@ const materialByNamespace = new WeakMap<object, Promise<DevMaterial>>();
 
 /** The local dev material, fetched once per isolate from the DevSecrets object. */
 function devMaterial(env: Env): Promise<DevMaterial> {
-  return memoizeAsync(materialByNamespace, env.DEV_SECRETS, () => env.DEV_SECRETS.get(env.DEV_SECRETS.idFromName("local-dev")).material());
+  return memoizeAsync(materialByNamespace, env.DEV_SECRETS, () => devMaterialFrom(env.DEV_SECRETS));
 }
 
 let announced = false;

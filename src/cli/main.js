@@ -22,7 +22,7 @@ import { commandContext } from "./context.js";
 
 const GLOBAL_FLAGS = { boolean: ["json", "help", "version"], string: ["url", "admin-token", "admin-token-file"] };
 const COMMAND_FLAGS = {
-  boolean: ["local", "discovery", "shared", "not-shared", "allow-default-service-account"],
+  boolean: ["local", "discovery", "shared", "not-shared", "allow-default-service-account", "remove-previous"],
   string: ["secret-file", "secret-out", "name", "auth", "alg", "scope", "out", "client-id", "jwks-uri", "ttl", "limit", "cursor", "kid", "public-key", "key", "secret", "aud", "lifetime", "typ", "current", "previous-valid-for", "shards", "location", "quota",
     "preset", "issuer", "jwks-file", "spiffe-bundle-endpoint", "max-token-lifetime", "jti-policy", "subject", "subject-pattern", "audience", "token-file", "credential-name", "env"],
   multiple: ["resource", "allowed-alg", "immutable-claim", "claim", "grant"],

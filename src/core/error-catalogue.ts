@@ -301,6 +301,15 @@ const UNAVAILABLE = {
   registry_writer_unavailable: { error: "temporarily_unavailable", description: "the {detail} could not be updated; retry shortly" },
 } as const;
 
+/** Signing keys that rotate themselves (SPEC §12): the key ring and its admin API. */
+const KEY_RING = {
+  key_ring_unavailable: { error: "temporarily_unavailable", description: "the signing key ring could not be reached; retry shortly" },
+  key_ring_no_signing_key: { error: "temporarily_unavailable", description: "the signing key ring has no key that signs at this instant; retry shortly" },
+  key_ring_key_unopenable: { error: "temporarily_unavailable", description: "the key ring's signing key cannot be opened with the current CLIENT_SECRET_KEY (was it changed?); rotate the keys: POST /admin/keys/rotate" },
+  key_rotation_manual: { error: "conflict", description: "the signing keys come from SIGNING_KEYS (SIGNING_KEY_ROTATION is not auto): rotate them with `ets keys rotate --current FILE` (docs/operating.md)" },
+  key_rotation_body_invalid: { error: "invalid_request", description: "body must be empty or the JSON object {\"remove_previous\": true | false}" },
+} as const;
+
 /** The app's own failures (app.ts). */
 const SERVER = {
   route_not_found: { error: "not_found", description: "no such endpoint" },
@@ -342,6 +351,7 @@ export const REASONS = {
   ...SAMPLE_ROUTE,
   ...ADMIN,
   ...UNAVAILABLE,
+  ...KEY_RING,
   ...SERVER,
   ...QUOTAS,
   ...TRUST_EDGE_FAILURES,

@@ -35,13 +35,20 @@ export interface AccessTokenRequest {
 export interface MintedAccessToken {
   readonly token: string;
   readonly jti: string;
+  /** The token's lifetime: the one asked for, or shorter when the signing keys cap it. */
   readonly expiresIn: number;
+  readonly exp: number;
 }
 
 const claimsEncoder = new TextEncoder();
 
+/**
+ * Sign an access token with the active key. Its lifetime is the one asked for, capped by the keys
+ * (SPEC §12: with automatic keys no token outlives its key's publication, RETAIN − CLOCK_SKEW).
+ */
 export async function mintAccessToken(request: AccessTokenRequest, keys: SigningKeys): Promise<MintedAccessToken> {
   const jti = crypto.randomUUID();
+  const lifetimeSeconds = Math.min(request.lifetimeSeconds, keys.maxTokenLifetimeSeconds ?? Infinity);
   const claims: Record<string, unknown> = {
     iss: request.issuer,
     // RFC 9068 §2.2: for client_credentials, sub is the client; RFC 8693 §2.1: the subject's when exchanged.
@@ -49,7 +56,7 @@ export async function mintAccessToken(request: AccessTokenRequest, keys: Signing
     client_id: request.clientId,
     aud: request.audience,
     iat: request.now,
-    exp: request.now + request.lifetimeSeconds,
+    exp: request.now + lifetimeSeconds,
     jti,
   };
   if (request.scopes.length > 0) claims.scope = request.scopes.join(" ");
@@ -62,7 +69,7 @@ export async function mintAccessToken(request: AccessTokenRequest, keys: Signing
   const token = await new CompactSign(claimsEncoder.encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg: keys.active.alg, typ: ACCESS_TOKEN_TYP, kid: keys.active.kid })
     .sign(keys.active.key);
-  return { token, jti, expiresIn: request.lifetimeSeconds };
+  return { token, jti, expiresIn: lifetimeSeconds, exp: request.now + lifetimeSeconds };
 }
 
 /** The claims of a verified access token of this server. */

@@ -90,7 +90,7 @@ export async function issueToken(request: IssuanceRequest, deps: IssuanceDepende
   }
   // No jti carried the count: count in the client's counter, after the response.
   if (quota === undefined && counted === null) deps.background(deps.quotaCounters.count(client, now, 1));
-  if (trace !== undefined) trace.issued = { token_jti: minted.jti, exp: now + request.token.lifetimeSeconds, scope: request.token.scope, aud: request.token.aud };
+  if (trace !== undefined) trace.issued = { token_jti: minted.jti, exp: minted.exp, scope: request.token.scope, aud: request.token.aud };
   return { minted, headers };
 }
 

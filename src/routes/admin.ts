@@ -19,6 +19,7 @@ import { federationAdminRoutes } from "./admin-federation.js";
 import { usageAdminRoutes } from "./admin-usage.js";
 import { rememberLeftTopologies } from "../oauth/usage-report.js";
 import { background } from "../http/decision.js";
+import { keyAdminRoutes } from "./admin-keys.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -27,6 +28,8 @@ adminRoutes.use("/admin/*", requireAdminToken, limitBody(ADMIN_BODY_LIMIT_BYTES)
 adminRoutes.route("/", federationAdminRoutes);
 // Usage and quota state (SPEC §11).
 adminRoutes.route("/", usageAdminRoutes);
+// The signing-key ring (SPEC §12), behind the same admin token.
+adminRoutes.route("/", keyAdminRoutes);
 
 // Every change reads: parse (oauth/registration/input.ts) → mutate (a pure function of the current
 // record, rerun on a newer one after a concurrent change) → apply (through the writer of record)

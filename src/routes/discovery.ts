@@ -20,8 +20,13 @@ export const discoveryRoutes = new Hono<AppEnv>();
  */
 export const AUTHORIZATION_PATH = "/oauth2/authorize";
 
-/** Public metadata may be cached briefly; key rotation publishes keys well ahead of use (README). */
+/**
+ * Public metadata may be cached briefly; key rotation publishes keys well ahead of use (README). The
+ * JWKS max-age is the one the configuration derives (config.ts: 300 s, or with automatic keys at
+ * most half the publish-ahead time).
+ */
 const PUBLIC_CACHE = { "Cache-Control": "public, max-age=300" };
+const jwksCache = (maxAgeSeconds: number) => ({ "Cache-Control": `public, max-age=${maxAgeSeconds}` });
 
 discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
   const { issuer } = c.get("server");
@@ -56,8 +61,9 @@ discoveryRoutes.get("/.well-known/oauth-authorization-server", async (c) => {
 });
 
 discoveryRoutes.get("/.well-known/jwks.json", async (c) => {
-  const keys = await c.get("server").secrets.signingKeys();
-  return c.json(keys.publicJwks, 200, PUBLIC_CACHE);
+  const server = c.get("server");
+  const keys = await server.secrets.signingKeys();
+  return c.json(keys.publicJwks, 200, jwksCache(server.settings.jwksMaxAgeSeconds));
 });
 
 // RFC 6749 §4.1.2.1: with no redirect URI registered for anyone, the error is answered here, never

@@ -23,6 +23,13 @@ export interface DevMaterial {
 }
 
 const STORAGE_KEY = "dev-material-v1";
+/** The one DevSecrets object of a Worker. */
+const OBJECT_NAME = "local-dev";
+
+/** The local dev material, from the Worker's one DevSecrets object (generated on the first call). */
+export function devMaterialFrom(namespace: DurableObjectNamespace<DevSecrets>): Promise<DevMaterial> {
+  return namespace.get(namespace.idFromName(OBJECT_NAME)).material();
+}
 
 export class DevSecrets extends DurableObject<Env> {
   #pending: Promise<DevMaterial> | undefined;

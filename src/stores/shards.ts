@@ -10,7 +10,7 @@ import { OAuthError } from "../core/errors.js";
 const SHARD_CALL_TIMEOUT_MS = 3_000;
 
 /** The failure a store reports when its shard cannot be reached: log event and OAuthError reason (a 503). */
-export type ShardUnavailable = "replay_guard_unavailable" | "revocation_list_unavailable" | "quota_counter_unavailable" | "usage_unavailable";
+export type ShardUnavailable = "replay_guard_unavailable" | "revocation_list_unavailable" | "quota_counter_unavailable" | "usage_unavailable" | "key_ring_unavailable";
 
 /** Which shard objects a store uses: `<prefix>-0` … `<prefix>-<count - 1>`. */
 export interface ShardSet<T extends Rpc.DurableObjectBranded | undefined> {

@@ -17,6 +17,11 @@ export interface SigningKeys {
   readonly publicJwks: { readonly keys: readonly JWK[] };
   /** Every published public key by kid, for verifying our own tokens (introspection). */
   readonly verificationKeys: ReadonlyMap<string, { alg: AsymmetricAlg; key: CryptoKey }>;
+  /**
+   * The longest an access token signed now may live, when the keys say (automatic keys: RETAIN −
+   * CLOCK_SKEW, SPEC §12, so every token verifies until it expires); no limit when undefined.
+   */
+  readonly maxTokenLifetimeSeconds?: number;
 }
 
 

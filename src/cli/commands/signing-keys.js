@@ -14,6 +14,11 @@
  * and write LOCAL_DEV_SIGNING_KEYS in .dev.vars instead, the local server's secrets file (it
  * replaces the generated local key once the server restarts; SIGNING_KEYS itself would turn local
  * dev off, as it does for a deployment).
+ *
+ * Keys that rotate themselves (SPEC §12, SIGNING_KEY_ROTATION = "auto") live in the server's key
+ * ring instead: `keys status` lists them (GET /admin/keys) and `keys rotate` given no SIGNING_KEYS
+ * value (no --current, no --local, nothing on stdin) is the emergency rotation (POST
+ * /admin/keys/rotate, `--remove-previous` after a compromise).
  */
 import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from "../../core/protocol.js";
 import { CliError, flag, UsageError } from "../args.js";
@@ -28,7 +33,8 @@ const LOCAL_SIGNING_KEYS_VAR = "LOCAL_DEV_SIGNING_KEYS";
 
 export const signingKeyCommands = {
   generate: { run: generate, usage: "keys generate [--alg ES256] [--out FILE | --local] [--env production]" },
-  rotate: { run: rotate, usage: "keys rotate [--current FILE | < FILE | --local] [--alg ES256] [--out FILE] [--env production]" },
+  rotate: { run: rotate, usage: "keys rotate [--current FILE | < FILE | --local] [--alg ES256] [--out FILE] [--env production]   (SIGNING_KEYS) | keys rotate [--remove-previous]   (the server's key ring)" },
+  status: { run: status, usage: "keys status   (the server's signing keys: GET /admin/keys)" },
   promote: { run: promote, usage: "keys promote [--kid KID (default: the last key)] [--current FILE | < FILE | --local] [--out FILE] [--env production]" },
   retire: { run: retire, usage: "keys retire --kid KID [--current FILE | < FILE | --local] [--out FILE] [--env production]" },
   show: { run: show, usage: "keys show [--current FILE | < FILE | --local]" },
@@ -53,10 +59,18 @@ async function generate(ctx) {
   ctx.note(`  ${put(ctx, file ?? "signing-keys.json")}`);
 }
 
-/** @param {CommandContext} ctx */
+/**
+ * `keys rotate`: a SIGNING_KEYS value given (--current, --local or stdin) gets a new key appended;
+ * none given, the server's key ring rotates (the emergency rotation).
+ * @param {CommandContext} ctx
+ */
 async function rotate(ctx) {
   noPositionals(ctx);
-  const current = await readCurrent(ctx);
+  const given = flag(ctx.args, "current") !== undefined || ctx.args.flags.local === true;
+  const piped = given || ctx.args.flags["remove-previous"] === true ? "" : await ctx.io.readStdin().catch(() => "");
+  if (!given && piped.trim() === "") return rotateRing(ctx);
+  if (ctx.args.flags["remove-previous"] === true) throw new UsageError("--remove-previous is for the server's key ring: give no SIGNING_KEYS value");
+  const current = await readCurrent(ctx, given ? undefined : piped);
   const { privateJwk, kid } = await generateKeyPairJwk(checkAlg(flag(ctx.args, "alg") ?? current.keys[0]?.alg));
   // Appended after the keys already there: published at once, signing only after `keys promote`.
   const next = { keys: [...current.keys, privateJwk] };
@@ -114,9 +128,10 @@ async function show(ctx) {
  * The current SIGNING_KEYS value from --current FILE, .dev.vars (--local) or stdin, checked as
  * the server checks it.
  * @param {CommandContext} ctx
+ * @param {string} [stdin] stdin, when the caller has read it already
  * @returns {Promise<JwkSet>}
  */
-async function readCurrent(ctx) {
+async function readCurrent(ctx, stdin) {
   const file = flag(ctx.args, "current");
   const local = ctx.args.flags.local === true;
   if (file !== undefined && local) throw new UsageError("give --current or --local, not both");
@@ -126,7 +141,7 @@ async function readCurrent(ctx) {
       text = readDevVar(await ctx.io.readFile(DEV_VARS_FILE).catch(() => ""), LOCAL_SIGNING_KEYS_VAR) ?? "";
       if (text === "") throw new CliError(`${DEV_VARS_FILE} has no ${LOCAL_SIGNING_KEYS_VAR} (the local server uses its generated key): start with \`keys generate --local\``);
     } else {
-      text = file !== undefined ? await ctx.io.readFile(file) : await ctx.io.readStdin();
+      text = file !== undefined ? await ctx.io.readFile(file) : (stdin ?? (await ctx.io.readStdin()));
     }
   } catch (err) {
     if (err instanceof CliError) throw err;
@@ -181,6 +196,60 @@ async function emit(ctx, set) {
   ctx.note(`Wrote the SIGNING_KEYS value to ${out} (mode 0600). Keep it in your secret manager and delete the file.`);
   return out;
 }
+
+/**
+ * @typedef {{ kid: string, alg: string, state: string, source: string, published_at: number | null, signs_from: number | null,
+ *   signs_until: number | null, unpublished_at: number | null }} ListedKey
+ * @typedef {{ rotation: "auto" | "manual", schedule: { lifetime: number, publish_ahead: number, retain: number } | null,
+ *   jwks_max_age: number, keys: ListedKey[] }} KeyListing
+ */
+
+/** @param {CommandContext} ctx */
+async function status(ctx) {
+  noPositionals(ctx);
+  /** @type {KeyListing} */
+  const listing = await ctx.admin("GET", "/admin/keys");
+  if (ctx.json) return ctx.out(JSON.stringify(listing, null, 2));
+  printListing(ctx, listing);
+}
+
+/** @param {CommandContext} ctx */
+async function rotateRing(ctx) {
+  const removePrevious = ctx.args.flags["remove-previous"] === true;
+  if (flag(ctx.args, "out") !== undefined || flag(ctx.args, "alg") !== undefined) {
+    throw new UsageError("--out and --alg are for a SIGNING_KEYS value: give it with --current FILE, --local or on stdin");
+  }
+  /** @type {KeyListing & { kid: string, signs_from: number }} */
+  const result = await ctx.admin("POST", "/admin/keys/rotate", removePrevious ? { remove_previous: true } : undefined);
+  if (ctx.json) return ctx.out(JSON.stringify(result, null, 2));
+  printListing(ctx, result);
+  const previous = result.keys.filter((k) => k.source === "ring" && k.kid !== result.kid && k.signs_until === result.signs_from);
+  ctx.note(`${result.kid} signs from ${iso(result.signs_from)} (every instance switches then).`);
+  for (const key of previous) {
+    ctx.note(removePrevious
+      ? `${key.kid} is removed then: tokens it signed stop verifying once verifiers refetch the JWKS (at most max-age ${result.jwks_max_age} s).`
+      : `${key.kid} stops signing then and stays published until ${iso(key.unpublished_at)}, so its tokens keep verifying.`);
+  }
+}
+
+/**
+ * One line per key: kid, alg, state, source, and its instants (UTC).
+ * @param {CommandContext} ctx
+ * @param {KeyListing} listing
+ */
+function printListing(ctx, listing) {
+  const schedule = listing.schedule;
+  ctx.out(schedule === null
+    ? `rotation: manual (SIGNING_KEYS); JWKS max-age ${listing.jwks_max_age} s`
+    : `rotation: auto (lifetime ${schedule.lifetime} s, publish ahead ${schedule.publish_ahead} s, retain ${schedule.retain} s); JWKS max-age ${listing.jwks_max_age} s`);
+  for (const key of listing.keys) {
+    const times = key.source === "ring" ? `  published ${iso(key.published_at)}  signs ${iso(key.signs_from)} – ${iso(key.signs_until)}  unpublished ${iso(key.unpublished_at)}` : "";
+    ctx.out(`${key.kid}  ${key.alg}  ${key.state}  ${key.source}${times}`);
+  }
+}
+
+/** @param {number | null} seconds */
+const iso = (seconds) => (seconds === null ? "-" : new Date(seconds * 1000).toISOString().replace(".000Z", "Z"));
 
 /** @param {CommandContext} ctx */
 function noPositionals(ctx) {

@@ -119,7 +119,7 @@ describe("ets keys", () => {
       expect(await cli.run("keys", "rotate")).toMatchObject({ code: 1, stderr: expect.stringMatching(message) });
     }
     cli.stdin = "";
-    expect((await cli.run("keys", "rotate")).code).toBe(2);
+    expect((await cli.run("keys", "show")).code).toBe(2);
     expect(await cli.run("keys", "show", "--current", "missing.json")).toMatchObject({ code: 1, stderr: expect.stringMatching(/cannot read missing\.json/) });
   });
 });
@@ -157,5 +157,38 @@ describe("ets keys --out and --local", () => {
     await cli.ok("keys", "retire", "--kid", first, "--local");
     expect((await cli.ok("keys", "show", "--local")).stdout.trim().split("\n")).toHaveLength(1);
     expect((await cli.run("keys", "rotate", "--local", "--current", "x.json")).code).toBe(2);
+  });
+});
+
+describe("ets keys status and ets keys rotate: the server's key ring (SIGNING_KEY_ROTATION = auto)", () => {
+  const AUTO = { SIGNING_KEY_ROTATION: "auto", SIGNING_KEYS: undefined, SIGNING_KEY_PUBLISH_AHEAD: "2" };
+  const ring = () => cliHarness({ fetch: (input, init) => callWorker(input, init, AUTO) });
+
+  it("keys status lists each key with its state and instants; --json prints the API's answer", async () => {
+    const status = await ring().ok("keys", "status");
+    const lines = status.stdout.trim().split("\n");
+    expect(lines[0]).toBe("rotation: auto (lifetime 2592000 s, publish ahead 2 s, retain 172800 s); JWKS max-age 1 s");
+    expect(lines[1]).toMatch(/^\S+  ES256  signing  ring  published \d{4}-\d\d-\d\dT\S+Z  signs \S+ – \S+  unpublished \S+$/);
+    expect(lines[2]).toMatch(/  ES256  next  ring  /);
+    const json = JSON.parse((await ring().ok("keys", "status", "--json")).stdout);
+    expect(json).toMatchObject({ rotation: "auto", keys: [expect.objectContaining({ state: "signing" }), expect.objectContaining({ state: "next" })] });
+    // With SIGNING_KEYS alone the server says so.
+    expect((await cliHarness().ok("keys", "status")).stdout).toMatch(/^rotation: manual \(SIGNING_KEYS\)/);
+  });
+
+  it("keys rotate with no SIGNING_KEYS value rotates the ring; --remove-previous removes the previous key at the switch", async () => {
+    const before = JSON.parse((await ring().ok("keys", "status", "--json")).stdout).keys[0].kid;
+    const rotated = await ring().ok("keys", "rotate");
+    expect(rotated.stderr).toMatch(new RegExp(`signs from \\S+Z \\(every instance switches then\\)\\.\\n${before} stops signing then and stays published until `));
+    const removed = await ring().ok("keys", "rotate", "--remove-previous");
+    expect(removed.stderr).toMatch(/is removed then: tokens it signed stop verifying/);
+    // Refused where it makes no sense: with SIGNING_KEYS alone (409), --remove-previous with a value, --out without one.
+    expect(await cliHarness().run("keys", "rotate")).toMatchObject({ code: 1, stderr: expect.stringMatching(/409 conflict: the signing keys come from SIGNING_KEYS/) });
+    const cli = ring();
+    cli.stdin = (await cli.ok("keys", "generate")).stdout;
+    expect((await cli.run("keys", "rotate", "--remove-previous")).code).toBe(0);
+    expect((await cli.run("keys", "rotate", "--current", "x.json", "--remove-previous")).code).toBe(2);
+    cli.stdin = "";
+    expect((await cli.run("keys", "rotate", "--out", "next.json")).code).toBe(2);
   });
 });
