@@ -11,7 +11,7 @@
 import { CompactSign, compactVerify, importJWK, type JWK } from "jose";
 import { app } from "../../src/app.js";
 
-export { DevSecrets, RegistryWriter, ReplayGuard, RevocationList } from "../../src/index.js";
+export { DevSecrets, QuotaCounter, RegistryWriter, ReplayGuard, RevocationList, SigningKeyRing } from "../../src/index.js";
 
 type FloorEnv = Env & { BENCH_FLOOR?: string; BENCH_CLIENT_JWK?: string };
 interface Keys {

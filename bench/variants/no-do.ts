@@ -7,7 +7,7 @@
  */
 import { app } from "../../src/app.js";
 
-export { DevSecrets, RegistryWriter, ReplayGuard, RevocationList } from "../../src/index.js";
+export { DevSecrets, QuotaCounter, RegistryWriter, ReplayGuard, RevocationList, SigningKeyRing } from "../../src/index.js";
 
 const firstUse = { consume: async () => true };
 const noDo = (namespace: Env["REPLAY_GUARD"]) => ({
