@@ -40,9 +40,11 @@ const mf = new Miniflare({
   telemetry: { enabled: false },
   // Miniflare's own entry socket (unused by the bench): on a given port when ports are shared out.
   ...(config.entryPort ? { port: config.entryPort } : {}),
-  // The Worker logs only failures; pass them through so a broken run is visible on stderr.
+  // stdout carries the audit trail, one line per decision (SPEC §11), which a deployment hands to
+  // Workers Logs: read and dropped here, as the runtime would take it. stderr carries failures:
+  // passed through, so a broken run is visible.
   handleRuntimeStdio(stdout, stderr) {
-    stdout.on("data", (d) => process.stderr.write(d));
+    stdout.resume();
     stderr.on("data", (d) => process.stderr.write(d));
   },
 });
