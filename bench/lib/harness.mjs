@@ -187,7 +187,7 @@ export async function startOurs({ bundle, secrets, pinning, extraBindings = {}, 
     oneBody(secrets, ISSUER),
   );
   const { hostPid, workerdPids } = server.ready;
-  if (pinning) for (const pid of [hostPid, ...workerdPids]) pin(pid, SERVER_CPU);
+  if (pinning) { for (const pid of workerdPids) pin(pid, SERVER_CPU); pin(hostPid, LOAD_CPU); }
   return {
     origin,
     hostPid,
