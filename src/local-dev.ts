@@ -25,13 +25,13 @@
 import { isLoopbackHostname, LOCAL_DEV_ADDRESSES, type AddressPolicy } from "./core/addresses.js";
 import type { SampleRouteMode } from "./config.js";
 import { memoizeAsync } from "./memo.js";
-import { invalidMetadata } from "./oauth/registration/invalid-metadata.js";
+import { invalidMetadata, parseOrThrow } from "./oauth/registration/invalid-metadata.js";
+import { CreateClientSchema } from "./oauth/registration/schema.js";
 import type { ClientWrites } from "./stores/registry-writer.js";
 import type { ClientLookup } from "./stores/clients.js";
 import type { ClientRecord } from "./core/client-record.js";
 import { devMaterialFrom, type DevMaterial } from "./stores/dev-secrets.js";
 import type { RingSealing } from "./stores/key-ring.js";
-import { DEFAULT_REPLAY_GUARD_SHARDS } from "./stores/replay-topology.js";
 import type { SecretBox } from "./stores/secret-box.js";
 import { toPublicJwk } from "./stores/signing-keys.js";
 import type { JWK } from "jose";
@@ -196,31 +196,28 @@ function ensureDemoClients(env: Env, clients: ClientWrites, secretBox: () => Pro
 async function seedDemoClients(env: Env, clients: ClientWrites, secretBox: () => Promise<SecretBox>): Promise<void> {
   const material = await devMaterial(env);
   const now = Math.floor(Date.now() / 1000);
-  const base = {
-    scope: DEMO_SCOPE,
-    grant_types: ["client_credentials"],
-    resources: [],
-    dpop_bound_access_tokens: false,
-    disabled: false,
+  // The admin API's defaults (SPEC §6), so a demo client's record has every field a registered one has.
+  const registered = (clientId: string, metadata: Record<string, unknown>) => ({
+    ...parseOrThrow(CreateClientSchema, { client_id: clientId, scope: DEMO_SCOPE, ...metadata }),
+    client_id: clientId,
     created_at: now,
     updated_at: now,
-    replay_guard_shards: DEFAULT_REPLAY_GUARD_SHARDS,
-  } satisfies Partial<ClientRecord>;
+  });
   await createIfMissing(clients, DEMO_SECRET_JWT_CLIENT_ID, async () => ({
-    ...base,
-    client_id: DEMO_SECRET_JWT_CLIENT_ID,
-    client_name: "Demo client (client_secret_jwt)",
-    token_endpoint_auth_method: "client_secret_jwt",
-    token_endpoint_auth_signing_alg: "HS256",
+    ...registered(DEMO_SECRET_JWT_CLIENT_ID, {
+      client_name: "Demo client (client_secret_jwt)",
+      token_endpoint_auth_method: "client_secret_jwt",
+      token_endpoint_auth_signing_alg: "HS256",
+    }),
     client_secret_sealed: await (await secretBox()).seal(DEMO_SECRET_JWT_CLIENT_ID, material.demoClientSecret),
   }));
   await createIfMissing(clients, DEMO_PRIVATE_KEY_JWT_CLIENT_ID, async () => ({
-    ...base,
-    client_id: DEMO_PRIVATE_KEY_JWT_CLIENT_ID,
-    client_name: "Demo client (private_key_jwt)",
-    token_endpoint_auth_method: "private_key_jwt",
-    token_endpoint_auth_signing_alg: "ES256",
-    jwks: { keys: [toPublicJwk(material.demoPrivateJwk)] },
+    ...registered(DEMO_PRIVATE_KEY_JWT_CLIENT_ID, {
+      client_name: "Demo client (private_key_jwt)",
+      token_endpoint_auth_method: "private_key_jwt",
+      token_endpoint_auth_signing_alg: "ES256",
+      jwks: { keys: [toPublicJwk(material.demoPrivateJwk)] },
+    }),
   }));
 }
 

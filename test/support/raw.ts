@@ -8,7 +8,7 @@ import { env } from "cloudflare:test";
 import { base64url } from "jose";
 import { clientKey } from "../../src/stores/kv-keys.js";
 import { loadSecretBox } from "../../src/stores/secret-box.js";
-import { DEFAULT_REPLAY_GUARD_SHARDS } from "../../src/stores/replay-topology.js";
+import { CreateClientSchema } from "../../src/oauth/registration/schema.js";
 import type { ClientRecord } from "../../src/core/client-record.js";
 import testSecrets from "../fixtures/server-secrets.json" with { type: "json" };
 import { nowSeconds } from "./helpers.js";
@@ -43,17 +43,9 @@ export async function sealSecret(clientId: string, secret: string): Promise<stri
  */
 export async function putClientRecord(record: Partial<ClientRecord> & Pick<ClientRecord, "client_id" | "token_endpoint_auth_method">): Promise<void> {
   const now = nowSeconds();
-  const full: ClientRecord = {
-    scope: "read write",
-    grant_types: ["client_credentials"],
-    resources: [],
-    dpop_bound_access_tokens: false,
-    disabled: false,
-    created_at: now,
-    updated_at: now,
-    replay_guard_shards: DEFAULT_REPLAY_GUARD_SHARDS,
-    ...record,
-  };
+  // The admin API's defaults for every field the record does not set (SPEC §6).
+  const defaults = CreateClientSchema.parse({ token_endpoint_auth_method: record.token_endpoint_auth_method });
+  const full: ClientRecord = { ...defaults, scope: "read write", created_at: now, updated_at: now, ...record };
   await env.CLIENTS.put(clientKey(record.client_id), JSON.stringify(full));
 }
 
