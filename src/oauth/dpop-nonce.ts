@@ -6,21 +6,17 @@
  */
 import { statelessDpopNonces, type DpopNonceSource } from "../core/dpop.js";
 import { memoizeAsync } from "../memo.js";
+import { deriveFromClientSecretKey } from "../stores/secret-box.js";
 
-const encoder = new TextEncoder();
 const cache = new Map<string, Promise<DpopNonceSource>>();
 
-/** The nonce source for a CLIENT_SECRET_KEY value, derived once per value per isolate. */
+/**
+ * The nonce source for a CLIENT_SECRET_KEY value, derived once per value per isolate.
+ * @throws ConfigError("CLIENT_SECRET_KEY") when the value is not 32 bytes.
+ */
 export function loadDpopNonces(secretKeyValue: string): Promise<DpopNonceSource> {
   return memoizeAsync(cache, secretKeyValue, async () => {
-    const ikm = await crypto.subtle.importKey("raw", encoder.encode(secretKeyValue), "HKDF", false, ["deriveKey"]);
-    const key = await crypto.subtle.deriveKey(
-      { name: "HKDF", hash: "SHA-256", salt: encoder.encode("edge-token-service"), info: encoder.encode("dpop-nonce v1") },
-      ikm,
-      { name: "HMAC", hash: "SHA-256", length: 256 },
-      false,
-      ["sign", "verify"],
-    );
+    const key = await deriveFromClientSecretKey(secretKeyValue, "dpop-nonce v1", { name: "HMAC", hash: "SHA-256", length: 256 }, ["sign", "verify"]);
     return statelessDpopNonces(async () => key);
   });
 }

@@ -5,8 +5,9 @@
  * to the key's `kid` in the authenticated header. The Durable Object stores only sealed keys and
  * hands only sealed keys to isolates, which open the one that signs.
  */
-import { CompactEncrypt, compactDecrypt, type JWK } from "jose";
+import type { JWK } from "jose";
 import { memoizeAsync } from "../memo.js";
+import { deriveFromClientSecretKey, jweBox } from "./secret-box.js";
 
 export interface KeyRingSeal {
   seal(kid: string, privateJwk: JWK): Promise<string>;
@@ -14,32 +15,18 @@ export interface KeyRingSeal {
   open(kid: string, sealed: string): Promise<JWK>;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const cache = new Map<string, Promise<KeyRingSeal>>();
 
-/** The seal for a CLIENT_SECRET_KEY value, derived once per value per isolate. */
+/**
+ * The seal for a CLIENT_SECRET_KEY value, derived once per value per isolate.
+ * @throws ConfigError("CLIENT_SECRET_KEY") when the value is not 32 bytes.
+ */
 export function loadKeyRingSeal(secretValue: string): Promise<KeyRingSeal> {
-  return memoizeAsync(cache, secretValue, () => createSeal(secretValue));
-}
-
-async function createSeal(secretValue: string): Promise<KeyRingSeal> {
-  const ikm = await crypto.subtle.importKey("raw", encoder.encode(secretValue), "HKDF", false, ["deriveKey"]);
-  const key = await crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: encoder.encode("edge-token-service"), info: encoder.encode("signing-key-ring v1") },
-    ikm,
-    { name: "AES-GCM", length: 256 },
-    false,
-    ["encrypt", "decrypt"],
-  );
-  return {
-    seal: (kid, privateJwk) => new CompactEncrypt(encoder.encode(JSON.stringify(privateJwk))).setProtectedHeader({ alg: "dir", enc: "A256GCM", kid }).encrypt(key),
-    async open(kid, sealed) {
-      // The kid sits in the protected header, which GCM authenticates: a sealed key copied onto
-      // another kid does not open there.
-      const { plaintext, protectedHeader } = await compactDecrypt(sealed, key);
-      if (protectedHeader.kid !== kid) throw new Error("sealed key belongs to another kid");
-      return JSON.parse(decoder.decode(plaintext)) as JWK;
-    },
-  };
+  return memoizeAsync(cache, secretValue, async () => {
+    const box = jweBox(await deriveFromClientSecretKey(secretValue, "signing-key-ring v1", { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]), "kid");
+    return {
+      seal: (kid, privateJwk) => box.seal(kid, JSON.stringify(privateJwk)),
+      open: async (kid, sealed) => JSON.parse(await box.open(kid, sealed)) as JWK,
+    };
+  });
 }

@@ -1,6 +1,8 @@
 /**
- * Client secrets at rest (SPEC §6): sealed as a compact JWE (`dir`, `A256GCM`) under
- * `CLIENT_SECRET_KEY`, bound to the client_id, never stored or logged in plain text.
+ * CLIENT_SECRET_KEY and what is kept under it. Client secrets at rest (SPEC §6): sealed as a
+ * compact JWE (`dir`, `A256GCM`) under the key itself, bound to the client_id, never stored or
+ * logged in plain text. Every other key the service needs without a secret of its own is derived
+ * from it, one HKDF `info` per purpose (deriveFromClientSecretKey).
  */
 import { base64url, CompactEncrypt, compactDecrypt } from "jose";
 import { ConfigError } from "../config.js";
@@ -8,21 +10,51 @@ import { memoizeAsync } from "../memo.js";
 
 export interface SecretBox {
   seal(clientId: string, secret: string): Promise<string>;
-  /** @throws Error when the sealed value was not made for this client or under this key. */
+  /** @throws Error when the sealed value was not made for this client (id) or under this key. */
   open(clientId: string, sealed: string): Promise<string>;
 }
 
 const cache = new Map<string, Promise<SecretBox>>();
+const derivedKeys = new Map<string, Promise<CryptoKey>>();
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
  * The SecretBox for a `CLIENT_SECRET_KEY` value (32 bytes, base64url or base64), cached per value.
  * @throws ConfigError("CLIENT_SECRET_KEY") when the value is not 32 bytes.
  */
 export function loadSecretBox(keyValue: string): Promise<SecretBox> {
-  return memoizeAsync(cache, keyValue, () => createSecretBox(keyValue));
+  return memoizeAsync(cache, keyValue, async () => {
+    const key = await crypto.subtle.importKey("raw", clientSecretKeyBytes(keyValue), "AES-GCM", false, ["encrypt", "decrypt"]);
+    // The client_id sits in the protected header: a sealed secret copied onto another client's record does not open there.
+    return jweBox(key, "cid");
+  });
 }
 
-async function createSecretBox(keyValue: string): Promise<SecretBox> {
+/** What a key derived from CLIENT_SECRET_KEY is for: its HKDF `info`, so no two purposes share a key. */
+export type DerivedKeyPurpose = "dpop-nonce v1" | "signing-key-ring v1" | "shared key-set cache v1";
+
+/**
+ * A key for one purpose, derived with HKDF-SHA256 from a `CLIENT_SECRET_KEY` value, so the service
+ * needs no further secret (DPoP nonces, the key ring's sealed keys, the shared key-set cache's
+ * tags). Cached per value and purpose.
+ * @throws ConfigError("CLIENT_SECRET_KEY") when the value is not 32 bytes.
+ */
+export function deriveFromClientSecretKey(
+  keyValue: string,
+  purpose: DerivedKeyPurpose,
+  algorithm: SubtleCryptoImportKeyAlgorithm,
+  usages: string[],
+): Promise<CryptoKey> {
+  return memoizeAsync(derivedKeys, `${purpose}\n${keyValue}`, async () => {
+    const ikm = await crypto.subtle.importKey("raw", clientSecretKeyBytes(keyValue), "HKDF", false, ["deriveKey"]);
+    const params = { name: "HKDF", hash: "SHA-256", salt: encoder.encode("edge-token-service"), info: encoder.encode(purpose) };
+    return crypto.subtle.deriveKey(params, ikm, algorithm, false, usages);
+  });
+}
+
+/** @throws ConfigError("CLIENT_SECRET_KEY") when the value is not 32 bytes, base64url or base64. */
+function clientSecretKeyBytes(keyValue: string): Uint8Array {
   let raw: Uint8Array;
   try {
     raw = base64url.decode(keyValue.trim().replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""));
@@ -32,20 +64,20 @@ async function createSecretBox(keyValue: string): Promise<SecretBox> {
   if (raw.length !== 32) {
     throw new ConfigError("CLIENT_SECRET_KEY", "must be 32 random bytes, base64url-encoded (43 characters)");
   }
-  const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
+  return raw;
+}
+
+/**
+ * Text sealed as a compact JWE (`dir`, `A256GCM`) under `key`, bound to an id carried in the
+ * protected header member `member`, which GCM authenticates: a value sealed for one id never opens
+ * for another.
+ */
+export function jweBox(key: CryptoKey, member: "cid" | "kid"): SecretBox {
   return {
-    async seal(clientId, secret) {
-      return new CompactEncrypt(encoder.encode(secret))
-        .setProtectedHeader({ alg: "dir", enc: "A256GCM", cid: clientId })
-        .encrypt(key);
-    },
-    async open(clientId, sealed) {
-      // The client_id sits in the protected header, which GCM authenticates: a sealed secret
-      // copied onto another client's record does not open there.
+    seal: (id, text) => new CompactEncrypt(encoder.encode(text)).setProtectedHeader({ alg: "dir", enc: "A256GCM", [member]: id }).encrypt(key),
+    async open(id, sealed) {
       const { plaintext, protectedHeader } = await compactDecrypt(sealed, key);
-      if (protectedHeader.cid !== clientId) throw new Error("sealed secret belongs to another client");
+      if (protectedHeader[member] !== id) throw new Error(`sealed for another ${member}`);
       return decoder.decode(plaintext);
     },
   };

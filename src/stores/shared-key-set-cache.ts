@@ -9,9 +9,10 @@
  *
  * Any trouble with the Cache API means "fetch": it is an optimisation, never a source of truth.
  */
-import type { JWK } from "jose";
+import { base64url, type JWK } from "jose";
 import { parseRemoteJwks } from "../core/jwk-set.js";
 import { JWKS_CACHE_TTL_SECONDS } from "./key-set-cache.js";
+import { deriveFromClientSecretKey } from "./secret-box.js";
 
 const FETCHED_AT_HEADER = "X-Fetched-At";
 const MAC_HEADER = "X-Key-Set-Mac";
@@ -31,38 +32,14 @@ export interface SharedKeySetCache {
   write(key: string, keys: readonly JWK[], now: number): Promise<void>;
 }
 
-const macKeys = new Map<string, Promise<CryptoKey>>();
-
-/** The HMAC key for a secret value, derived once per value per isolate. */
-function macKey(secret: string): Promise<CryptoKey> {
-  let key = macKeys.get(secret);
-  if (key === undefined) {
-    if (macKeys.size >= 4) macKeys.clear();
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode("edge-token-service"), info: encoder.encode("shared key-set cache v1") },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign", "verify"],
-      );
-    })();
-    key.catch(() => macKeys.delete(secret));
-    macKeys.set(secret, key);
-  }
-  return key;
-}
+/** The HMAC key of the tags, derived from the secret (once per value per isolate). */
+const macKey = (secret: string) => deriveFromClientSecretKey(secret, "shared key-set cache v1", { name: "HMAC", hash: "SHA-256", length: 256 }, ["sign", "verify"]);
 
 /** What the tag covers: the cache key, the fetch time and the body, unambiguously joined. */
 const signed = (key: string, fetchedAt: number, body: string) => encoder.encode(`${key.length}:${key}\n${fetchedAt}\n${body}`);
 
-const toBase64Url = (bytes: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-function fromBase64Url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
-  return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/") + "="), (c) => c.charCodeAt(0));
-}
+/** A tag as stored: 32 bytes, base64url (43 characters); anything else is no tag. */
+const tagOf = (text: string): Uint8Array | undefined => (/^[A-Za-z0-9_-]{43}$/.test(text) ? base64url.decode(text) : undefined);
 
 export function sharedKeySetCache(options: SharedKeySetCacheOptions): SharedKeySetCache {
   const secret = options.secret;
@@ -74,7 +51,7 @@ export function sharedKeySetCache(options: SharedKeySetCacheOptions): SharedKeyS
         const hit = await store?.match(key);
         if (!hit) return null;
         const fetchedAt = Number(hit.headers.get(FETCHED_AT_HEADER));
-        const tag = fromBase64Url(hit.headers.get(MAC_HEADER) ?? "");
+        const tag = tagOf(hit.headers.get(MAC_HEADER) ?? "");
         if (tag === undefined || !Number.isSafeInteger(fetchedAt) || now - fetchedAt >= JWKS_CACHE_TTL_SECONDS * 1000 || now < fetchedAt) {
           await hit.body?.cancel();
           return null;
@@ -103,7 +80,7 @@ export function sharedKeySetCache(options: SharedKeySetCacheOptions): SharedKeyS
               "Content-Type": "application/json",
               "Cache-Control": `max-age=${JWKS_CACHE_TTL_SECONDS}`,
               [FETCHED_AT_HEADER]: String(now),
-              [MAC_HEADER]: toBase64Url(tag),
+              [MAC_HEADER]: base64url.encode(new Uint8Array(tag)),
             },
           }),
         );

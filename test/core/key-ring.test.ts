@@ -41,7 +41,7 @@ import { ringSigningKeys, type RingSigningKeys } from "../../src/stores/ring-sig
 import { generateSigningJwk, toPublicJwk, type SigningKeys } from "../../src/stores/signing-keys.js";
 
 const DAY = 86_400;
-const SEAL_SECRET = "key-ring-test-secret-0123456789abcdefghijk";
+const SEAL_SECRET = "key-ring-test-secret-0123456789abcdefghijkl";
 const ISSUER = "https://issuer.test";
 
 function schedule(lifetime: number, publishAhead: number, retain: number): KeyRingSchedule {

@@ -56,7 +56,7 @@ describe("SigningKeyRing", () => {
       expect(typeof opened.d).toBe("string");
       // Bound to its kid, and to CLIENT_SECRET_KEY.
       await expect(seal.open("another-kid", key.sealed_private_jwk)).rejects.toThrow();
-      await expect((await loadKeyRingSeal("another-secret-0123456789abcdefghijklmnopq")).open(key.kid, key.sealed_private_jwk)).rejects.toThrow();
+      await expect((await loadKeyRingSeal("another-secret-0123456789abcdefghijklmnopqr")).open(key.kid, key.sealed_private_jwk)).rejects.toThrow();
     }
     // A second read returns the same ring.
     expect((await stub.snapshot(DEFAULTS)).keys.map((k) => k.kid)).toEqual(snapshot.keys.map((k) => k.kid));

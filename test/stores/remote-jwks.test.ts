@@ -14,7 +14,7 @@ import { sharedKeySetCache } from "../../src/stores/shared-key-set-cache.js";
 import { clientKeyPair, hugeBody, jwksHost, stalledBody } from "../support/jwks-host.js";
 
 /** The secret this Worker's cache entries are authenticated under (CLIENT_SECRET_KEY in production). */
-const SECRET = "c2VjcmV0LWtleS1mb3ItdGhlLWp3a3MtY2FjaGUtdGVzdA";
+const SECRET = "c2VjcmV0LWtleS1mb3ItdGhlLWp3a3MtY2FjaGUtdHM";
 
 let counter = 0;
 function remoteClient(uri = `https://keys${++counter}.example/jwks.json`): ClientRecord {
@@ -192,6 +192,30 @@ describe("remote jwks_uri: a key set in the shared Cache API is used only if thi
     noSecret.host.serveKeys(client.jwks_uri!, [real.publicJwk]);
     expect(await noSecret.source.keysOf(client, false)).toEqual([real.publicJwk]);
     expect(noSecret.host.requests).toEqual([client.jwks_uri]);
+  });
+});
+
+describe("the shared key-set cache's tag covers the cache key and the fetch time (SPEC §6)", () => {
+  it("a genuinely tagged entry moved under another cache key, or given a later fetch time, is a miss", async () => {
+    const cache = await caches.open(`jwks-binding-${crypto.randomUUID()}`);
+    const shared = sharedKeySetCache({ cache: async () => cache, secret: async () => SECRET });
+    const key = await clientKeyPair();
+    const now = Date.now();
+    const keyOfA = "https://client-jwks.cache.invalid/v1/client-a?uri=https%3A%2F%2Fa.example%2Fjwks.json";
+    const keyOfB = "https://client-jwks.cache.invalid/v1/client-b?uri=https%3A%2F%2Fb.example%2Fjwks.json";
+    await shared.write(keyOfA, [key.publicJwk] as never, now);
+    expect(await shared.read(keyOfA, now + 1000)).toEqual({ keys: [key.publicJwk], fetchedAt: now });
+
+    const copy = async (headers: Record<string, string> = {}) => {
+      const original = (await cache.match(keyOfA))!;
+      return new Response(await original.text(), { headers: { ...Object.fromEntries(original.headers), ...headers } });
+    };
+    // Client A's set, with A's valid tag, under client B's cache key: B never gets A's keys.
+    await cache.put(keyOfB, await copy());
+    expect(await shared.read(keyOfB, now + 1000)).toBeNull();
+    // The same entry with a later fetch time, to live past its TTL: the tag no longer matches.
+    await cache.put(keyOfA, await copy({ "X-Fetched-At": String(now + 60_000) }));
+    expect(await shared.read(keyOfA, now + 61_000)).toBeNull();
   });
 });
 

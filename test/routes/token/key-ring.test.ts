@@ -98,8 +98,14 @@ describe("automatic signing keys: tokens and the JWKS", () => {
     expect(noSealKey.error_description).toContain("CLIENT_SECRET_KEY");
   });
 
+  it("the ring's keys are sealed only under a CLIENT_SECRET_KEY of 32 random bytes: a short one is a 503 naming it, as for client secrets", async () => {
+    const form = { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: await keyAssertion(client) };
+    const weak = await expectUnavailable(await postForm(form, {}, TOKEN_URL, { ...AUTO, CLIENT_SECRET_KEY: "too-short-key" }));
+    expect(weak.error_description).toMatch(/CLIENT_SECRET_KEY must be 32 random bytes/);
+  });
+
   it("a CLIENT_SECRET_KEY that cannot open the ring's signing key: 503 saying so and how to recover, no token; the admin listing still answers", async () => {
-    const otherSecret = { ...AUTO, CLIENT_SECRET_KEY: "Zm9yLWEtcmluZy10ZXN0LW9ubHktMzItYnl0ZXMtbG9uZw" };
+    const otherSecret = { ...AUTO, CLIENT_SECRET_KEY: "Zm9yLWEtcmluZy10ZXN0LW9ubHktMzItYnl0ZXMtbGc" };
     const form = { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: await keyAssertion(client) };
     const body = await expectUnavailable(await postForm(form, {}, TOKEN_URL, otherSecret));
     expect(body.error_description).toMatch(/cannot be opened with the current CLIENT_SECRET_KEY.*POST \/admin\/keys\/rotate/);
