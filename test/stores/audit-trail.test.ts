@@ -5,9 +5,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { auditRecord } from "../../src/core/audit.js";
+import { INTROSPECTION_PATH } from "../../src/routes/introspect.js";
+import { REVOCATION_PATH } from "../../src/routes/revoke.js";
 import {
   ADMIN_TOKEN,
   expectOAuthError,
+  ISSUER,
   keyAssertion,
   postForm,
   registerKeyClient,
@@ -127,6 +130,17 @@ describe("the audit trail", () => {
       { indexes: [client.clientId], blobs: ["token_refused", "client_credentials", "scope_not_allowed"], doubles: [1] },
       { indexes: ["-"], blobs: ["token_refused", "client_credentials", "no_client_authentication"], doubles: [1] },
     ]);
+  });
+
+  it("an oversized body is a decision too: one 413 line at each endpoint, reason body_too_large", async () => {
+    const big = { grant_type: "client_credentials", client_assertion: "x".repeat(20 * 1024) };
+    const endpoints: Array<[string, string]> = [
+      [TOKEN_URL, "token_refused"],
+      [`${ISSUER}${INTROSPECTION_PATH}`, "introspected"],
+      [`${ISSUER}${REVOCATION_PATH}`, "revoked"],
+    ];
+    for (const [url] of endpoints) await expectOAuthError(await postForm(big, {}, url), 413, "invalid_request");
+    expect(auditLines().map((line) => [line.audit, line.status, line.reason])).toEqual(endpoints.map(([, audit]) => [audit, 413, "body_too_large"]));
   });
 
   it("a line never carries a long or made-up value a caller chose as its client_id beyond 256 characters", () => {
