@@ -5,6 +5,7 @@
 import { CompactSign, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { SigningKeys } from "../stores/signing-keys.js";
 import { ACCESS_TOKEN_TYP } from "../core/protocol.js";
+import { actorDepth, MAX_ACT_DEPTH } from "../core/actor-chain.js";
 
 /** RFC 8693 §4.1: the actor of an exchanged token, and the actor before it nested inside. */
 export interface ActorClaim {
@@ -12,8 +13,6 @@ export interface ActorClaim {
   readonly act?: ActorClaim;
 }
 
-/** SPEC §13: an act chain deeper than this is refused (and never minted). */
-export const MAX_ACT_DEPTH = 5;
 
 export interface AccessTokenRequest {
   readonly issuer: string;
@@ -157,12 +156,3 @@ export async function lineageRevoked(claims: Pick<AccessTokenClaims, "jti" | "ex
   return (await Promise.all(revocationLineage(claims).map((jti) => revocations.isRevoked(jti)))).includes(true);
 }
 
-/** How many actors an `act` claim nests (RFC 8693 §4.1), or undefined when it is not an actor chain. */
-export function actorDepth(act: unknown): number | undefined {
-  let depth = 0;
-  for (let actor = act; actor !== undefined; depth++) {
-    if (typeof actor !== "object" || actor === null || Array.isArray(actor) || typeof (actor as { sub?: unknown }).sub !== "string" || depth >= MAX_ACT_DEPTH) return undefined;
-    actor = (actor as { act?: unknown }).act;
-  }
-  return depth;
-}

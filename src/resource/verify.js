@@ -9,6 +9,7 @@
 import { errors, jwtVerify } from "jose";
 import { ACCESS_TOKEN_TYP, DEFAULT_CLOCK_SKEW_SECONDS } from "../core/protocol.js";
 import { issuerKeys, issuerMetadata, parseIssuer } from "./discovery.js";
+import { actorDepth } from "../core/actor-chain.js";
 import { isAsymmetricAlg, PRIVATE_KEY_JWT_ALGS } from "../core/algorithms.js";
 import { checkDpopProof, consumeDpopProof, memoryReplayStore } from "./dpop.js";
 import { AccessTokenError, Rejection } from "./errors.js";
@@ -56,9 +57,6 @@ const MAX_TOKEN_BYTES = 16 * 1024;
  * RFC 8693 §4.1 actor claim.
  * @typedef {{ sub: string, act?: Actor }} Actor
  */
-
-/** Deepest act chain accepted: the issuer never mints one deeper than 5. */
-const MAX_ACT_DEPTH = 5;
 
 /** @type {import("./dpop.js").ReplayStore | undefined} */
 let defaultReplayStore;
@@ -134,7 +132,7 @@ async function verifyPresented({ scheme, token }, input, audiences, options) {
   if (typeof claims.jti !== "string" || typeof claims.client_id !== "string" || typeof claims.sub !== "string") {
     throw new Rejection("invalid_token", "the access token lacks a string sub, client_id or jti");
   }
-  if (claims.act !== undefined && !isActorChain(claims.act)) throw new Rejection("invalid_token", "the access token act claim is not an actor chain (RFC 8693 section 4.1)");
+  if (claims.act !== undefined && actorDepth(claims.act) === undefined) throw new Rejection("invalid_token", "the access token act claim is not an actor chain (RFC 8693 section 4.1)");
 
   // RFC 9449 §7.1: a bound token only with its proof, an unbound one only as Bearer.
   const jkt = boundKey(claims);
@@ -190,22 +188,6 @@ function header(request, name) {
   if (typeof headers.get === "function") return /** @type {{ get(name: string): string | null }} */ (headers).get(name);
   const value = /** @type {Record<string, string | string[] | undefined>} */ (headers)[name];
   return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
-}
-
-/**
- * An RFC 8693 §4.1 `act`: an object with a string `sub`, its own `act` nested likewise, at most MAX_ACT_DEPTH deep.
- * @param {unknown} act
- * @returns {boolean}
- */
-function isActorChain(act) {
-  let depth = 0;
-  for (let actor = act; actor !== undefined; depth++) {
-    if (depth >= MAX_ACT_DEPTH || typeof actor !== "object" || actor === null || Array.isArray(actor)) return false;
-    const { sub, act: inner } = /** @type {{ sub?: unknown, act?: unknown }} */ (actor);
-    if (typeof sub !== "string") return false;
-    actor = inner;
-  }
-  return true;
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ClientRecord, TokenExchangePolicy } from "../../../src/core/client-record.js";
-import { actorDepth, MAX_ACT_DEPTH, type ActorClaim } from "../../../src/oauth/access-token.js";
+import { actorDepth, MAX_ACT_DEPTH } from "../../../src/core/actor-chain.js";
+import type { ActorClaim } from "../../../src/oauth/access-token.js";
 import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE } from "../../../src/core/protocol.js";
 import {
   checkExchangeTarget,
@@ -78,13 +79,6 @@ describe("act (RFC 8693 §4.1): the exchanging client, the subject's actor neste
   it(`a chain of ${MAX_ACT_DEPTH} is the deepest: a subject with ${MAX_ACT_DEPTH - 1} is exchanged, one with ${MAX_ACT_DEPTH} is not`, () => {
     expect(actorDepth(nestedActor("mcp", chain(MAX_ACT_DEPTH - 1)))).toBe(MAX_ACT_DEPTH);
     expect(outcome(() => nestedActor("mcp", chain(MAX_ACT_DEPTH)))).toBe("invalid_request/token_exchange_act_too_deep");
-  });
-  it("actorDepth reads only actor chains", () => {
-    expect(actorDepth(undefined)).toBe(0);
-    expect(actorDepth({ sub: "a" })).toBe(1);
-    expect(actorDepth({ sub: 1 })).toBeUndefined();
-    expect(actorDepth({ sub: "a", act: "b" })).toBeUndefined();
-    expect(actorDepth(chain(MAX_ACT_DEPTH + 1))).toBeUndefined();
   });
 });
 
