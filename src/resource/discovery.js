@@ -6,7 +6,7 @@
  * on an unknown `kid` at most once per cooldown).
  */
 import { createRemoteJWKSet, customFetch } from "jose";
-import { isLoopbackHostname } from "../core/addresses.js";
+import { isLoopbackForCredentials } from "../core/addresses.js";
 import { Rejection } from "./errors.js";
 
 /** How long fetched metadata is used before it is read again. */
@@ -37,7 +37,9 @@ const defaultFetch = (input, init) => fetch(input, init);
 
 /**
  * Check the configured issuer identifier: an absolute https URL without query or fragment
- * (RFC 8414 §2); plain http only on a loopback host, for local development.
+ * (RFC 8414 §2); plain http only on a loopback host that stays on this machine (127/8, [::1],
+ * localhost: core/addresses.js isLoopbackForCredentials), for local development, since the keys
+ * the tokens are checked with come from there.
  * @param {string} issuer
  * @returns {URL}
  * @throws {TypeError}
@@ -46,7 +48,7 @@ export function parseIssuer(issuer) {
   if (typeof issuer !== "string" || !URL.canParse(issuer)) throw new TypeError("issuer must be an absolute URL");
   const url = new URL(issuer);
   if (url.search !== "" || url.hash !== "" || issuer.includes("?") || issuer.includes("#")) throw new TypeError("issuer must not have a query or fragment");
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHostname(url.hostname))) throw new TypeError("issuer must be an https URL (http only on a loopback host)");
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackForCredentials(url.hostname))) throw new TypeError("issuer must be an https URL (http only on a loopback host)");
   return url;
 }
 

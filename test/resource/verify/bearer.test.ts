@@ -192,4 +192,10 @@ describe("verifyAccessToken: the issuer's metadata and keys", () => {
     await expect(verifyAccessToken("x", options({ issuer: "https://issuer.test?x=1" }))).rejects.toThrow(/query or fragment/);
     await expect(verifyAccessToken("x", options({ audience: [] }))).rejects.toThrow(/audience/);
   });
+
+  it("plain http only to a host that stays on this machine: not *.localhost, not an IPv4-mapped address (SPEC §8)", async () => {
+    for (const issuer of ["http://auth.localhost:8787", "http://[::ffff:127.0.0.1]:8787"]) {
+      await expect(verifyAccessToken("x", options({ issuer }))).rejects.toThrow(/http only on a loopback host/);
+    }
+  });
 });
