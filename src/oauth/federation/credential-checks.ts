@@ -28,6 +28,8 @@ export async function checkFederatedCredentials(credentials: readonly FederatedC
     const field = (name: string) => `federated_credentials.${i}.${name}`;
     if (names.has(credential.name)) throw invalidMetadata(field("name"), `"${credential.name}" is used twice; names are unique within a client`);
     names.add(credential.name);
+    // SPEC §9: this server never trusts itself (its access tokens would authenticate as any client);
+    // checked before the lookup, so the answer says so rather than "not a trusted issuer".
     if (isOwnIssuer(credential.issuer, deps.issuer)) throw invalidMetadata(field("issuer"), "is this server's own issuer: its access tokens are never client assertions");
     const issuer = await deps.trustedIssuers.get(credential.issuer);
     if (issuer === null) throw invalidMetadata(field("issuer"), `${credential.issuer} is not a trusted issuer (register it first: POST /admin/trusted-issuers)`);
@@ -41,8 +43,6 @@ export async function checkFederatedCredentials(credentials: readonly FederatedC
  * Pure, so each rule is tested on its own.
  */
 export function credentialProblem(credential: FederatedCredential, issuer: TrustedIssuerRecord, serverIssuer: string): [string, string] | undefined {
-  // SPEC §9: this server never trusts itself (its access tokens would authenticate as any client).
-  if (isOwnIssuer(credential.issuer, serverIssuer)) return ["issuer", "is this server's own issuer: its access tokens are never client assertions"];
   // Every supported issuer lets the workload choose the audience when it asks for a token, so a
   // token minted for another service is never needed here, and accepting one would let that
   // service replay its tokens against us.
