@@ -39,14 +39,12 @@ export interface RingRotation {
 }
 
 interface StoredRing {
-  readonly version: typeof STORAGE_VERSION;
   readonly sealing: RingSealing;
   readonly schedule: KeyRingSchedule;
   readonly keys: readonly RingKey[];
 }
 
 const STORAGE_KEY = "ring";
-const STORAGE_VERSION = 1;
 /** The deployment's ring and local dev's: separate objects, so neither can use the other's secret. */
 export const KEY_RING_OBJECT: Record<RingSealing, string> = { CLIENT_SECRET_KEY: "signing-key-ring", "local-dev": "signing-key-ring-local-dev" };
 /** Every signing key the ring generates. */
@@ -97,7 +95,7 @@ export class SigningKeyRing extends DurableObject<Env> {
     const stored = await this.ctx.storage.get<StoredRing>(STORAGE_KEY);
     if (stored === undefined && !create) return undefined;
     if (stored !== undefined && stored.sealing !== config.sealing) throw new Error(`this key ring is sealed under ${stored.sealing}, not ${config.sealing}`);
-    const ring: StoredRing = { version: STORAGE_VERSION, sealing: config.sealing, schedule: config.schedule, keys: stored?.keys ?? [] };
+    const ring: StoredRing = { sealing: config.sealing, schedule: config.schedule, keys: stored?.keys ?? [] };
     const now = Math.floor(Date.now() / 1000);
     const keys = await ringAt(ring.keys, now, ring.schedule, () => this.#generate(ring.sealing));
     const saved = await this.#save(ring, keys, now, stored);

@@ -59,7 +59,9 @@ export function ringSigningKeys(options: RingSigningKeysOptions): RingSigningKey
     if (snapshot === undefined || now >= snapshot.validUntil) {
       // A missing or broken CLIENT_SECRET_KEY is reported as such (503 naming it), before the ring is asked.
       await options.seal();
-      // One read at a time, shared; a read older than the ring call's own deadline is not waited for.
+      // One read at a time, shared. A read older than the ring call's own deadline is not waited
+      // for: its I/O and its deadline belong to the request that started it, and workerd cancels
+      // both if that request is cancelled (its caller went away), so it may never settle.
       if (reading === undefined || now - reading.since > READ_STALLED_SECONDS) {
         const started: { promise: Promise<void>; since: number } = {
           since: now,
