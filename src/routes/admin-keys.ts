@@ -49,7 +49,7 @@ keyAdminRoutes.post("/admin/keys/rotate", async (c) => {
   const previous = rotation.snapshot.keys.filter((key) => key.kid !== rotation.kid && key.signs_from < key.signs_until && key.signs_from < rotation.signs_from).map((key) => key.kid);
   audit("signing_keys_rotated", { kid: rotation.kid, signs_from: rotation.signs_from, remove_previous: removePrevious, previous });
   const listing = await keyListing(server, rotation.snapshot);
-  return c.json({ kid: rotation.kid, signs_from: rotation.signs_from, remove_previous: removePrevious, ...listing }, 200, NO_STORE);
+  return c.json({ kid: rotation.kid, signs_from: rotation.signs_from, remove_previous: removePrevious, previous, ...listing }, 200, NO_STORE);
 });
 
 /**

@@ -34,7 +34,7 @@ async function listing(overrides?: EnvOverrides): Promise<Listing> {
   return res.json();
 }
 
-async function rotate(body: unknown, overrides: EnvOverrides = AUTO): Promise<Listing & { kid: string; signs_from: number; remove_previous: boolean }> {
+async function rotate(body: unknown, overrides: EnvOverrides = AUTO): Promise<Listing & { kid: string; signs_from: number; remove_previous: boolean; previous: string[] }> {
   const init = body === undefined ? {} : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } };
   const res = await adminCall("POST", "/admin/keys/rotate", overrides, init);
   expect(res.status, await res.clone().text()).toBe(200);
@@ -121,6 +121,7 @@ describe("/admin/keys", () => {
     const before = await token(client);
     const rotation = await rotate({ remove_previous: true });
     expect(rotation.remove_previous).toBe(true);
+    expect(rotation.previous).toContain(decodeProtectedHeader(before).kid);
     // Until the switch the previous key still signs and is published (isolates may still use it).
     expect(await verifies(before, await servedJwks())).toBe(true);
     await untilSecond(rotation.signs_from);

@@ -219,16 +219,18 @@ async function rotateRing(ctx) {
   if (flag(ctx.args, "out") !== undefined || flag(ctx.args, "alg") !== undefined) {
     throw new UsageError("--out and --alg are for a SIGNING_KEYS value: give it with --current FILE, --local or on stdin");
   }
-  /** @type {KeyListing & { kid: string, signs_from: number }} */
+  /** @type {KeyListing & { kid: string, signs_from: number, previous: string[] }} */
   const result = await ctx.admin("POST", "/admin/keys/rotate", removePrevious ? { remove_previous: true } : undefined);
   if (ctx.json) return ctx.out(JSON.stringify(result, null, 2));
   printListing(ctx, result);
-  const previous = result.keys.filter((k) => k.source === "ring" && k.kid !== result.kid && k.signs_until === result.signs_from);
   ctx.note(`${result.kid} signs from ${iso(result.signs_from)} (every instance switches then).`);
-  for (const key of previous) {
-    ctx.note(removePrevious
-      ? `${key.kid} is removed then: tokens it signed stop verifying once verifiers refetch the JWKS (at most max-age ${result.jwks_max_age} s).`
-      : `${key.kid} stops signing then and stays published until ${iso(key.unpublished_at)}, so its tokens keep verifying.`);
+  if (removePrevious) {
+    // Every key that signed before goes at the switch, not only the last one (SPEC §12).
+    for (const kid of result.previous) ctx.note(`${kid} is removed then: tokens it signed stop verifying once verifiers refetch the JWKS (at most max-age ${result.jwks_max_age} s).`);
+    return;
+  }
+  for (const key of result.keys.filter((k) => k.source === "ring" && k.kid !== result.kid && k.signs_until === result.signs_from)) {
+    ctx.note(`${key.kid} stops signing then and stays published until ${iso(key.unpublished_at)}, so its tokens keep verifying.`);
   }
 }
 

@@ -180,8 +180,13 @@ describe("ets keys status and ets keys rotate: the server's key ring (SIGNING_KE
     const before = JSON.parse((await ring().ok("keys", "status", "--json")).stdout).keys[0].kid;
     const rotated = await ring().ok("keys", "rotate");
     expect(rotated.stderr).toMatch(new RegExp(`signs from \\S+Z \\(every instance switches then\\)\\.\\n${before} stops signing then and stays published until `));
+    // Once that rotation has switched, two ring keys have signed: --remove-previous names both.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const earlier = JSON.parse((await ring().ok("keys", "status", "--json")).stdout).keys.filter((k: { source: string; state: string }) => k.source === "ring" && k.state !== "next");
+    expect(earlier.length).toBe(2);
     const removed = await ring().ok("keys", "rotate", "--remove-previous");
     expect(removed.stderr).toMatch(/is removed then: tokens it signed stop verifying/);
+    for (const { kid } of earlier) expect(removed.stderr).toContain(`${kid} is removed then`);
     // Refused where it makes no sense: with SIGNING_KEYS alone (409), --remove-previous with a value, --out without one.
     expect(await cliHarness().run("keys", "rotate")).toMatchObject({ code: 1, stderr: expect.stringMatching(/409 conflict: the signing keys come from SIGNING_KEYS/) });
     const cli = ring();
