@@ -93,7 +93,6 @@ export async function handleTokenRequest(
   // SPEC §11 audit: whose token, how it authenticated, and what it derives from.
   traceClient(trace, client, grant.authMethod);
   if (trace !== undefined) {
-    if (grant.federated !== undefined) trace.federated = grant.federated;
     if (grant.subject !== undefined) trace.token_sub = grant.subject;
     if (grant.exchangedFrom !== undefined) trace.subject_token_jti = grant.exchangedFrom[0];
   }
@@ -174,7 +173,6 @@ async function decideGrant(
         scopes: decision.scopes,
         audience: decision.audience,
         ...(authenticated.notAfter !== undefined ? { notAfter: authenticated.notAfter } : {}),
-        ...(authenticated.federated !== undefined ? { federated: authenticated.federated } : {}),
         commit: (usage) => authenticated.commit(usage),
       };
     }

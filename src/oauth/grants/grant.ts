@@ -33,8 +33,6 @@ export interface GrantDecision {
    * @throws OAuthError on replay, 503 when the replay guard is down.
    */
   commit(usage: UsageCount | null): Promise<CountedUse | null>;
-  /** A workload identity (SPEC §9, §13), for the audit line. */
-  readonly federated?: { readonly issuer: string; readonly subject: string | undefined; readonly credential: string };
   /** RFC 8693 §2.2.1 `issued_token_type`, for token exchange answers. */
   readonly issuedTokenType?: string;
 }

@@ -197,6 +197,9 @@ export async function decideJwtBearer(form: FormParams, authorization: string | 
   traceClient(trace, client, authenticated?.method ?? "jwt_bearer");
   const issuer = evaluation.issuer!;
   const token = evaluation.token!;
+  const federated = { issuer: issuer.issuer, subject: token.subject, credential: credential.name };
+  // SPEC §11: from here on, a refusal (scope, resource) names the workload too.
+  if (trace !== undefined) trace.federated = federated;
   const scopes = decideScopes(form.get("scope"), client);
   const audience = decideAudience(form.get("resource"), client, settings.defaultAudience);
 
@@ -207,7 +210,6 @@ export async function decideJwtBearer(form: FormParams, authorization: string | 
     scopes,
     audience,
     notAfter: Math.min(token.exp, authenticated?.notAfter ?? token.exp),
-    federated: { issuer: issuer.issuer, subject: token.subject, credential: credential.name },
     async commit(usage) {
       if (committed) return null;
       committed = true;

@@ -158,7 +158,6 @@ export async function decideTokenExchange(form: FormParams, authorization: strin
     exchangedFrom: revocationLineage(subject),
     ...(subject.cnf !== undefined ? { requiredJkt: subject.cnf.jkt } : {}),
     commit: (usage) => authenticated.commit(usage),
-    ...(authenticated.federated !== undefined ? { federated: authenticated.federated } : {}),
     issuedTokenType: ACCESS_TOKEN_TYPE,
   };
 }

@@ -84,6 +84,14 @@ describe("the JWT bearer grant issues a token to the one matching credential's c
     await refused(await grant(await wl.token(), { resource: "https://other.example/" }), /not one this client may use/, "invalid_target");
   });
 
+  it("a refusal after the credential matched names the workload in its audit line (issuer, subject, credential)", async () => {
+    const wl = await workload();
+    const log = vi.spyOn(console, "log");
+    await refused(await grant(await wl.token(), { scope: "admin" }), /not among the client's registered scopes/, "invalid_scope");
+    const line = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"audit":"token_refused"'));
+    expect(JSON.parse(line!)).toMatchObject({ client_id: wl.clientId, reason: "scope_not_allowed", issuer: wl.issuer, subject: SUB, credential: "deployer" });
+  });
+
   it("assertion is required", async () => {
     await refused(await postForm({ grant_type: JWT_BEARER_GRANT_TYPE }), /assertion is required/, "invalid_request");
   });
