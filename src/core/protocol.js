@@ -45,3 +45,15 @@ export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600;
 export const MAX_JTI_LENGTH = 256;
 /** RFC 7523 §3 / SPEC §3 rule 2, and RFC 9449 proofs: larger compact JWTs are refused before parsing. */
 export const MAX_JWT_BYTES = 8 * 1024;
+
+/**
+ * This server's issuer identifier as an `aud` (SPEC §3 rule 7, §9, §13, both audience modes): the
+ * identifier, also with one trailing `/`. ISSUER is an origin, and RFC 3986 §6.2.3 makes an empty
+ * path and "/" one resource: the same identifier, as Python MCP clients (pydantic URLs) send it.
+ * No other folding (README "Choices").
+ * @param {string} issuer
+ * @returns {string[]}
+ */
+export function issuerAudiences(issuer) {
+  return [issuer, `${issuer}/`];
+}

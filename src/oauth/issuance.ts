@@ -45,7 +45,7 @@ export interface IssuanceRequest {
   /** Further single-use jtis of the request (a DPoP proof's), consumed in parallel with `commit`. */
   readonly alsoCommit?: () => Promise<void>;
   /** What the token will say, for the audit line. */
-  readonly token: { readonly aud: string; readonly scope: string | undefined; readonly lifetimeSeconds: number };
+  readonly token: { readonly aud: string; readonly scope: string | undefined };
   mint(): Promise<MintedAccessToken>;
 }
 

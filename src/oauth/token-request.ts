@@ -119,7 +119,7 @@ export async function handleTokenRequest(
       now: settings.now,
       commit: (usage) => grant.commit(usage),
       alsoCommit: proof === null ? undefined : () => consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry),
-      token: { aud: grant.audience, scope, lifetimeSeconds },
+      token: { aud: grant.audience, scope },
       mint: () =>
         mintAccessToken(
           {

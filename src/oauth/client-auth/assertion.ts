@@ -136,7 +136,7 @@ export interface ClaimRules {
   readonly maxLifetimeSeconds: number;
   /**
    * Accepted `aud` values, compared as exact strings (no case folding): the issuer identifier
-   * (also with its one trailing `/`, index.ts issuerAudiences), plus in compat mode the URL of the
+   * (also with its one trailing `/`, core/protocol.js issuerAudiences), plus in compat mode the URL of the
    * endpoint that was called.
    */
   readonly acceptedAudiences: readonly string[];

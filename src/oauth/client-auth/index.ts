@@ -21,6 +21,7 @@ import type { JtiRegistry } from "../../stores/replay-guard.js";
 import { clientReplayScope, issuerReplayScope } from "../../stores/replay-topology.js";
 import type { SecretBox } from "../../stores/secret-box.js";
 import { federatedJtiScope } from "../../core/federation.js";
+import { issuerAudiences } from "../../core/protocol.js";
 import { verifyFederatedAssertion, type FederationDependencies } from "../federation/federated-assertion.js";
 import { checkAssertionClaims, checkAssertionHeader, nameAssertionClient, parseClientAssertion, verifyAssertionSignature, type ParsedAssertion } from "./assertion.js";
 import { clientAuthFailed } from "./failures.js";
@@ -205,14 +206,6 @@ async function authenticateFederated(
   };
 }
 
-/**
- * SPEC §3 rule 7, both modes: the issuer identifier, also with one trailing `/`. ISSUER is an
- * origin, and RFC 3986 §6.2.3 makes an empty path and "/" one resource: the same identifier, as
- * Python MCP clients (pydantic URLs) send it. No other folding (README "Choices").
- */
-export function issuerAudiences(issuer: string): string[] {
-  return [issuer, `${issuer}/`];
-}
 
 /** The client if it exists and is enabled; unknown and disabled fail identically (SPEC §3). */
 async function findActiveClient(deps: ClientAuthDependencies, clientId: string): Promise<ClientRecord> {

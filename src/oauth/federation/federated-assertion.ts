@@ -23,6 +23,7 @@ import { clientAuthFailed } from "../client-auth/failures.js";
 import { matchingKeys } from "../client-auth/keys.js";
 import { verifyCompactJws } from "../jws.js";
 import { checkCredentialClaims, checkIssuerClaims, type CheckedFederatedToken, type FederatedClaimRules } from "./federated-claims.js";
+import { issuerAudiences } from "../../core/protocol.js";
 import { isOwnIssuer } from "./issuer-kinds.js";
 import { isSpiffeIssuer } from "./trusted-issuer-metadata.js";
 
@@ -115,7 +116,7 @@ export async function findTrustedIssuer(parsed: ParsedAssertion, deps: Federatio
  */
 export function credentialAudiences(credential: FederatedCredential, serverIssuer: string): string[] {
   const audience = credential.audience ?? serverIssuer;
-  return audience === serverIssuer ? [serverIssuer, `${serverIssuer}/`] : [audience];
+  return audience === serverIssuer ? issuerAudiences(serverIssuer) : [audience];
 }
 
 /** Evaluate `parsed` against every federated credential of `client`, consuming nothing. */

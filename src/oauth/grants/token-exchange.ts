@@ -17,12 +17,12 @@ import type { ClientRecord, TokenExchangePolicy } from "../../core/client-record
 import { OAuthError } from "../../core/errors.js";
 import type { FormParams } from "../../core/form-params.js";
 import type { DecisionTrace } from "../../core/audit.js";
-import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE } from "../../core/protocol.js";
+import { ACCESS_TOKEN_TYPE, issuerAudiences, JWT_TOKEN_TYPE } from "../../core/protocol.js";
 import type { RevokedTokens } from "../../stores/revocation-list.js";
 import type { SigningKeys } from "../../stores/signing-keys.js";
 import { actorDepth, MAX_ACT_DEPTH } from "../../core/actor-chain.js";
 import { lineageRevoked, readAccessToken, revocationLineage, type AccessTokenClaims, type ActorClaim } from "../access-token.js";
-import { authenticateClient, issuerAudiences, type ClientAuthDependencies, type ClientAuthSettings } from "../client-auth/index.js";
+import { authenticateClient, type ClientAuthDependencies, type ClientAuthSettings } from "../client-auth/index.js";
 import { checkResourceUri, parseScope } from "./client-credentials.js";
 import type { GrantDecision } from "./grant.js";
 
