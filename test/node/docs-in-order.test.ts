@@ -1,7 +1,7 @@
 /**
  * The docs as a reader follows them (issue 19): every marked block of every document, in the
  * order README → deploying → operating → token-lifecycle → interop → resource-servers →
- * federation (support/docs-session.ts DOCS_ORDER), against ONE clone, one `npm start` and one shell
+ * federation (test/support/node/docs-session.ts DOCS_ORDER), against ONE clone, one `npm start` and one shell
  * session. Ids, key files and servers one document creates must not collide with a later one's;
  * test/node/docs.test.ts runs each document on its own.
  */

@@ -1,7 +1,7 @@
 /**
  * The documented commands run as written, one document at a time (README "Testing"): for each of
  * README.md and docs/*.md with marked blocks, a fresh clone, its own `npm start` and one shell
- * session, every marked block in document order (support/docs-session.ts says how blocks are
+ * session, every marked block in document order (test/support/node/docs-session.ts says how blocks are
  * marked), then a check that no file was left where `git add .` would take it. So each document
  * stands on its own; test/node/docs-in-order.test.ts runs them all on one server, as a reader does.
  * Blocks that need Cloudflare (`wrangler login`, a real deploy, `wrangler secret put`) stay unmarked.

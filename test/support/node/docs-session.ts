@@ -17,7 +17,7 @@
  *                                a file the reader writes: its text is saved at that path (relative
  *                                to the clone; `..` is the reader's workspace beside it)
  *
- * The ports the docs name (support/ports.ts DOCUMENTED_PORTS: 8787, 8788, 3000, …) are rewritten to
+ * The ports the docs name (test/support/node/ports.ts DOCUMENTED_PORTS: 8787, 8788, 3000, …) are rewritten to
  * the session's own in every block and file. One bash session per run: the variables and functions
  * of earlier blocks are defined in later ones; every block starts in the clone. `curl` fails on an
  * HTTP error status (`--fail-with-body`), so a documented request that gets an error fails its block.
