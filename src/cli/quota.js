@@ -29,6 +29,14 @@ export function parseQuota(text) {
 }
 
 /**
+ * A token_quota as the CLI shows it: `1000/1h enforce`.
+ * @param {{ limit: number, window: number, mode: string }} quota
+ */
+export function formatQuota(quota) {
+  return `${quota.limit}/${formatWindow(quota.window)} ${quota.mode}`;
+}
+
+/**
  * A window in the largest unit that divides it (`3600` → `1h`).
  * @param {number} seconds
  */

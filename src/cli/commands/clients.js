@@ -7,7 +7,7 @@ import { clientIdArg, CliError, flag, integerFlag, listFlag, requiredFlag, Usage
 import { SECRETS_DIR } from "../configuration.js";
 import { checkAlg, generateKeyPairJwk, writePrivateKeyFile } from "../keys.js";
 import { publicJwkOf, TOKEN_ENDPOINT_AUTH_METHODS } from "../../core/algorithms.js";
-import { formatWindow, parseQuota } from "../quota.js";
+import { formatQuota, parseQuota } from "../quota.js";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */
 
@@ -134,7 +134,7 @@ async function update(ctx) {
 
 /** @param {{ limit: number, window: number, mode: string } | undefined} quota */
 function quotaText(quota) {
-  return quota === undefined ? "none" : `${quota.limit}/${formatWindow(quota.window)} ${quota.mode}`;
+  return quota === undefined ? "none" : formatQuota(quota);
 }
 
 /** @param {CommandContext} ctx */

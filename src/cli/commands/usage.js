@@ -5,7 +5,7 @@
  * API's answer (GET /admin/clients/:id/usage, SPEC §11) for scripts.
  */
 import { clientIdArg } from "../args.js";
-import { formatWindow, sparkline } from "../quota.js";
+import { formatQuota, sparkline } from "../quota.js";
 
 /** @typedef {import("../context.js").CommandContext} CommandContext */
 
@@ -29,6 +29,6 @@ async function usage(ctx) {
   const window = report.current_window;
   if (quota && window) {
     const refusals = quota.mode === "enforce" ? `${window.refused_quota} refused` : `${window.over_limit} over the limit (observed)`;
-    ctx.out(`quota ${quota.limit}/${formatWindow(quota.window)} ${quota.mode}: ${window.issued} issued, ${window.remaining} remaining, ${refusals}; window ends ${window.end}`);
+    ctx.out(`quota ${formatQuota(quota)}: ${window.issued} issued, ${window.remaining} remaining, ${refusals}; window ends ${window.end}`);
   }
 }
