@@ -57,12 +57,9 @@ app.onError((err, c) => {
     }
     return oauthErrorResponse(err, { triedBasicAuth: triedBasic });
   }
-  if (err instanceof ConfigError) {
-    console.error(JSON.stringify({ event: "config_error", setting: err.setting, message: err.message }));
-    finishDecision(c, { status: 503, reason: "config_error" });
-    return oauthErrorResponse(new OAuthError("config_error", err.message));
-  }
-  console.error(JSON.stringify({ event: "unexpected_error", path: c.req.path, name: err.name }));
-  finishDecision(c, { status: 500, reason: "unexpected_error" });
-  return oauthErrorResponse(new OAuthError("unexpected_error"));
+  if (err instanceof ConfigError) console.error(JSON.stringify({ event: "config_error", setting: err.setting, message: err.message }));
+  else console.error(JSON.stringify({ event: "unexpected_error", path: c.req.path, name: err.name }));
+  const answer = err instanceof ConfigError ? new OAuthError("config_error", err.message) : new OAuthError("unexpected_error");
+  finishDecision(c, { status: answer.status, reason: answer.reason });
+  return oauthErrorResponse(answer);
 });

@@ -143,6 +143,14 @@ describe("the audit trail", () => {
     expect(auditLines().map((line) => [line.audit, line.status, line.reason])).toEqual(endpoints.map(([, audit]) => [audit, 413, "body_too_large"]));
   });
 
+  it("a configuration error met while deciding is a decision too: one 503 line, reason config_error", async () => {
+    const client = await registerKeyClient("ES256");
+    logs[0]!.mockClear();
+    const form = { grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await keyAssertion(client) };
+    await expectOAuthError(await postForm(form, {}, TOKEN_URL, { SIGNING_KEYS: '{"keys": [' }), 503, "temporarily_unavailable");
+    expect(auditLines().map((line) => [line.audit, line.status, line.reason, line.client_id])).toEqual([["token_refused", 503, "config_error", client.clientId]]);
+  });
+
   it("a line never carries a long or made-up value a caller chose as its client_id beyond 256 characters", () => {
     const line = auditRecord({ endpoint: "token", client_id: "c".repeat(1000) }, { status: 401, reason: "unknown_or_disabled_client" }, 0);
     expect(line.client_id).toHaveLength(256);
