@@ -41,7 +41,7 @@ export interface IssuanceRequest {
    * @returns the count to undo, or null when nothing was counted (no jti to record).
    * @throws OAuthError on replay or when the replay guard is down.
    */
-  commit(usage: UsageCount | null): Promise<CountedUse | null>;
+  commit(usage: UsageCount | null, background: (work: Promise<unknown>) => void): Promise<CountedUse | null>;
   /** Further single-use jtis of the request (a DPoP proof's), consumed in parallel with `commit`. */
   readonly alsoCommit?: () => Promise<void>;
   /** What the token will say, for the audit line. */
@@ -94,18 +94,24 @@ export async function issueToken(request: IssuanceRequest, deps: IssuanceDepende
   return { minted, headers };
 }
 
+/** Every single-use jti of the request: the grant's (the one counted with), and a DPoP proof's. */
+function commitAll(request: IssuanceRequest, usage: UsageCount | null, deps: IssuanceDependencies): Promise<CountedUse | null> {
+  if (request.alsoCommit === undefined) return request.commit(usage, deps.background);
+  return commitInParallel([request.commit(usage, deps.background), request.alsoCommit().then(() => null)], deps.background);
+}
+
 /**
- * Every single-use jti of the request, in parallel. Should several fail, the counted one's error
- * is reported (the client's assertion before its DPoP proof), so the answer does not depend on
- * which Durable Object replied first; a count whose companion failed is taken back.
+ * Single-use jtis of one request committed in parallel, at most one of them counting the token.
+ * Should several fail, the first in `commits` order is reported (the client's assertion before a
+ * DPoP proof), so the answer does not depend on which Durable Object replied first; a count made
+ * by a commit whose companion failed is taken back after the response.
+ * @returns the count to undo, or null.
  */
-async function commitAll(request: IssuanceRequest, usage: UsageCount | null, deps: IssuanceDependencies): Promise<CountedUse | null> {
-  if (request.alsoCommit === undefined) return request.commit(usage);
-  const [main, other] = await Promise.allSettled([request.commit(usage), request.alsoCommit()]);
-  if (main.status === "rejected") throw main.reason;
-  if (other.status === "rejected") {
-    if (main.value !== null) deps.background(main.value.undo());
-    throw other.reason;
-  }
-  return main.value;
+export async function commitInParallel(commits: readonly Promise<CountedUse | null>[], background: (work: Promise<unknown>) => void): Promise<CountedUse | null> {
+  const outcomes = await Promise.allSettled(commits);
+  const counted = outcomes.flatMap((o) => (o.status === "fulfilled" && o.value !== null ? [o.value] : []));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (failed === undefined) return counted[0] ?? null;
+  for (const use of counted) background(use.undo());
+  throw failed.reason;
 }

@@ -117,7 +117,7 @@ export async function handleTokenRequest(
     {
       client,
       now: settings.now,
-      commit: (usage) => grant.commit(usage),
+      commit: (usage, background) => grant.commit(usage, background),
       alsoCommit: proof === null ? undefined : () => consumeDpopProof(proof, clientReplayScope(client, settings.now), deps.jtiRegistry),
       token: { aud: grant.audience, scope },
       mint: () =>

@@ -32,7 +32,7 @@ export interface GrantDecision {
    * @returns the count to undo, or null when nothing was counted (no jti, or no `usage`).
    * @throws OAuthError on replay, 503 when the replay guard is down.
    */
-  commit(usage: UsageCount | null): Promise<CountedUse | null>;
+  commit(usage: UsageCount | null, background: (work: Promise<unknown>) => void): Promise<CountedUse | null>;
   /** RFC 8693 §2.2.1 `issued_token_type`, for token exchange answers. */
   readonly issuedTokenType?: string;
 }

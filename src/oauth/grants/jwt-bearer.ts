@@ -33,6 +33,7 @@ import { checkCredentialClaims } from "../federation/federated-claims.js";
 import { credentialAudiences, findTrustedIssuer, selfTrustProblem, verifyIssuerToken, type FederationDependencies } from "../federation/federated-assertion.js";
 import { decideAudience, decideScopes } from "./client-credentials.js";
 import type { GrantDecision } from "./grant.js";
+import { commitInParallel } from "../issuance.js";
 
 export interface JwtBearerDependencies extends FederationDependencies, ClientAuthDependencies {
   readonly clients: Pick<ClientLookup, "get">;
@@ -211,7 +212,7 @@ export async function decideJwtBearer(form: FormParams, authorization: string | 
     scopes,
     audience,
     notAfter: Math.min(token.exp, authenticated?.notAfter ?? token.exp),
-    async commit(usage) {
+    async commit(usage, background) {
       if (committed) return null;
       committed = true;
       // SPEC §9: a single_use issuer's jti once per issuer, shared with its client assertions. SPEC
@@ -227,15 +228,7 @@ export async function decideJwtBearer(form: FormParams, authorization: string | 
               if (!firstUse) throw new OAuthError("jwt_bearer_jti_replayed");
               return usage ? { undo: () => deps.jtiRegistry.uncount(scope, subject, jti, usage) } : null;
             });
-      const [clientOutcome, tokenOutcome] = await Promise.allSettled([clientUse, tokenUse]);
-      const counted = [clientOutcome, tokenOutcome].flatMap((o) => (o.status === "fulfilled" && o.value !== null ? [o.value] : []));
-      const failed = [clientOutcome, tokenOutcome].find((o): o is PromiseRejectedResult => o.status === "rejected");
-      if (failed) {
-        // Not issued: a count made by the other commit is taken back.
-        await Promise.all(counted.map((use) => use.undo().catch(() => {})));
-        throw failed.reason;
-      }
-      return counted[0] ?? null;
+      return commitInParallel([clientUse, tokenUse], background);
     },
   };
 }
