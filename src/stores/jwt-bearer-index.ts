@@ -16,7 +16,7 @@
 import { OAuthError } from "../core/errors.js";
 import { credentialAllows, type FederatedCredential } from "../core/federation.js";
 import type { ClientRecord } from "../core/client-record.js";
-import { RECORD_CACHE_SECONDS } from "./kv-records.js";
+import { RECORD_CACHE_SECONDS, RECORD_REFRESH_GRACE_MS } from "./kv-records.js";
 import { jwtBearerIndexKey, jwtBearerIssuerPrefix } from "./kv-keys.js";
 
 /** What the JWT bearer grant reads. */
@@ -34,10 +34,17 @@ export function jwtBearerIssuers(record: Pick<ClientRecord, "federated_credentia
   return new Set(credentials.filter((c) => credentialAllows(c, "jwt_bearer")).map((c) => c.issuer));
 }
 
+interface IndexEntry {
+  clientIds: readonly string[];
+  until: number;
+  /** Set while one request lists this expired entry again (ms since epoch). */
+  refreshingSince?: number;
+}
+
 export class JwtBearerIndex implements JwtBearerClients {
-  static #caches = new WeakMap<KVNamespace, Map<string, { clientIds: readonly string[]; until: number }>>();
+  static #caches = new WeakMap<KVNamespace, Map<string, IndexEntry>>();
   readonly #kv: KVNamespace;
-  readonly #cache: Map<string, { clientIds: readonly string[]; until: number }>;
+  readonly #cache: Map<string, IndexEntry>;
   readonly #now: () => number;
 
   /** @param now the clock in ms (tests inject one). */
@@ -49,9 +56,17 @@ export class JwtBearerIndex implements JwtBearerClients {
     this.#cache = cache;
   }
 
+  /**
+   * The client ids indexed under `issuer`. As in kv-records.ts: when a listing expires, the first
+   * request lists again and the requests that arrive meanwhile keep the stale one (for at most
+   * RECORD_REFRESH_GRACE_MS), so a busy isolate sends one listing per issuer per period.
+   */
   async clientsFor(issuer: string): Promise<readonly string[]> {
+    const now = this.#now();
     const hit = this.#cache.get(issuer);
-    if (hit && hit.until > this.#now()) return hit.clientIds;
+    if (hit && hit.until > now) return hit.clientIds;
+    if (hit?.refreshingSince !== undefined && now - hit.refreshingSince < RECORD_REFRESH_GRACE_MS) return hit.clientIds;
+    if (hit) hit.refreshingSince = now;
     const prefix = await jwtBearerIssuerPrefix(issuer);
     const clientIds: string[] = [];
     let cursor: string | undefined;
@@ -62,6 +77,7 @@ export class JwtBearerIndex implements JwtBearerClients {
         cursor = page.list_complete ? undefined : page.cursor;
       } while (cursor !== undefined);
     } catch (cause) {
+      if (hit) hit.refreshingSince = undefined;
       console.error(JSON.stringify({ event: "client_store_unavailable", operation: "list", message: String(cause) }));
       throw new OAuthError("client_store_unavailable", "read");
     }

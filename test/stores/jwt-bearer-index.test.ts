@@ -54,3 +54,24 @@ describe("the writer of record keeps the index", () => {
     expect(await new JwtBearerIndex(env.CLIENTS, () => clock).clientsFor(issuer)).toEqual([clientId]);
   });
 });
+
+describe("reading the index", () => {
+  it("an expired listing is listed again once: requests meanwhile keep the stale one", async () => {
+    let now = 1_000_000;
+    let lists = 0;
+    const kv = new Proxy(env.CLIENTS, {
+      get(target, name) {
+        if (name === "list") return (options: KVNamespaceListOptions) => (lists++, target.list(options));
+        const value = Reflect.get(target, name);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const index = new JwtBearerIndex(kv, () => now);
+    const issuer = `https://${uniqueId("idx-read")}.example`;
+    await index.clientsFor(issuer);
+    expect(lists).toBe(1);
+    now += 11_000; // past the 10 s cache
+    await Promise.all([index.clientsFor(issuer), index.clientsFor(issuer), index.clientsFor(issuer)]);
+    expect(lists).toBe(2);
+  });
+});
