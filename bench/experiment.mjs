@@ -7,7 +7,6 @@
  *   node bench/experiment.mjs @HEAD~1 tree --rounds=3        # a commit's code against the working tree
  *   node bench/experiment.mjs shards=1 shards=4 shards=16 shards=64 --rounds=3
  *   node bench/experiment.mjs tree floor no-do --rounds=3    # against the design floor
- *   node bench/experiment.mjs @933f678 tree tree+quota --rounds=3   # quotas: no quota vs before, and a quota'd client
  *
  * A setup is `+`-joined parts: `tree` (the working tree, the default) or `@<git ref>` (that
  * commit's src/), then any of
@@ -24,9 +23,7 @@
  *                 as usual and exchanges one long-lived caller token per request
  *   e.g. node bench/experiment.mjs tree tree+grant=jwt-bearer tree+grant=token-exchange --rounds=3
  *   keys=auto     SIGNING_KEY_ROTATION=auto without SIGNING_KEYS: tokens signed by the key ring
- *                 (keys=manual, the default: SIGNING_KEYS)
- *
- *   node bench/experiment.mjs tree tree+keys=auto --rounds=5     # the token path with automatic keys
+ *   node bench/experiment.mjs tree tree+keys=auto tree+quota --rounds=3   # what a feature costs against the tree
  * Prints a Markdown table with per-round ratios to the first setup; raw results go to bench/.out/.
  */
 import { execFileSync } from "node:child_process";
@@ -65,7 +62,6 @@ function parseSetup(name, secrets) {
     } else if (flag === "shards") setup.clientFields.replay_guard_shards = Number(value);
     else if (flag === "quota") setup.clientFields.token_quota = { limit: 1_000_000_000, window: 2_592_000, mode: value === "observe" ? "observe" : "enforce" };
     else if (flag === "keys" && value === "auto") Object.assign(setup.vars, { SIGNING_KEY_ROTATION: "auto", SIGNING_KEYS: undefined });
-    else if (flag === "keys" && value === "manual") setup.vars.SIGNING_KEY_ROTATION = "manual";
     else if (flag === "grant") setup.grant = value;
     else throw new Error(`unknown setup part "${part}" (see the header of bench/experiment.mjs)`);
   }
