@@ -23,6 +23,14 @@ export class CliError extends Error {
   }
 }
 
+/** stdin is a terminal, so no value was piped in: for `keys rotate`, "no value given". */
+export class StdinIsTerminalError extends CliError {
+  constructor() {
+    super("stdin is a terminal: pipe the value in or pass --current FILE");
+    this.name = "StdinIsTerminalError";
+  }
+}
+
 /**
  * @typedef {object} FlagSpec
  * @property {readonly string[]} [boolean]   switches without a value (`--json`)

@@ -6,6 +6,7 @@
  */
 import { chmod, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { StdinIsTerminalError } from "./args.js";
 import { runCli } from "./main.js";
 
 /** @type {import("./context.js").CliIo} */
@@ -22,7 +23,7 @@ const io = {
   },
   removeFile: (path) => unlink(path),
   async readStdin() {
-    if (process.stdin.isTTY) throw new Error("stdin is a terminal: pipe the value in or pass --current FILE");
+    if (process.stdin.isTTY) throw new StdinIsTerminalError();
     const chunks = [];
     for await (const chunk of process.stdin) chunks.push(chunk);
     return Buffer.concat(chunks).toString("utf8");

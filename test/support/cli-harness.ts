@@ -1,6 +1,6 @@
 /**
  * Runs the operator CLI inside workerd against the Worker under test: `fetch` goes to the Worker (callWorker), files
- * live in memory (with their mode), stdin is a string. The same `runCli` the `ets` binary runs.
+ * live in memory (with their mode), stdin is a string (or an Error, a failing read). The same `runCli` the `ets` binary runs.
  */
 import type { CliIo } from "../../src/cli/context.js";
 import { runCli } from "../../src/cli/main.js";
@@ -18,7 +18,8 @@ export interface CliHarness {
   ok(...argv: string[]): Promise<CliResult>;
   files: Map<string, { text: string; mode: number }>;
   env: Record<string, string | undefined>;
-  stdin: string;
+  /** What stdin holds; an Error is a read that fails with it. */
+  stdin: string | Error;
   /** Every request the CLI sent. */
   requests: Request[];
 }
@@ -54,7 +55,10 @@ export function cliHarness(options: { fetch?: CliIo["fetch"] } = {}): CliHarness
           files.set(path, { text, mode });
         },
         removeFile: async (path) => void files.delete(path),
-        readStdin: async () => harness.stdin,
+        readStdin: async () => {
+          if (harness.stdin instanceof Error) throw harness.stdin;
+          return harness.stdin;
+        },
       };
       const code = await runCli(argv, io);
       return { code, stdout, stderr };

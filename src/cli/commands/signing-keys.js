@@ -21,7 +21,7 @@
  * /admin/keys/rotate, `--remove-previous` after a compromise).
  */
 import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from "../../core/protocol.js";
-import { CliError, flag, UsageError } from "../args.js";
+import { CliError, flag, StdinIsTerminalError, UsageError } from "../args.js";
 import { DEV_VARS_FILE, readDevVar, setDevVar } from "../configuration.js";
 import { checkAlg, generateKeyPairJwk } from "../keys.js";
 
@@ -67,7 +67,12 @@ async function generate(ctx) {
 async function rotate(ctx) {
   noPositionals(ctx);
   const given = flag(ctx.args, "current") !== undefined || ctx.args.flags.local === true;
-  const piped = given || ctx.args.flags["remove-previous"] === true ? "" : await ctx.io.readStdin().catch(() => "");
+  // Only a terminal means "no value given": any other failure to read stdin is reported, never
+  // taken for an emergency rotation on the server.
+  const piped = given || ctx.args.flags["remove-previous"] === true ? "" : await ctx.io.readStdin().catch((err) => {
+    if (err instanceof StdinIsTerminalError) return "";
+    throw err;
+  });
   if (!given && piped.trim() === "") return rotateRing(ctx);
   if (ctx.args.flags["remove-previous"] === true) throw new UsageError("--remove-previous is for the server's key ring: give no SIGNING_KEYS value");
   const current = await readCurrent(ctx, given ? undefined : piped);

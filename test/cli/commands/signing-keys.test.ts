@@ -195,5 +195,10 @@ describe("ets keys status and ets keys rotate: the server's key ring (SIGNING_KE
     expect((await cli.run("keys", "rotate", "--current", "x.json", "--remove-previous")).code).toBe(2);
     cli.stdin = "";
     expect((await cli.run("keys", "rotate", "--out", "next.json")).code).toBe(2);
+    // stdin that cannot be read is an error, not "no value": nothing rotates on the server.
+    const kidsBefore = JSON.parse((await ring().ok("keys", "status", "--json")).stdout).keys.map((k: { kid: string }) => k.kid);
+    cli.stdin = new Error("EIO: i/o error, read");
+    expect(await cli.run("keys", "rotate")).toMatchObject({ code: 1, stderr: expect.stringContaining("EIO") });
+    expect(JSON.parse((await ring().ok("keys", "status", "--json")).stdout).keys.map((k: { kid: string }) => k.kid)).toEqual(kidsBefore);
   });
 });
